@@ -1,0 +1,34 @@
+// Package ml is sluice's numeric library: preprocessing, supervised and
+// unsupervised models, metrics and model selection, built on gonum and
+// following scikit-learn's names, defaults and results.
+//
+// # Overview
+//
+// Preprocessors implement Transformer (Fit on training rows, Transform
+// any rows). Estimators implement Estimator (Fit, Predict with the
+// destination first as gonum does); classifiers add PredictProba. Class
+// labels are codes 0..k-1 carried as float64; callers map their own
+// labels to codes.
+//
+// Every model is a struct whose exported fields are its hyperparameters
+// and learned values, so encoding/json serialises it completely and the
+// same fit gives the same bytes.
+//
+// # Concurrency
+//
+// A model is not safe for concurrent Fit. Predict on a fitted model is
+// safe for concurrent use. Random forests fit trees on all cores; their
+// result does not depend on the number of cores.
+//
+// # Errors
+//
+// Caller bugs (shape or length mismatches, predicting before fitting)
+// panic with an "ml: " prefix. Problems in the data (NaN values, one
+// class only, a singular system, no convergence) are returned as errors
+// saying what and where.
+//
+// # Determinism
+//
+// Every random choice comes from a seed the caller gives (a Seed field);
+// the same seed and data give bit-identical learned values.
+package ml
