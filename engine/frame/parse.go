@@ -1,0 +1,248 @@
+package frame
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// bstr views b as a string without copying. The result must not outlive b
+// or be kept after b changes.
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// number is the result of scanning a decimal number.
+type number struct {
+	mant  uint64 // first up to 19 significant digits
+	exp   int    // decimal exponent applied to mant
+	neg   bool
+	isInt bool // no '.', no exponent
+	trunc bool // more than 19 significant digits
+}
+
+// scanNumber scans a decimal number [+-]digits[.digits][(e|E)[+-]digits]
+// starting at b[i]. It returns the index just past it, or -1 when b[i:] does
+// not start with a well-formed number.
+func scanNumber(b []byte, i int, n *number) int {
+	*n = number{isInt: true}
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		n.neg = b[i] == '-'
+		i++
+	}
+	digits, nd := 0, 0
+	var m uint64
+	for ; i < len(b); i++ {
+		c := b[i] - '0'
+		if c > 9 {
+			break
+		}
+		digits++
+		if m == 0 && c == 0 {
+			continue
+		}
+		if nd < 19 {
+			m = m*10 + uint64(c)
+			nd++
+		} else {
+			n.exp++
+			if c != 0 {
+				n.trunc = true
+			}
+		}
+	}
+	if i < len(b) && b[i] == '.' {
+		n.isInt = false
+		i++
+		for ; i < len(b); i++ {
+			c := b[i] - '0'
+			if c > 9 {
+				break
+			}
+			digits++
+			if m == 0 && c == 0 {
+				n.exp--
+				continue
+			}
+			if nd < 19 {
+				m = m*10 + uint64(c)
+				nd++
+				n.exp--
+			} else if c != 0 {
+				n.trunc = true
+			}
+		}
+	}
+	if digits == 0 {
+		return -1
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		n.isInt = false
+		i++
+		eneg := false
+		if i < len(b) && (b[i] == '-' || b[i] == '+') {
+			eneg = b[i] == '-'
+			i++
+		}
+		if i >= len(b) || b[i]-'0' > 9 {
+			return -1
+		}
+		e := 0
+		for ; i < len(b); i++ {
+			c := b[i] - '0'
+			if c > 9 {
+				break
+			}
+			if e < 100000 {
+				e = e*10 + int(c)
+			}
+		}
+		if eneg {
+			e = -e
+		}
+		n.exp += e
+	}
+	n.mant = m
+	return i
+}
+
+// float converts a scanned number; ok is false when the exact fast path
+// does not apply and strconv must decide.
+func (n *number) float() (float64, bool) {
+	if n.trunc || n.mant>>53 != 0 {
+		return 0, false
+	}
+	f := float64(n.mant)
+	switch {
+	case n.mant == 0:
+	case n.exp == 0:
+	case n.exp > 0 && n.exp <= 22:
+		f *= pow10[n.exp]
+	case n.exp < 0 && n.exp >= -22:
+		f /= pow10[-n.exp]
+	default:
+		return 0, false
+	}
+	if n.neg {
+		f = -f
+	}
+	return f, true
+}
+
+// int converts a scanned integer literal; ok is false when it may not fit
+// in an int64 (strconv must decide).
+func (n *number) int() (int64, bool) {
+	if !n.isInt || n.trunc || n.exp != 0 || n.mant >= 1e18 {
+		return 0, false
+	}
+	if n.neg {
+		return -int64(n.mant), true
+	}
+	return int64(n.mant), true
+}
+
+// parseFloatText parses b as a float the way ReadCSV does: decimal syntax as
+// strconv.ParseFloat accepts it, and inf/infinity/nan in any case with an
+// optional sign; hexadecimal floats and underscores are rejected.
+func parseFloatText(b []byte) (float64, bool) {
+	var n number
+	if end := scanNumber(b, 0, &n); end == len(b) {
+		if f, ok := n.float(); ok {
+			return f, true
+		}
+	} else {
+		// Only the special names get past here.
+		for _, c := range b {
+			if c >= '0' && c <= '9' || c == '.' || c == 'x' || c == 'X' || c == '_' {
+				return 0, false
+			}
+		}
+	}
+	f, err := strconv.ParseFloat(bstr(b), 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return f, true // ±Inf or 0, as strconv rounds
+		}
+		return 0, false
+	}
+	return f, true
+}
+
+// parseIntText parses b as a decimal int64.
+func parseIntText(b []byte) (int64, bool) {
+	var n number
+	if end := scanNumber(b, 0, &n); end != len(b) || !n.isInt {
+		return 0, false
+	}
+	if v, ok := n.int(); ok {
+		return v, true
+	}
+	v, err := strconv.ParseInt(bstr(b), 10, 64)
+	return v, err == nil
+}
+
+// parseBoolText parses true or false in any case.
+func parseBoolText(b []byte) (bool, bool) {
+	switch len(b) {
+	case 4:
+		if (b[0]|0x20) == 't' && (b[1]|0x20) == 'r' && (b[2]|0x20) == 'u' && (b[3]|0x20) == 'e' {
+			return true, true
+		}
+	case 5:
+		if (b[0]|0x20) == 'f' && (b[1]|0x20) == 'a' && (b[2]|0x20) == 'l' && (b[3]|0x20) == 's' && (b[4]|0x20) == 'e' {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// parseTimeText parses an RFC 3339 time or a 2006-01-02 date as Unix
+// nanoseconds; ok is false for other text and for times that int64
+// nanoseconds cannot hold.
+func parseTimeText(b []byte) (int64, bool) {
+	if len(b) < 10 || b[4] != '-' || b[7] != '-' || b[0]-'0' > 9 {
+		return 0, false
+	}
+	var t time.Time
+	var err error
+	if len(b) == 10 {
+		t, err = time.Parse(time.DateOnly, bstr(b))
+	} else {
+		t, err = time.Parse(time.RFC3339Nano, bstr(b))
+	}
+	if err != nil {
+		return 0, false
+	}
+	return unixNano(t)
+}
+
+// parseAs parses b as a value of type t (not String) and returns it as raw
+// bits: float64 bits, int64, 0/1 or Unix nanoseconds.
+func parseAs(b []byte, t Type) (uint64, bool) {
+	switch t {
+	case Float:
+		f, ok := parseFloatText(b)
+		return math.Float64bits(f), ok
+	case Int:
+		v, ok := parseIntText(b)
+		return uint64(v), ok
+	case Bool:
+		v, ok := parseBoolText(b)
+		if v {
+			return 1, ok
+		}
+		return 0, ok
+	case Time:
+		v, ok := parseTimeText(b)
+		return uint64(v), ok
+	}
+	return 0, false
+}
