@@ -1,0 +1,764 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluice-ml/sluice/engine/frame"
+)
+
+// Value is what flows along an edge: a table, or a split, model or report
+// whose Go type belongs to the stage catalog (engine/stages).
+type Value struct {
+	Kind  Kind
+	Table *frame.Frame // KindTable
+	Data  any          // KindSplit, KindModel, KindReport
+}
+
+// Output is what a stage's RunFunc returns.
+type Output struct {
+	Value     Value
+	Metrics   map[string]float64
+	Artifacts []Artifact // kept in the store with the run (fitted models, reports)
+}
+
+// TableOutput wraps a frame as a stage output.
+func TableOutput(f *frame.Frame) *Output { return &Output{Value: Value{Kind: KindTable, Table: f}} }
+
+// Recorder persists runs as they go. The executor calls BeginRun once,
+// before any stage starts, and RecordRun a few times a second with the
+// latest snapshot and what was added since the last call, and once at the
+// end; the last call must be durable when it returns.
+type Recorder interface {
+	BeginRun(ctx context.Context, r *Run) (int64, error)
+	RecordRun(ctx context.Context, r *Run, d *RunDelta) error
+}
+
+// RunDelta is what a run added since the previous RecordRun call.
+type RunDelta struct {
+	Logs      []LogLine
+	Previews  []*Preview
+	Artifacts []Artifact
+}
+
+// Empty reports whether the delta holds nothing.
+func (d *RunDelta) Empty() bool {
+	return len(d.Logs) == 0 && len(d.Previews) == 0 && len(d.Artifacts) == 0
+}
+
+// NopRecorder keeps nothing; it numbers runs from 1 in memory.
+type NopRecorder struct {
+	mu   sync.Mutex
+	next int64
+}
+
+// BeginRun numbers the run.
+func (n *NopRecorder) BeginRun(context.Context, *Run) (int64, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.next++
+	return n.next, nil
+}
+
+// RecordRun does nothing.
+func (n *NopRecorder) RecordRun(context.Context, *Run, *RunDelta) error { return nil }
+
+// Executor runs plans. Its fields are read-only once a run starts; one
+// Executor may run several plans at once.
+type Executor struct {
+	Recorder      Recorder      // nil: NopRecorder
+	Events        *Broker       // nil: no events
+	MaxParallel   int           // ready stages run at once; 0: number of CPUs
+	Version       string        // sluice version, part of every stage fingerprint
+	RetryBackoff  time.Duration // delay before the first retry, doubling after; 0: 1s
+	FlushInterval time.Duration // how often the recorder is called; 0: 250ms
+	Grace         time.Duration // how long a cancelled stage may take to return; 0: 1s
+	MaxLogLines   int           // lines kept per stage; 0: 100,000
+}
+
+// execution is one run in progress.
+type execution struct {
+	ex    *Executor
+	plan  *Plan
+	rec   Recorder
+	mu    sync.Mutex
+	run   *Run
+	delta RunDelta
+	lines map[string]int
+	vals  map[string]*Value
+}
+
+// Run executes the plan and returns the finished record. Ready stages run
+// concurrently up to MaxParallel. A failed stage is retried as its spec
+// says, then fails the run and skips its dependents while independent
+// branches finish. Cancelling ctx stops the run within Grace and marks
+// unfinished stages cancelled. The error is non-nil only when the
+// recorder fails; the run's own outcome is in Run.Status.
+func (e *Executor) Run(ctx context.Context, plan *Plan) (*Run, error) {
+	rec := e.Recorder
+	if rec == nil {
+		rec = &NopRecorder{}
+	}
+	host, _ := os.Hostname()
+	now := time.Now().UTC()
+	run := &Run{
+		Pipeline:  plan.Spec.Name,
+		File:      plan.Spec.File,
+		Spec:      string(plan.Spec.Source),
+		SpecHash:  plan.Spec.Hash(),
+		Seed:      plan.Spec.Seed,
+		Overrides: plan.Spec.Overrides,
+		Params:    plan.ResolvedParams(),
+		Inputs:    map[string]string{},
+		Status:    StatusRunning,
+		Started:   now,
+		Version:   e.Version,
+		Host:      host,
+		PID:       os.Getpid(),
+		Heartbeat: now,
+	}
+	for _, ps := range plan.Stages {
+		run.Stages = append(run.Stages, StageRun{ID: ps.Spec.ID, Uses: ps.Type.Name, Needs: ps.Inputs, Kind: ps.Type.Out, Seed: ps.Seed})
+	}
+	id, err := rec.BeginRun(context.WithoutCancel(ctx), run)
+	if err != nil {
+		return nil, fmt.Errorf("begin run: %w", err)
+	}
+	run.ID = id
+	x := &execution{ex: e, plan: plan, rec: rec, run: run, lines: map[string]int{}, vals: map[string]*Value{}}
+	x.publish(Event{Kind: EventRunStarted, Run: x.snapshot()})
+
+	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
+	flushDone := make(chan error, 1)
+	go func() { flushDone <- x.flushLoop(flushCtx) }()
+
+	x.schedule(ctx)
+
+	stopFlush()
+	flushErr := <-flushDone
+	x.mu.Lock()
+	x.finishRun(ctx)
+	final := x.snapshot()
+	d := x.takeDelta()
+	x.mu.Unlock()
+	x.publish(Event{Kind: EventRunFinished, Status: final.Status, Seconds: final.Seconds, Run: final})
+	if err := rec.RecordRun(context.WithoutCancel(ctx), final, d); err != nil {
+		return final, fmt.Errorf("record run %d: %w", final.ID, err)
+	}
+	if flushErr != nil {
+		return final, fmt.Errorf("record run %d: %w", final.ID, flushErr)
+	}
+	return final, nil
+}
+
+// finishRun sets the run's final status from its stages. Call with x.mu held.
+func (x *execution) finishRun(ctx context.Context) {
+	r := x.run
+	r.Finished = time.Now().UTC()
+	r.Seconds = r.Finished.Sub(r.Started).Seconds()
+	r.Status = StatusSucceeded
+	for i := range r.Stages {
+		s := &r.Stages[i]
+		switch s.Status {
+		case StatusPending, StatusRunning:
+			s.Status = StatusCancelled
+			if s.Started.IsZero() {
+				s.Error = "not started: the run was cancelled"
+			} else {
+				s.Finished = r.Finished
+				s.Seconds = s.Finished.Sub(s.Started).Seconds()
+				s.Error = "cancelled while running"
+			}
+		}
+	}
+	for _, s := range r.Stages {
+		if s.Status == StatusFailed {
+			r.Status = StatusFailed
+			if r.Error == "" {
+				r.Error = fmt.Sprintf("stage %s failed: %s", s.ID, s.Error)
+			}
+		}
+	}
+	if ctx.Err() != nil && r.Status == StatusSucceeded {
+		for _, s := range r.Stages {
+			if s.Status == StatusCancelled {
+				r.Status = StatusCancelled
+				r.Error = "cancelled"
+				break
+			}
+		}
+	}
+}
+
+type stageResult struct {
+	index int
+	out   *Output
+	err   error
+	took  time.Duration
+}
+
+// schedule is the run loop: start ready stages up to the limit, collect
+// results, skip dependents of failures, and stop on cancellation.
+func (x *execution) schedule(ctx context.Context) {
+	plan := x.plan
+	n := len(plan.Stages)
+	limit := x.ex.MaxParallel
+	if limit <= 0 {
+		limit = runtime.NumCPU()
+	}
+	byID := make(map[string]int, n)
+	for i, ps := range plan.Stages {
+		byID[ps.Spec.ID] = i
+	}
+	state := make([]Status, n)
+	done := make(chan stageResult, n)
+	running := 0
+	stageCtx, cancelStages := context.WithCancel(ctx)
+	defer cancelStages()
+
+	ready := func(i int) (bool, bool) { // ready, blocked-by-failure
+		for _, in := range plan.Stages[i].Inputs {
+			switch state[byID[in]] {
+			case StatusSucceeded, StatusCached:
+			case StatusFailed, StatusSkipped, StatusCancelled:
+				return false, true
+			default:
+				return false, false
+			}
+		}
+		return true, false
+	}
+	for {
+		// Skip what can no longer run; start what is ready, in topological order.
+		if ctx.Err() == nil {
+			for _, k := range plan.order {
+				if state[k] != StatusPending {
+					continue
+				}
+				ok, blocked := ready(k)
+				if blocked {
+					state[k] = StatusSkipped
+					x.skip(k)
+					continue
+				}
+				if ok && running < limit {
+					state[k] = StatusRunning
+					running++
+					x.start(stageCtx, k, done)
+				}
+			}
+		}
+		if running == 0 {
+			return
+		}
+		select {
+		case r := <-done:
+			running--
+			state[r.index] = x.finish(r)
+		case <-ctx.Done():
+			cancelStages()
+			grace := x.ex.Grace
+			if grace <= 0 {
+				grace = time.Second
+			}
+			timer := time.NewTimer(grace)
+			for running > 0 {
+				select {
+				case r := <-done:
+					running--
+					if r.err == nil {
+						state[r.index] = x.finish(r)
+					} else {
+						x.cancelled(r.index, r.took)
+					}
+				case <-timer.C:
+					running = 0 // stages that ignore cancellation are abandoned
+				}
+			}
+			timer.Stop()
+			return
+		}
+	}
+}
+
+func (x *execution) start(ctx context.Context, i int, done chan<- stageResult) {
+	ps := x.plan.Stages[i]
+	x.mu.Lock()
+	s := &x.run.Stages[i]
+	s.Status = StatusRunning
+	s.Started = time.Now().UTC()
+	inputs := make([]*Value, len(ps.Inputs))
+	upstream := make([]string, len(ps.Inputs))
+	for j, id := range ps.Inputs {
+		inputs[j] = x.vals[id]
+		st, _ := x.run.Stage(id)
+		upstream[j] = st.Fingerprint
+	}
+	x.mu.Unlock()
+	go func() {
+		began := time.Now()
+		fp, files, err := x.fingerprint(ps, upstream)
+		x.mu.Lock()
+		s.Fingerprint = fp
+		for path, sum := range files {
+			x.run.Inputs[path] = sum
+		}
+		x.mu.Unlock()
+		if err != nil {
+			done <- stageResult{index: i, err: err, took: time.Since(began)}
+			return
+		}
+		out, err := x.attempts(ctx, ps, inputs)
+		done <- stageResult{index: i, out: out, err: err, took: time.Since(began)}
+	}()
+}
+
+// attempts runs a stage with its retries and timeout.
+func (x *execution) attempts(ctx context.Context, ps *PlannedStage, inputs []*Value) (*Output, error) {
+	backoff := x.ex.RetryBackoff
+	if backoff <= 0 {
+		backoff = time.Second
+	}
+	var err error
+	for attempt := 1; attempt <= ps.Spec.Retries+1; attempt++ {
+		x.mu.Lock()
+		x.run.Stages[ps.Index].Attempts = attempt
+		x.mu.Unlock()
+		x.publish(Event{Kind: EventStageStarted, Stage: ps.Spec.ID, Status: StatusRunning, Attempt: attempt})
+		var out *Output
+		out, err = x.attempt(ctx, ps, inputs, attempt)
+		if err == nil {
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if attempt <= ps.Spec.Retries {
+			wait := backoff << (attempt - 1)
+			if wait > time.Minute {
+				wait = time.Minute
+			}
+			x.logf(ps.Spec.ID, "attempt %d of %d failed: %v; retrying in %s", attempt, ps.Spec.Retries+1, err, wait)
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, err
+			}
+		}
+	}
+	return nil, err
+}
+
+func (x *execution) attempt(ctx context.Context, ps *PlannedStage, inputs []*Value, attempt int) (out *Output, err error) {
+	if ps.Spec.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, ps.Spec.Timeout, fmt.Errorf("timed out after %s", ps.Spec.Timeout))
+		defer cancel()
+	}
+	sc := &StageContext{Plan: x.plan, Stage: ps, Params: ps.Params, Inputs: inputs, Seed: ps.Seed, Attempt: attempt, RunID: x.run.ID, x: x}
+	type result struct {
+		out *Output
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				x.logf(ps.Spec.ID, "panic: %v\n%s", p, debug.Stack())
+				ch <- result{err: fmt.Errorf("panic: %v", p)}
+			}
+		}()
+		o, e := ps.Type.Run(ctx, sc)
+		ch <- result{o, e}
+	}()
+	select {
+	case r := <-ch:
+		out, err = r.out, r.err
+	case <-ctx.Done():
+		// Give the stage a moment to notice, then abandon it.
+		select {
+		case r := <-ch:
+			out, err = r.out, r.err
+		case <-time.After(200 * time.Millisecond):
+		}
+		if err == nil && out == nil {
+			err = ctx.Err()
+		}
+	}
+	if ctxErr := context.Cause(ctx); ctxErr != nil && err != nil {
+		if errors.Is(ctxErr, context.Canceled) {
+			return nil, fmt.Errorf("%w: %v", ErrCancelled, err)
+		}
+		if !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%v (%w)", ctxErr, err)
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = &Output{Value: Value{Kind: ps.Type.Out}}
+	}
+	if out.Value.Kind != ps.Type.Out {
+		return nil, fmt.Errorf("stage type %s gave %s, declared %s", ps.Type.Name, out.Value.Kind, ps.Type.Out)
+	}
+	return out, nil
+}
+
+// finish records a stage's result and returns its status.
+func (x *execution) finish(r stageResult) Status {
+	ps := x.plan.Stages[r.index]
+	x.mu.Lock()
+	s := &x.run.Stages[r.index]
+	s.Finished = time.Now().UTC()
+	s.Seconds = s.Finished.Sub(s.Started).Seconds()
+	if r.err != nil {
+		s.Status = StatusFailed
+		if errors.Is(r.err, ErrCancelled) {
+			s.Status = StatusCancelled
+		}
+		s.Error = r.err.Error()
+		x.mu.Unlock()
+		x.logf(ps.Spec.ID, "%s: %v", s.Status, r.err)
+		x.publish(Event{Kind: EventStageFinished, Stage: ps.Spec.ID, Status: s.Status, Seconds: s.Seconds, Err: s.Error, Attempt: s.Attempts})
+		return s.Status
+	}
+	s.Status = StatusSucceeded
+	s.Metrics = r.out.Metrics
+	val := r.out.Value
+	x.vals[ps.Spec.ID] = &val
+	if val.Table != nil {
+		s.Rows, s.Cols = val.Table.NumRows(), val.Table.NumCols()
+		x.delta.Previews = append(x.delta.Previews, MakePreview(ps.Spec.ID, val.Table, 20))
+	}
+	for _, a := range r.out.Artifacts {
+		a.Stage = ps.Spec.ID
+		sum := sha256.Sum256(a.Data)
+		a.SHA256 = hex.EncodeToString(sum[:])
+		a.Size = len(a.Data)
+		s.Artifacts = append(s.Artifacts, a.ArtifactInfo)
+		x.delta.Artifacts = append(x.delta.Artifacts, a)
+	}
+	if s.Progress.Total > 0 {
+		s.Progress.Done = s.Progress.Total
+	}
+	ev := Event{Kind: EventStageFinished, Stage: ps.Spec.ID, Status: s.Status, Seconds: s.Seconds, Metrics: s.Metrics, Attempt: s.Attempts, Progress: s.Progress}
+	x.mu.Unlock()
+	x.publish(ev)
+	return StatusSucceeded
+}
+
+func (x *execution) skip(i int) {
+	x.mu.Lock()
+	s := &x.run.Stages[i]
+	s.Status = StatusSkipped
+	s.Error = "skipped: an input failed"
+	x.mu.Unlock()
+	x.publish(Event{Kind: EventStageFinished, Stage: s.ID, Status: StatusSkipped, Err: s.Error})
+}
+
+func (x *execution) cancelled(i int, took time.Duration) {
+	x.mu.Lock()
+	s := &x.run.Stages[i]
+	s.Status = StatusCancelled
+	s.Finished = time.Now().UTC()
+	s.Seconds = took.Seconds()
+	s.Error = "cancelled while running"
+	x.mu.Unlock()
+	x.publish(Event{Kind: EventStageFinished, Stage: s.ID, Status: StatusCancelled, Err: s.Error})
+}
+
+// fingerprint hashes what determines a stage's output: its type, resolved
+// parameters, upstream fingerprints, the content of files it reads, and
+// the sluice version. It also returns the SHA-256 of each file read.
+func (x *execution) fingerprint(ps *PlannedStage, upstream []string) (string, map[string]string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "sluice %s\nstage %s\nuses %s\nseed %d\n", x.ex.Version, ps.Spec.ID, ps.Type.Name, ps.Seed)
+	params, _ := json.Marshal(canonical(ps.Params))
+	h.Write(params)
+	for _, u := range upstream {
+		fmt.Fprintf(h, "\nin %s", u)
+	}
+	files := map[string]string{}
+	for _, p := range ps.Type.Params {
+		if p.Type != TypePath || !p.Input || ps.Params.String(p.Name) == "" {
+			continue
+		}
+		path := ResolvePath(x.plan.Spec.Dir, ps.Params.String(p.Name))
+		sum, err := hashFile(path)
+		if err != nil {
+			return "", files, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		files[x.relPath(path)] = sum
+		fmt.Fprintf(h, "\nfile %s %s", p.Name, sum)
+	}
+	return hex.EncodeToString(h.Sum(nil)), files, nil
+}
+
+func (x *execution) relPath(abs string) string {
+	if rel, ok := strings.CutPrefix(abs, x.plan.Spec.Dir+string(os.PathSeparator)); ok {
+		return rel
+	}
+	return abs
+}
+
+// canonical turns params into JSON-stable values (durations as text).
+func canonical(p Params) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		if d, ok := v.(time.Duration); ok {
+			out[k] = d.String()
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (x *execution) flushLoop(ctx context.Context) error {
+	every := x.ex.FlushInterval
+	if every <= 0 {
+		every = 250 * time.Millisecond
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var firstErr error
+	for {
+		select {
+		case <-ctx.Done():
+			return firstErr
+		case <-t.C:
+			x.mu.Lock()
+			x.run.Heartbeat = time.Now().UTC()
+			snap := x.snapshot()
+			d := x.takeDelta()
+			x.mu.Unlock()
+			if err := x.rec.RecordRun(ctx, snap, d); err != nil && firstErr == nil && ctx.Err() == nil {
+				firstErr = err
+			}
+		}
+	}
+}
+
+// snapshot deep-copies the run record. Call with x.mu held, or before
+// any stage starts.
+func (x *execution) snapshot() *Run {
+	b, err := json.Marshal(x.run)
+	if err != nil {
+		panic("engine: run record does not marshal: " + err.Error())
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		panic("engine: run record does not unmarshal: " + err.Error())
+	}
+	return &r
+}
+
+// takeDelta hands over what accumulated since the last flush. Call with x.mu held.
+func (x *execution) takeDelta() *RunDelta {
+	d := x.delta
+	x.delta = RunDelta{}
+	return &d
+}
+
+func (x *execution) publish(e Event) {
+	if x.ex.Events == nil {
+		return
+	}
+	e.Time = time.Now()
+	e.RunID = x.run.ID
+	e.Pipeline = x.run.Pipeline
+	x.ex.Events.Publish(e)
+}
+
+func (x *execution) log(stage, stream, text string) {
+	limit := x.ex.MaxLogLines
+	if limit <= 0 {
+		limit = 100000
+	}
+	line := LogLine{Stage: stage, Time: time.Now().UTC(), Stream: stream, Text: text}
+	x.mu.Lock()
+	x.lines[stage]++
+	n := x.lines[stage]
+	if n <= limit {
+		x.delta.Logs = append(x.delta.Logs, line)
+	} else if n == limit+1 {
+		x.delta.Logs = append(x.delta.Logs, LogLine{Stage: stage, Time: line.Time, Text: fmt.Sprintf("(log truncated after %d lines)", limit)})
+	}
+	x.mu.Unlock()
+	x.publish(Event{Kind: EventLog, Stage: stage, Line: line})
+}
+
+func (x *execution) logf(stage, format string, args ...any) {
+	for _, l := range strings.Split(strings.TrimRight(fmt.Sprintf(format, args...), "\n"), "\n") {
+		x.log(stage, "", l)
+	}
+}
+
+// StageContext is what a running stage gets: its parameters, inputs and
+// seed, and ways to log and report progress. Its methods are safe for
+// concurrent use.
+type StageContext struct {
+	Plan    *Plan
+	Stage   *PlannedStage
+	Params  Params
+	Inputs  []*Value
+	Seed    uint64
+	Attempt int
+	RunID   int64
+	x       *execution
+}
+
+// NewStageContext makes a context for running a stage outside an executor
+// (tests, and running one stage alone). Logs go to logf if not nil.
+func NewStageContext(plan *Plan, stage *PlannedStage, inputs []*Value, logf func(LogLine)) *StageContext {
+	x := &execution{ex: &Executor{}, plan: plan, rec: &NopRecorder{}, run: &Run{}, lines: map[string]int{}, vals: map[string]*Value{}}
+	for _, ps := range plan.Stages {
+		x.run.Stages = append(x.run.Stages, StageRun{ID: ps.Spec.ID})
+	}
+	if logf != nil {
+		b := &Broker{}
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := b.Subscribe(ctx)
+		x.ex.Events = b
+		go func() {
+			for e := range ch {
+				if e.Kind == EventLog {
+					logf(e.Line)
+				}
+			}
+		}()
+		runtime.AddCleanup(x, func(c context.CancelFunc) { c() }, cancel)
+	}
+	return &StageContext{Plan: plan, Stage: stage, Params: stage.Params, Inputs: inputs, Seed: stage.Seed, Attempt: 1, x: x}
+}
+
+// ID returns the stage's id.
+func (sc *StageContext) ID() string { return sc.Stage.Spec.ID }
+
+// Logf adds a line (or several, split at newlines) to the stage's log.
+func (sc *StageContext) Logf(format string, args ...any) { sc.x.logf(sc.ID(), format, args...) }
+
+// LogWriter returns a writer whose output becomes log lines of the given
+// stream ("stdout", "stderr"), one per line written. Close flushes a last
+// partial line.
+func (sc *StageContext) LogWriter(stream string) io.WriteCloser {
+	return &lineWriter{emit: func(s string) { sc.x.log(sc.ID(), stream, s) }}
+}
+
+// Progress reports that done of total units are complete (total 0 when
+// unknown).
+func (sc *StageContext) Progress(done, total int64, unit string) {
+	x := sc.x
+	x.mu.Lock()
+	s := &x.run.Stages[sc.Stage.Index]
+	s.Progress = Progress{Done: done, Total: total, Unit: unit}
+	p := s.Progress
+	x.mu.Unlock()
+	x.publish(Event{Kind: EventProgress, Stage: sc.ID(), Status: StatusRunning, Progress: p})
+}
+
+// Path resolves a path parameter's value against the pipeline's directory.
+func (sc *StageContext) Path(p string) string { return ResolvePath(sc.Plan.Spec.Dir, p) }
+
+// RecordInput hashes a file the stage read that no path parameter names
+// (an exec stage's output, say) into the run's data fingerprints.
+func (sc *StageContext) RecordInput(path string) error {
+	sum, err := hashFile(path)
+	if err != nil {
+		return err
+	}
+	sc.x.mu.Lock()
+	sc.x.run.Inputs[sc.x.relPath(path)] = sum
+	sc.x.mu.Unlock()
+	return nil
+}
+
+// lineWriter splits written bytes into lines.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	emit func(string)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for {
+		i := bytes.IndexByte(w.buf.Bytes(), '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimRight(string(w.buf.Next(i+1)), "\r\n")
+		w.emit(line)
+	}
+	if w.buf.Len() > 64<<10 { // a very long line without newline: emit it
+		w.emit(w.buf.String())
+		w.buf.Reset()
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.buf.Len() > 0 {
+		w.emit(w.buf.String())
+		w.buf.Reset()
+	}
+	return nil
+}
+
+// MakePreview summarises a table: its first n rows and every column.
+func MakePreview(stage string, f *frame.Frame, n int) *Preview {
+	p := &Preview{Stage: stage, Rows: f.NumRows(), Head: f.Head(n)}
+	for _, c := range f.Describe() {
+		p.Columns = append(p.Columns, columnSummary(c))
+	}
+	return p
+}
+
+func columnSummary(c frame.ColumnSummary) ColumnSummary {
+	s := ColumnSummary{Name: c.Name, Type: c.Type.String(), Count: c.Count, Missing: c.Missing, Unique: c.Unique}
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	if c.Type.Numeric() && c.Count > 0 {
+		s.Mean, s.Std, s.Min, s.Max = num(c.Mean), num(c.Std), num(c.Min), num(c.Max)
+	}
+	for _, t := range c.Top {
+		s.Top = append(s.Top, TopValue{Value: t.Value, Count: t.Count})
+	}
+	return s
+}

@@ -1,0 +1,6 @@
+package stages
+
+import "github.com/sluice-ml/sluice/engine"
+
+// tableStages are the extract, transform and load stage types.
+func tableStages() []*engine.StageType { return nil }
