@@ -204,3 +204,5 @@ func valuesSubset(y []float64, idx []int) []float64 {
 	}
 	return out
 }
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }

@@ -1,0 +1,262 @@
+package ml
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// LinearRegression is ordinary least squares, as scikit-learn's
+// LinearRegression: with FitIntercept the columns and target are centred
+// first and the intercept recovered from the means.
+//
+// The normal equations are solved by Cholesky when they are well
+// conditioned (condition number below 1e8), which is fast on tall data;
+// otherwise the centred design is solved by SVD least squares, giving
+// the minimum-norm solution for a rank-deficient design as
+// scikit-learn's lstsq does. Rank records the rank found (the number of
+// features on the fast path).
+type LinearRegression struct {
+	FitIntercept bool `json:"fit_intercept" ml:"param"`
+
+	Coef      []float64 `json:"coef"`
+	Intercept float64   `json:"intercept"`
+	Rank      int       `json:"rank"`
+}
+
+var _ Estimator = (*LinearRegression)(nil)
+
+// NewLinearRegression returns a model with fit_intercept=true.
+func NewLinearRegression() *LinearRegression { return &LinearRegression{FitIntercept: true} }
+
+// SetParams sets hyperparameters by scikit-learn name (fit_intercept).
+func (m *LinearRegression) SetParams(params map[string]any) error { return SetParams(m, params) }
+
+// Fit solves the least-squares problem. It panics if len(y) differs from
+// the rows of X, and returns ErrNaN for non-finite input and ErrSingular
+// if the SVD fails to converge.
+func (m *LinearRegression) Fit(X mat.Matrix, y []float64) error {
+	Xd, err := prepare("LinearRegression", X, y)
+	if err != nil {
+		return err
+	}
+	st := gramStats(Xd, y, m.FitIntercept)
+	_, p := Xd.Dims()
+	var chol mat.Cholesky
+	w := make([]float64, p)
+	if chol.Factorize(st.G) && chol.Cond() < 1e8 {
+		if err := chol.SolveVecTo(mat.NewVecDense(p, w), mat.NewVecDense(p, st.q)); err != nil {
+			return fmt.Errorf("LinearRegression: %w", ErrSingular)
+		}
+		m.Rank = p
+	} else {
+		rank, err := lstsqSVD(Xd, y, st, w)
+		if err != nil {
+			return fmt.Errorf("LinearRegression: %w", err)
+		}
+		m.Rank = rank
+	}
+	m.Coef = w
+	m.Intercept = interceptFrom(st, w)
+	return nil
+}
+
+// Predict writes X·Coef + Intercept into dst and returns it. It panics if
+// the model is not fitted or X has the wrong number of columns.
+func (m *LinearRegression) Predict(dst []float64, X mat.Matrix) []float64 {
+	checkCols("LinearRegression", X, len(m.Coef))
+	return linearPredict(dst, X, m.Coef, m.Intercept)
+}
+
+// Ridge is least squares with an L2 penalty Alpha·‖w‖² on the weights
+// (not the intercept), solved with a Cholesky factorisation of the
+// centred normal equations, as scikit-learn's Ridge with its "cholesky"
+// solver (the one it picks for dense data).
+type Ridge struct {
+	Alpha        float64 `json:"alpha" ml:"param"`
+	FitIntercept bool    `json:"fit_intercept" ml:"param"`
+
+	Coef      []float64 `json:"coef"`
+	Intercept float64   `json:"intercept"`
+}
+
+var _ Estimator = (*Ridge)(nil)
+
+// NewRidge returns a model with scikit-learn's defaults: alpha=1,
+// fit_intercept=true.
+func NewRidge() *Ridge { return &Ridge{Alpha: 1, FitIntercept: true} }
+
+// SetParams sets hyperparameters by scikit-learn name (alpha,
+// fit_intercept).
+func (m *Ridge) SetParams(params map[string]any) error { return SetParams(m, params) }
+
+// Fit solves (XᵀX + αI) w = Xᵀy on the centred data. It panics if len(y)
+// differs from the rows of X, and returns ErrNaN for non-finite input, an
+// error for a negative alpha, and ErrSingular when alpha is 0 and the
+// system is singular.
+func (m *Ridge) Fit(X mat.Matrix, y []float64) error {
+	Xd, err := prepare("Ridge", X, y)
+	if err != nil {
+		return err
+	}
+	if !(m.Alpha >= 0) {
+		return fmt.Errorf("ml: Ridge: alpha=%v must be >= 0", m.Alpha)
+	}
+	st := gramStats(Xd, y, m.FitIntercept)
+	_, p := Xd.Dims()
+	for j := 0; j < p; j++ {
+		st.G.SetSym(j, j, st.G.At(j, j)+m.Alpha)
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(st.G) {
+		return fmt.Errorf("Ridge: %w", ErrSingular)
+	}
+	w := make([]float64, p)
+	if err := chol.SolveVecTo(mat.NewVecDense(p, w), mat.NewVecDense(p, st.q)); err != nil {
+		return fmt.Errorf("Ridge: %w (%v)", ErrSingular, err)
+	}
+	m.Coef = w
+	m.Intercept = interceptFrom(st, w)
+	return nil
+}
+
+// Predict writes X·Coef + Intercept into dst and returns it. It panics if
+// the model is not fitted or X has the wrong number of columns.
+func (m *Ridge) Predict(dst []float64, X mat.Matrix) []float64 {
+	checkCols("Ridge", X, len(m.Coef))
+	return linearPredict(dst, X, m.Coef, m.Intercept)
+}
+
+func linearPredict(dst []float64, X mat.Matrix, coef []float64, b float64) []float64 {
+	r, _ := X.Dims()
+	dst = predictDst(dst, r)
+	v := mat.NewVecDense(r, dst)
+	v.MulVec(X, mat.NewVecDense(len(coef), coef))
+	for i := range dst {
+		dst[i] += b
+	}
+	return dst
+}
+
+// gram holds the centred sufficient statistics of a least-squares fit.
+type gram struct {
+	xmean []float64
+	ymean float64
+	G     *mat.SymDense // XcᵀXc
+	q     []float64     // Xcᵀyc
+	yy    float64       // yc·yc
+}
+
+func interceptFrom(st gram, w []float64) float64 {
+	b := st.ymean
+	for j, v := range w {
+		b -= st.xmean[j] * v
+	}
+	return b
+}
+
+// gramStats computes the statistics in fixed row blocks (on all cores
+// for tall data), centring each block explicitly for accuracy, and sums
+// the blocks in order.
+func gramStats(X *mat.Dense, y []float64, center bool) gram {
+	n, p := X.Dims()
+	st := gram{xmean: make([]float64, p)}
+	if center {
+		for i := 0; i < n; i++ {
+			for j, v := range X.RawRowView(i) {
+				st.xmean[j] += v
+			}
+			st.ymean += y[i]
+		}
+		for j := range st.xmean {
+			st.xmean[j] /= float64(n)
+		}
+		st.ymean /= float64(n)
+	}
+	nc := (n + chunkRows - 1) / chunkRows
+	parts := make([][]float64, nc) // p*p Gram, then p of q, then yy
+	parallelChunks(n, func(c, lo, hi int) {
+		m := hi - lo
+		buf := make([]float64, m*p)
+		yc := make([]float64, m)
+		for i := lo; i < hi; i++ {
+			row := X.RawRowView(i)
+			d := buf[(i-lo)*p : (i-lo+1)*p]
+			for j, v := range row {
+				d[j] = v - st.xmean[j]
+			}
+			yc[i-lo] = y[i] - st.ymean
+		}
+		part := make([]float64, p*p+p+1)
+		A := blas64.General{Rows: m, Cols: p, Stride: p, Data: buf}
+		blas64.Syrk(blas.Trans, 1, A, 0, blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: part[:p*p]})
+		blas64.Gemv(blas.Trans, 1, A, blas64.Vector{N: m, Inc: 1, Data: yc}, 0, blas64.Vector{N: p, Inc: 1, Data: part[p*p : p*p+p]})
+		var yy float64
+		for _, v := range yc {
+			yy += v * v
+		}
+		part[p*p+p] = yy
+		parts[c] = part
+	})
+	acc := make([]float64, p*p+p+1)
+	for _, part := range parts {
+		for j, v := range part {
+			acc[j] += v
+		}
+	}
+	st.G = mat.NewSymDense(p, nil)
+	for i := 0; i < p; i++ {
+		for j := i; j < p; j++ {
+			st.G.SetSym(i, j, acc[i*p+j])
+		}
+	}
+	st.q = acc[p*p : p*p+p]
+	st.yy = acc[p*p+p]
+	return st
+}
+
+// lstsqSVD solves min ‖Xc w - yc‖ by SVD with numpy's default cutoff
+// (singular values below eps·max(n,p)·s_max count as zero), writing the
+// minimum-norm solution into w and returning the rank.
+func lstsqSVD(X *mat.Dense, y []float64, st gram, w []float64) (int, error) {
+	n, p := X.Dims()
+	Xc := mat.NewDense(n, p, nil)
+	yc := make([]float64, n)
+	for i := 0; i < n; i++ {
+		src, d := X.RawRowView(i), Xc.RawRowView(i)
+		for j := range d {
+			d[j] = src[j] - st.xmean[j]
+		}
+		yc[i] = y[i] - st.ymean
+	}
+	var svd mat.SVD
+	if !svd.Factorize(Xc, mat.SVDThin) {
+		return 0, fmt.Errorf("SVD did not converge: %w", ErrSingular)
+	}
+	s := svd.Values(nil)
+	var U, V mat.Dense
+	svd.UTo(&U)
+	svd.VTo(&V)
+	cut := eps64 * float64(max(n, p)) * s[0]
+	uty := make([]float64, len(s))
+	mat.NewVecDense(len(s), uty).MulVec(U.T(), mat.NewVecDense(n, yc))
+	rank := 0
+	for k, sv := range s {
+		if sv <= cut || sv == 0 {
+			uty[k] = 0
+			continue
+		}
+		uty[k] /= sv
+		rank++
+	}
+	mat.NewVecDense(p, w).MulVec(&V, mat.NewVecDense(len(s), uty))
+	for j := range w {
+		if math.IsNaN(w[j]) {
+			return rank, ErrSingular
+		}
+	}
+	return rank, nil
+}
