@@ -1,0 +1,146 @@
+package ml
+
+import (
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// Split finding in the tree models works on a quantised copy of the
+// training matrix. Each feature's values are mapped to small integer
+// codes once per fit (for a forest or a boosting run, once for all its
+// trees), and a node is split by accumulating class counts or target sums
+// per code.
+//
+// A feature with at most treeMaxBins distinct values, or any feature when
+// the training set has at most treeExactRows rows, gets one code per
+// distinct value: its splits are exactly scikit-learn's, thresholds at the
+// midpoint between the largest value sent left and the smallest sent right
+// among the node's rows. Other features are cut into treeMaxBins bins of
+// about equal counts at midpoints between distinct values (as LightGBM and
+// scikit-learn's HistGradientBoosting do) and split only at those cuts.
+const (
+	treeMaxBins   = 256
+	treeExactRows = 5000
+)
+
+// treeBins is a training matrix quantised per feature.
+type treeBins struct {
+	n, d  int
+	codes []uint16    // row-major n×d codes
+	nbins []int       // bins per feature
+	off   []int       // off[f] = sum of nbins before f; off[d] = all bins
+	edges [][]float64 // per feature: code(x) = number of edges below x
+	vals  [][]float64 // per feature: the distinct values when binned exactly, else nil
+}
+
+// newTreeBins quantises the n×d row-major matrix x (row stride stride),
+// one feature per goroutine.
+func newTreeBins(x []float64, n, d, stride int) *treeBins {
+	b := &treeBins{
+		n: n, d: d,
+		codes: make([]uint16, n*d),
+		nbins: make([]int, d),
+		off:   make([]int, d+1),
+		edges: make([][]float64, d),
+		vals:  make([][]float64, d),
+	}
+	workers := min(runtime.GOMAXPROCS(0), d)
+	var wg sync.WaitGroup
+	next := make(chan int, d)
+	for f := range d {
+		next <- f
+	}
+	close(next)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			col := make([]float64, n)
+			for f := range next {
+				b.binFeature(x, stride, f, col)
+			}
+		}()
+	}
+	wg.Wait()
+	for f := range d {
+		b.off[f+1] = b.off[f] + b.nbins[f]
+	}
+	return b
+}
+
+func (b *treeBins) binFeature(x []float64, stride, f int, col []float64) {
+	n, d := b.n, b.d
+	for i := range n {
+		col[i] = x[i*stride+f]
+	}
+	slices.Sort(col)
+	distinct := 1
+	for i := 1; i < n; i++ {
+		if col[i] != col[i-1] {
+			distinct++
+		}
+	}
+	var edges []float64
+	if distinct <= treeMaxBins || n <= treeExactRows {
+		vals := make([]float64, 0, distinct)
+		vals = append(vals, col[0])
+		for i := 1; i < n; i++ {
+			if col[i] != col[i-1] {
+				vals = append(vals, col[i])
+			}
+		}
+		edges = make([]float64, distinct-1)
+		for i := range edges {
+			edges[i] = treeMid(vals[i], vals[i+1])
+		}
+		b.vals[f] = vals
+	} else {
+		// Close a bin at the first distinct value whose cumulative count
+		// reaches the next of treeMaxBins equal-count targets.
+		edges = make([]float64, 0, treeMaxBins-1)
+		target := float64(n) / treeMaxBins
+		for i := 0; i < n-1 && len(edges) < treeMaxBins-1; i++ {
+			if col[i+1] == col[i] || float64(i+1) < target {
+				continue
+			}
+			edges = append(edges, treeMid(col[i], col[i+1]))
+			for float64(i+1) >= target {
+				target += float64(n) / treeMaxBins
+			}
+		}
+	}
+	b.edges[f] = edges
+	b.nbins[f] = len(edges) + 1
+	for i := range n {
+		b.codes[i*d+f] = uint16(sort.SearchFloat64s(edges, x[i*stride+f]))
+	}
+}
+
+// split returns the threshold for splitting feature f between code lo (the
+// highest code present on the left) and code hi (the lowest on the right),
+// and the highest code that goes left under that threshold.
+func (b *treeBins) split(f, lo, hi int) (thr float64, code int) {
+	if v := b.vals[f]; v != nil {
+		thr = treeMid(v[lo], v[hi])
+		c := sort.SearchFloat64s(v, thr)
+		if c < len(v) && v[c] == thr {
+			return thr, c
+		}
+		return thr, c - 1
+	}
+	e := (lo + hi - 1) / 2
+	return b.edges[f][e], e
+}
+
+// treeMid is the midpoint of a < b as scikit-learn computes thresholds:
+// a itself when rounding would put the midpoint on b.
+func treeMid(a, b float64) float64 {
+	m := a/2 + b/2
+	if m >= b || math.IsInf(m, 0) {
+		return a
+	}
+	return m
+}

@@ -1,0 +1,677 @@
+package ml
+
+import (
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+)
+
+// Split criteria.
+const (
+	treeGini = iota
+	treeEntropy
+	treeMSE
+)
+
+// treeParams are a tree's growth settings, defaults resolved.
+type treeParams struct {
+	crit     int
+	k        int // classes; 0 for regression
+	maxDepth int // <= 0: unlimited
+	minSplit int
+	minLeaf  int
+	maxFeat  int // features drawn per node, 1..d
+}
+
+// treeFit is a tree as grown, with what the ensembles need besides the
+// exported arrays.
+type treeFit struct {
+	Tree
+	binThr   []int     // highest code going left, per internal node
+	impurity []float64 // per node
+	weight   []float64 // weighted rows per node
+	start    []int     // rows of node i are samples[start[i]:end[i]]
+	end      []int
+}
+
+// treeSplit is the best split found so far at a node.
+type treeSplit struct {
+	proxy   float64
+	feature int
+	lo, hi  int // highest code left, lowest code right
+}
+
+// treeTask is a node waiting to be grown.
+type treeTask struct {
+	start, end int
+	depth      int
+	parent     int // -1 for the root
+	hist       []float64
+	consts     []uint64 // features known to be constant in this node
+}
+
+// treeBuilder grows one tree at a time on binned data. It keeps its
+// scratch space between trees, so a worker reuses one builder.
+type treeBuilder struct {
+	p    treeParams
+	bins *treeBins
+	yc   []int32   // class codes, classification
+	yr   []float64 // targets, regression
+	w    []float64 // row weights; nil means all 1
+
+	stats     int  // floats per bin: k class weights or (sum wy, w), then a count if needCount
+	needCount bool // weights are not counts of rows and min leaf matters
+	rng       *rand.Rand
+
+	samples []int32
+	out     *treeFit
+
+	// node state
+	m      int
+	wTot   float64
+	tot    []float64
+	left   []float64
+	feats  []int
+	batch  []int
+	found  []int
+	keys   []uint64
+	ent    []float64
+	entC   []int32
+	pool   [][]float64
+	stack  []treeTask
+	scrach []float64 // histograms for drawn features
+}
+
+func newTreeBuilder(p treeParams, bins *treeBins, yc []int32, yr []float64) *treeBuilder {
+	t := &treeBuilder{p: p, bins: bins, yc: yc, yr: yr}
+	t.feats = make([]int, bins.d)
+	for i := range t.feats {
+		t.feats[i] = i
+	}
+	k := max(p.k, 2)
+	t.tot = make([]float64, k+1)
+	t.left = make([]float64, k+1)
+	return t
+}
+
+// grow fits a tree on rows samples with weights w (nil: all 1), drawing
+// features with rng. samples is reordered: afterwards each node's rows
+// are samples[start[i]:end[i]].
+func (t *treeBuilder) grow(samples []int32, w []float64, rng *rand.Rand) *treeFit {
+	t.samples, t.w, t.rng = samples, w, rng
+	t.needCount = w != nil && t.p.minLeaf > 1
+	if t.p.crit == treeMSE {
+		t.stats = 2
+	} else {
+		t.stats = t.p.k
+	}
+	if t.needCount {
+		t.stats++
+	}
+	nv := 1
+	if t.p.crit != treeMSE {
+		nv = t.p.k
+	}
+	t.out = &treeFit{Tree: Tree{NValues: nv}}
+	nw := (t.bins.d + 63) / 64
+	t.stack = append(t.stack[:0], treeTask{start: 0, end: len(samples), parent: -1, consts: make([]uint64, nw)})
+	for len(t.stack) > 0 {
+		task := t.stack[len(t.stack)-1]
+		t.stack = t.stack[:len(t.stack)-1]
+		t.node(task)
+	}
+	out := t.out
+	t.out, t.samples, t.w, t.rng = nil, nil, nil, nil
+	return out
+}
+
+func (t *treeBuilder) newHist() []float64 {
+	if n := len(t.pool); n > 0 {
+		h := t.pool[n-1]
+		t.pool = t.pool[:n-1]
+		clear(h)
+		return h
+	}
+	return make([]float64, t.bins.off[t.bins.d]*t.stats)
+}
+
+func (t *treeBuilder) freeHist(h []float64) {
+	if h != nil {
+		t.pool = append(t.pool, h)
+	}
+}
+
+// node grows the node for task: records it, and splits it or leaves it a
+// leaf.
+func (t *treeBuilder) node(task treeTask) {
+	o := t.out
+	id := len(o.Feature)
+	if task.parent >= 0 {
+		if o.Left[task.parent] < 0 {
+			o.Left[task.parent] = id
+		} else {
+			o.Right[task.parent] = id
+		}
+	}
+	rows := t.samples[task.start:task.end]
+	t.m = len(rows)
+	imp := t.nodeStats(rows)
+	o.Feature = append(o.Feature, -1)
+	o.Threshold = append(o.Threshold, 0)
+	o.Left = append(o.Left, -1)
+	o.Right = append(o.Right, -1)
+	o.binThr = append(o.binThr, -1)
+	o.impurity = append(o.impurity, imp)
+	o.weight = append(o.weight, t.wTot)
+	o.start = append(o.start, task.start)
+	o.end = append(o.end, task.end)
+	if t.p.crit == treeMSE {
+		o.Value = append(o.Value, t.tot[0]/t.wTot)
+	} else {
+		o.Value = append(o.Value, t.tot[:t.p.k]...)
+	}
+
+	if (t.p.maxDepth > 0 && task.depth >= t.p.maxDepth) || t.m < t.p.minSplit ||
+		t.m < 2*t.p.minLeaf || imp <= 0x1p-52 {
+		t.freeHist(task.hist)
+		return
+	}
+	best, consts, hist := t.findSplit(task, rows)
+	if best.feature < 0 {
+		t.freeHist(hist)
+		return
+	}
+	thr, code := t.bins.split(best.feature, best.lo, best.hi)
+	o.Feature[id] = best.feature
+	o.Threshold[id] = thr
+	o.binThr[id] = code
+	nl := t.partition(rows, best.feature, code)
+	mid := task.start + nl
+
+	var hl, hr []float64
+	if hist != nil {
+		hl, hr = t.childHists(hist, rows[:nl], rows[nl:])
+	}
+	t.stack = append(t.stack,
+		treeTask{start: mid, end: task.end, depth: task.depth + 1, parent: id, hist: hr, consts: consts},
+		treeTask{start: task.start, end: mid, depth: task.depth + 1, parent: id, hist: hl, consts: consts})
+}
+
+// nodeStats sets t.tot and t.wTot for rows and returns their impurity.
+func (t *treeBuilder) nodeStats(rows []int32) float64 {
+	tot := t.tot
+	clear(tot)
+	if t.p.crit == treeMSE {
+		var sw, swy float64
+		if t.w == nil {
+			for _, s := range rows {
+				swy += t.yr[s]
+			}
+			sw = float64(len(rows))
+		} else {
+			for _, s := range rows {
+				w := t.w[s]
+				sw += w
+				swy += w * t.yr[s]
+			}
+		}
+		mean := swy / sw
+		var ss float64
+		if t.w == nil {
+			for _, s := range rows {
+				d := t.yr[s] - mean
+				ss += d * d
+			}
+		} else {
+			for _, s := range rows {
+				d := t.yr[s] - mean
+				ss += t.w[s] * d * d
+			}
+		}
+		tot[0], tot[1] = swy, sw
+		t.wTot = sw
+		return ss / sw
+	}
+	k := t.p.k
+	if t.w == nil {
+		for _, s := range rows {
+			tot[t.yc[s]]++
+		}
+	} else {
+		for _, s := range rows {
+			tot[t.yc[s]] += t.w[s]
+		}
+	}
+	var sw float64
+	for _, v := range tot[:k] {
+		sw += v
+	}
+	t.wTot = sw
+	return treeClassImpurity(t.p.crit, tot[:k], sw)
+}
+
+// treeClassImpurity is the Gini index or the entropy (in bits) of class
+// weights c summing to w.
+func treeClassImpurity(crit int, c []float64, w float64) float64 {
+	if crit == treeEntropy {
+		var h float64
+		for _, v := range c {
+			if v > 0 {
+				p := v / w
+				h -= p * math.Log2(p)
+			}
+		}
+		return h
+	}
+	var g float64
+	for _, v := range c {
+		p := v / w
+		g += p * p
+	}
+	return 1 - g
+}
+
+// histCost and sortCost estimate the work of finding splits on nf
+// features of a node of m rows with nb bins among them, by histogram or
+// by sorting the node's codes.
+func (t *treeBuilder) histCost(m, nf, nb int, build bool) float64 {
+	c := float64(nb * t.stats)
+	if build {
+		c += 1.5 * float64(m*nf)
+	}
+	return c
+}
+
+func (t *treeBuilder) sortCost(m, nf int) float64 {
+	return float64(nf*m) * (2 + float64(bits.Len(uint(m))))
+}
+
+// findSplit draws features as scikit-learn's best splitter does and
+// returns the best split over them (feature -1 if none), the constant
+// features for the children, and the node's histogram when it has one
+// for all features (to derive the children's).
+func (t *treeBuilder) findSplit(task treeTask, rows []int32) (treeSplit, []uint64, []float64) {
+	b := t.bins
+	d := b.d
+	best := treeSplit{proxy: math.Inf(-1), feature: -1}
+	consts := task.consts
+	nKnown := 0
+	for _, wd := range consts {
+		nKnown += bits.OnesCount64(wd)
+	}
+	t.found = t.found[:0]
+	hist := task.hist
+	exhaustive := t.p.maxFeat >= d
+	if exhaustive && hist == nil && t.histCost(t.m, d, b.off[d], true) < t.sortCost(t.m, d) {
+		hist = t.newHist()
+		t.buildHist(hist, rows, nil)
+	}
+
+	visited, nonConst := 0, 0
+	remaining := d - nKnown
+	i := 0
+	for remaining > 0 && (visited < t.p.maxFeat || nonConst == 0) {
+		t.batch = t.batch[:0]
+		for remaining > len(t.batch) && (visited < t.p.maxFeat || (nonConst == 0 && len(t.batch) == 0)) {
+			j := i + t.rng.IntN(d-i)
+			t.feats[i], t.feats[j] = t.feats[j], t.feats[i]
+			f := t.feats[i]
+			i++
+			visited++
+			if consts[f>>6]&(1<<(f&63)) != 0 {
+				continue
+			}
+			t.batch = append(t.batch, f)
+		}
+		remaining -= len(t.batch)
+		h := hist
+		if h == nil {
+			nb := 0
+			for _, f := range t.batch {
+				nb += b.nbins[f]
+			}
+			if t.histCost(t.m, len(t.batch), nb, true) < t.sortCost(t.m, len(t.batch)) {
+				if t.scrach == nil {
+					t.scrach = make([]float64, b.off[d]*t.stats)
+				}
+				h = t.scrach
+				for _, f := range t.batch {
+					clear(h[b.off[f]*t.stats : b.off[f+1]*t.stats])
+				}
+				t.buildHist(h, rows, t.batch)
+			}
+		}
+		for _, f := range t.batch {
+			var ne int
+			if h != nil {
+				ne = t.scan(h[b.off[f]*t.stats:b.off[f+1]*t.stats], nil, b.nbins[f], f, &best)
+			} else {
+				ne = t.sortScan(rows, f, &best)
+			}
+			if ne <= 1 {
+				t.found = append(t.found, f)
+			} else {
+				nonConst++
+			}
+		}
+	}
+	if len(t.found) > 0 {
+		consts = slices.Clone(consts)
+		for _, f := range t.found {
+			consts[f>>6] |= 1 << (f & 63)
+		}
+	}
+	if !exhaustive {
+		hist = nil
+	}
+	return best, consts, hist
+}
+
+// buildHist adds rows' statistics into h for features fs (nil: all).
+func (t *treeBuilder) buildHist(h []float64, rows []int32, fs []int) {
+	b := t.bins
+	d, S, off, codes := b.d, t.stats, b.off, b.codes
+	if fs == nil && t.w == nil {
+		if t.p.crit == treeMSE {
+			for _, s := range rows {
+				row := codes[int(s)*d : int(s)*d+d]
+				y := t.yr[s]
+				for f, c := range row {
+					i := (off[f] + int(c)) * 2
+					h[i] += y
+					h[i+1]++
+				}
+			}
+			return
+		}
+		for _, s := range rows {
+			row := codes[int(s)*d : int(s)*d+d]
+			y := int(t.yc[s])
+			for f, c := range row {
+				h[(off[f]+int(c))*S+y]++
+			}
+		}
+		return
+	}
+	if fs == nil {
+		fs = t.feats // every feature, in some order
+	}
+	cnt := S - 1
+	for _, s := range rows {
+		row := codes[int(s)*d : int(s)*d+d]
+		w := 1.0
+		if t.w != nil {
+			w = t.w[s]
+		}
+		if t.p.crit == treeMSE {
+			wy := w * t.yr[s]
+			for _, f := range fs {
+				i := (off[f] + int(row[f])) * S
+				h[i] += wy
+				h[i+1] += w
+				if t.needCount {
+					h[i+cnt]++
+				}
+			}
+			continue
+		}
+		y := int(t.yc[s])
+		for _, f := range fs {
+			i := (off[f] + int(row[f])) * S
+			h[i+y] += w
+			if t.needCount {
+				h[i+cnt]++
+			}
+		}
+	}
+}
+
+// childHists derives the children's histograms from their parent's h:
+// the smaller child's is built, the larger's is h minus it. A child small
+// enough to be split by sorting gets none.
+func (t *treeBuilder) childHists(h []float64, left, right []int32) (hl, hr []float64) {
+	d, nb := t.bins.d, t.bins.off[t.bins.d]
+	wantL := t.histCost(len(left), d, nb, false) < t.sortCost(len(left), d)
+	wantR := t.histCost(len(right), d, nb, false) < t.sortCost(len(right), d)
+	if !wantL && !wantR {
+		t.freeHist(h)
+		return nil, nil
+	}
+	small, smallRows := &hl, left
+	large := &hr
+	if len(right) < len(left) {
+		small, smallRows, large = &hr, right, &hl
+	}
+	s := t.newHist()
+	t.buildHist(s, smallRows, nil)
+	for i, v := range s {
+		h[i] -= v
+	}
+	*small, *large = s, h
+	if !wantL {
+		t.freeHist(hl)
+		hl = nil
+	}
+	if !wantR {
+		t.freeHist(hr)
+		hr = nil
+	}
+	return hl, hr
+}
+
+// sortScan finds splits on feature f by sorting the node's codes, and
+// returns the number of distinct codes.
+func (t *treeBuilder) sortScan(rows []int32, f int, best *treeSplit) int {
+	d, codes := t.bins.d, t.bins.codes
+	m := len(rows)
+	if cap(t.keys) < m {
+		t.keys = make([]uint64, m)
+	}
+	keys := t.keys[:m]
+	for i, s := range rows {
+		keys[i] = uint64(codes[int(s)*d+f])<<32 | uint64(s)
+	}
+	slices.Sort(keys)
+	if keys[0]>>32 == keys[m-1]>>32 {
+		return 1
+	}
+	S := t.stats
+	if cap(t.ent) < m*S {
+		t.ent = make([]float64, m*S)
+		t.entC = make([]int32, m)
+	}
+	ent, entC := t.ent[:m*S], t.entC[:m]
+	n := -1
+	prev := int32(-1)
+	cnt := S - 1
+	for _, k := range keys {
+		c, s := int32(k>>32), int32(uint32(k))
+		if c != prev {
+			n++
+			clear(ent[n*S : n*S+S])
+			entC[n] = c
+			prev = c
+		}
+		e := ent[n*S : n*S+S]
+		w := 1.0
+		if t.w != nil {
+			w = t.w[s]
+		}
+		if t.p.crit == treeMSE {
+			e[0] += w * t.yr[s]
+			e[1] += w
+		} else {
+			e[t.yc[s]] += w
+		}
+		if t.needCount {
+			e[cnt]++
+		}
+	}
+	n++
+	return t.scan(ent[:n*S], entC[:n], n, f, best)
+}
+
+// scan evaluates the splits between consecutive non-empty entries of st
+// (S floats each; entry j has code codes[j], or j when codes is nil),
+// updates best and returns the number of non-empty entries.
+func (t *treeBuilder) scan(st []float64, codes []int32, n, f int, best *treeSplit) int {
+	S := t.stats
+	minLeaf := float64(t.p.minLeaf)
+	W := t.wTot
+	M := W
+	if t.needCount {
+		M = float64(t.m)
+	}
+	var lw, lc float64
+	prev, nonEmpty := -1, 0
+	code := func(j int) int {
+		if codes == nil {
+			return j
+		}
+		return int(codes[j])
+	}
+	if t.p.crit == treeMSE {
+		tot := t.tot[0]
+		var ls float64
+		for j := 0; j < n; j++ {
+			e := st[j*S : j*S+S]
+			ew := e[1]
+			if ew == 0 {
+				continue
+			}
+			nonEmpty++
+			if prev >= 0 && lc >= minLeaf && M-lc >= minLeaf {
+				rs := tot - ls
+				proxy := ls*ls/lw + rs*rs/(W-lw)
+				if proxy > best.proxy {
+					*best = treeSplit{proxy: proxy, feature: f, lo: code(prev), hi: code(j)}
+				}
+			}
+			ls += e[0]
+			lw += ew
+			if t.needCount {
+				lc += e[S-1]
+			} else {
+				lc = lw
+			}
+			prev = j
+		}
+		return nonEmpty
+	}
+	k := t.p.k
+	left := t.left[:k]
+	clear(left)
+	tot := t.tot[:k]
+	entropy := t.p.crit == treeEntropy
+	for j := 0; j < n; j++ {
+		e := st[j*S : j*S+k]
+		var ew float64
+		for _, v := range e {
+			ew += v
+		}
+		if ew == 0 {
+			continue
+		}
+		nonEmpty++
+		if prev >= 0 && lc >= minLeaf && M-lc >= minLeaf {
+			rw := W - lw
+			var proxy float64
+			if entropy {
+				for c, l := range left {
+					proxy += treeXlogX(l) + treeXlogX(tot[c]-l)
+				}
+				proxy -= treeXlogX(lw) + treeXlogX(rw)
+			} else {
+				var sl, sr float64
+				for c, l := range left {
+					r := tot[c] - l
+					sl += l * l
+					sr += r * r
+				}
+				proxy = sl/lw + sr/rw
+			}
+			if proxy > best.proxy {
+				*best = treeSplit{proxy: proxy, feature: f, lo: code(prev), hi: code(j)}
+			}
+		}
+		for c, v := range e {
+			left[c] += v
+		}
+		lw += ew
+		if t.needCount {
+			lc += st[j*S+S-1]
+		} else {
+			lc = lw
+		}
+		prev = j
+	}
+	return nonEmpty
+}
+
+func treeXlogX(x float64) float64 {
+	if x <= 0 {
+		return 0
+	}
+	return x * math.Log(x)
+}
+
+// partition reorders rows so those with code <= c on feature f come
+// first, and returns their number.
+func (t *treeBuilder) partition(rows []int32, f, c int) int {
+	d, codes := t.bins.d, t.bins.codes
+	i, j := 0, len(rows)-1
+	for i <= j {
+		if int(codes[int(rows[i])*d+f]) <= c {
+			i++
+		} else {
+			rows[i], rows[j] = rows[j], rows[i]
+			j--
+		}
+	}
+	return i
+}
+
+// importances adds to imp each feature's weighted impurity decrease over
+// the tree, divided by the root's weight (scikit-learn's unnormalised
+// feature importances).
+func (tf *treeFit) importances(imp []float64) {
+	if len(tf.Feature) == 0 {
+		return
+	}
+	for i, f := range tf.Feature {
+		if f < 0 {
+			continue
+		}
+		l, r := tf.Left[i], tf.Right[i]
+		imp[f] += (tf.weight[i]*tf.impurity[i] - tf.weight[l]*tf.impurity[l] - tf.weight[r]*tf.impurity[r]) / tf.weight[0]
+	}
+}
+
+// leafBinned returns the leaf that training row s reaches, following the
+// binned thresholds.
+func (tf *treeFit) leafBinned(b *treeBins, s int) int {
+	row := b.codes[s*b.d : s*b.d+b.d]
+	i := 0
+	for tf.Left[i] >= 0 {
+		if int(row[tf.Feature[i]]) <= tf.binThr[i] {
+			i = tf.Left[i]
+		} else {
+			i = tf.Right[i]
+		}
+	}
+	return i
+}
+
+// treeNormalize scales v to sum to 1, leaving it all zero if it sums to 0.
+func treeNormalize(v []float64) {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	if s > 0 {
+		for i := range v {
+			v[i] /= s
+		}
+	}
+}
