@@ -246,3 +246,49 @@ func parseAs(b []byte, t Type) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// scanSimple scans [+-]digits[.digits] with at most 19 digits at b[i]: the
+// common case, fast. It returns the digits as an integer m, the number of
+// digits after the point (-1 when there is no point) and the index just
+// past the number, or end = -1 when the text needs scanNumber (exponent,
+// more digits, or no number).
+func scanSimple(b []byte, i int) (m uint64, frac int, end int, neg bool) {
+	n := len(b)
+	if i < n {
+		if b[i] == '-' {
+			neg = true
+			i++
+		} else if b[i] == '+' {
+			i++
+		}
+	}
+	start := i
+	for i < n {
+		c := b[i] - '0'
+		if c > 9 {
+			break
+		}
+		m = m*10 + uint64(c)
+		i++
+	}
+	digits := i - start
+	frac = -1
+	if i < n && b[i] == '.' {
+		i++
+		fs := i
+		for i < n {
+			c := b[i] - '0'
+			if c > 9 {
+				break
+			}
+			m = m*10 + uint64(c)
+			i++
+		}
+		frac = i - fs
+		digits += frac
+	}
+	if digits == 0 || digits > 19 || i < n && b[i]|0x20 == 'e' {
+		return 0, 0, -1, false
+	}
+	return m, frac, i, neg
+}

@@ -58,26 +58,6 @@ func (f *Frame) Describe() []ColumnSummary { return nil }
 // Hash feeds a deterministic encoding of the frame's content to h.
 func (f *Frame) Hash(h hash.Hash) {}
 
-// ReadOptions configures ReadCSV and ReadJSONL.
-type ReadOptions struct {
-	Name       string
-	Schema     map[string]Type
-	Delimiter  rune
-	NullValues []string
-	Progress   func(done, total int64)
-	Size       int64
-	Workers    int
-}
-
-// ReadCSV reads a CSV table.
-func ReadCSV(r io.Reader, opts ReadOptions) (*Frame, error) { return nil, errTODO }
-
-// ReadCSVFile reads a CSV file.
-func ReadCSVFile(path string, opts ReadOptions) (*Frame, error) { return nil, errTODO }
-
-// WriteCSV writes f as CSV.
-func WriteCSV(w io.Writer, f *Frame) error { return errTODO }
-
 // ReadJSONL reads JSON objects, one per line.
 func ReadJSONL(r io.Reader, opts ReadOptions) (*Frame, error) { return nil, errTODO }
 

@@ -1,0 +1,230 @@
+package frame
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+const (
+	firstBlockSize = 64 << 10
+	maxBlockSize   = 4 << 20
+)
+
+// block is a run of whole records (CSV) or lines (JSONL) of the input.
+type block struct {
+	off      int64  // offset of the block in the input
+	n        int    // length of the block
+	data     []byte // the block's bytes while loaded
+	line     int // line number of data[0]
+	maxRows  int // upper bound of the records in data
+	rowStart int // first row of the block in the slots (upper-bound layout)
+	rows     int // records actually found
+	cols     []blockCol
+	err      error
+}
+
+// splitBlocks reads all of in and cuts it into blocks that end at record
+// boundaries. With quotes set, a newline inside a double-quoted field is not
+// a boundary. It strips a UTF-8 byte order mark. sizeHint, when positive, is
+// the expected input size.
+func splitBlocks(in io.Reader, quotes bool, sizeHint int64) ([]*block, int64, error) {
+	var blocks []*block
+	var carry []byte
+	var total int64
+	bs := firstBlockSize
+	if sizeHint > 0 {
+		bs = int(min(sizeHint+1, maxBlockSize))
+	}
+	line := 1
+	first := true
+	for {
+		buf := make([]byte, len(carry)+bs)
+		copy(buf, carry)
+		n, err := io.ReadFull(in, buf[len(carry):])
+		total += int64(n)
+		eof := false
+		switch {
+		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
+			eof = true
+		case err != nil:
+			return nil, total, err
+		}
+		buf = buf[:len(carry)+n]
+		if first && len(buf) >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF {
+			buf = buf[3:]
+			first = false
+		} else if first && (len(buf) >= 3 || eof) {
+			first = false
+		}
+		cut := len(buf)
+		quoted := quotes && bytes.IndexByte(buf, '"') >= 0
+		if !eof {
+			if quoted {
+				cut = lastQuotedBoundary(buf)
+			} else {
+				cut = bytes.LastIndexByte(buf, '\n') + 1
+			}
+			if cut == 0 {
+				// A record longer than the buffer: read more.
+				carry = buf
+				bs = min(2*bs, 1<<30)
+				continue
+			}
+		}
+		if cut > 0 {
+			data := buf[:cut:cut]
+			lines := bytes.Count(data, []byte{'\n'})
+			rows := lines
+			if data[len(data)-1] != '\n' {
+				rows++
+			}
+			blocks = append(blocks, &block{data: data, n: len(data), line: line, maxRows: rows})
+			line += lines
+		}
+		if eof {
+			return blocks, total, nil
+		}
+		carry = buf[cut:]
+		bs = min(2*bs, maxBlockSize)
+	}
+}
+
+// lastQuotedBoundary returns the offset just past the last newline in buf
+// that is outside double quotes, or 0. buf starts outside quotes.
+func lastQuotedBoundary(buf []byte) int {
+	inq := false
+	last := 0
+	for i := 0; i < len(buf); {
+		j := bytes.IndexAny(buf[i:], "\"\n")
+		if j < 0 {
+			break
+		}
+		i += j
+		if buf[i] == '"' {
+			inq = !inq
+		} else if !inq {
+			last = i + 1
+		}
+		i++
+	}
+	return last
+}
+
+// source gives blocks their bytes. With ra set, blocks are read on demand
+// into recycled buffers, so the whole input is never held at once;
+// otherwise every block holds its data from the start.
+type source struct {
+	ra   io.ReaderAt
+	free chan []byte
+}
+
+func newSource(ra io.ReaderAt, workers int) *source {
+	return &source{ra: ra, free: make(chan []byte, workers+1)}
+}
+
+// load makes b.data available.
+func (s *source) load(b *block) error {
+	if s.ra == nil || b.data != nil {
+		return nil
+	}
+	var buf []byte
+	select {
+	case buf = <-s.free:
+	default:
+	}
+	if cap(buf) < b.n {
+		buf = make([]byte, b.n, max(b.n, maxBlockSize))
+	}
+	buf = buf[:b.n]
+	n, err := s.ra.ReadAt(buf, b.off)
+	if n < b.n {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	b.data = buf
+	return nil
+}
+
+// release lets b's buffer be reused; b.data must not be used afterwards.
+func (s *source) release(b *block) {
+	if s.ra == nil || b.data == nil {
+		return
+	}
+	select {
+	case s.free <- b.data[:0]:
+	default:
+	}
+	b.data = nil
+}
+
+// scanBlocks cuts the size bytes at base of ra into blocks like splitBlocks,
+// reading them once through one buffer and keeping only their places.
+func scanBlocks(ra io.ReaderAt, base, size int64, quotes bool) ([]*block, error) {
+	var blocks []*block
+	buf := make([]byte, min(size, maxBlockSize))
+	pos, end := base, base+size
+	line := 1
+	if size >= 3 {
+		var bom [3]byte
+		if _, err := ra.ReadAt(bom[:], base); err != nil && err != io.EOF {
+			return nil, err
+		}
+		if bom == [3]byte{0xEF, 0xBB, 0xBF} {
+			pos += 3
+		}
+	}
+	for pos < end {
+		want := int(min(int64(len(buf)), end-pos))
+		n, err := ra.ReadAt(buf[:want], pos)
+		if n < want {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		data := buf[:want]
+		cut := want
+		if pos+int64(want) < end {
+			if quotes && bytes.IndexByte(data, '"') >= 0 {
+				cut = lastQuotedBoundary(data)
+			} else {
+				cut = bytes.LastIndexByte(data, '\n') + 1
+			}
+			if cut == 0 {
+				buf = make([]byte, 2*len(buf))
+				continue
+			}
+		}
+		data = data[:cut]
+		lines := bytes.Count(data, []byte{'\n'})
+		rows := lines
+		if data[len(data)-1] != '\n' {
+			rows++
+		}
+		blocks = append(blocks, &block{off: pos, n: cut, line: line, maxRows: rows})
+		line += lines
+		pos += int64(cut)
+	}
+	return blocks, nil
+}
+
+// readBlocks cuts in into blocks. An input that is an io.ReaderAt and an
+// io.Seeker (a file) is scanned once and its blocks read again on demand;
+// any other is read into memory. total is the input's size in bytes.
+func readBlocks(in io.Reader, quotes bool, sizeHint int64, workers int) ([]*block, *source, int64, error) {
+	if ra, ok := in.(io.ReaderAt); ok {
+		if sk, ok := in.(io.Seeker); ok {
+			cur, err1 := sk.Seek(0, io.SeekCurrent)
+			end, err2 := sk.Seek(0, io.SeekEnd)
+			if err1 == nil && err2 == nil && end >= cur {
+				blocks, err := scanBlocks(ra, cur, end-cur, quotes)
+				return blocks, newSource(ra, workers), end - cur, err
+			}
+		}
+	}
+	blocks, total, err := splitBlocks(in, quotes, sizeHint)
+	return blocks, &source{}, total, err
+}
