@@ -16,10 +16,10 @@ type block struct {
 	off      int64  // offset of the block in the input
 	n        int    // length of the block
 	data     []byte // the block's bytes while loaded
-	line     int // line number of data[0]
-	maxRows  int // upper bound of the records in data
-	rowStart int // first row of the block in the slots (upper-bound layout)
-	rows     int // records actually found
+	line     int    // line number of data[0]
+	maxRows  int    // upper bound of the records in data
+	rowStart int    // first row of the block in the slots (upper-bound layout)
+	rows     int    // records actually found
 	cols     []blockCol
 	err      error
 }

@@ -56,8 +56,8 @@ const (
 
 // blockCol is the state of one column while parsing one block.
 type blockCol struct {
-	kind    Type  // type so far; 0 when no value seen yet
-	restart bool  // turned String part-way: the block is read again for it
+	kind    Type // type so far; 0 when no value seen yet
+	restart bool // turned String part-way: the block is read again for it
 	nulls   []int32
 	dict    []string
 	index   map[string]int32
