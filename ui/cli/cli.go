@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/engine/stages"
+	"github.com/sluice-ml/sluice/store"
+)
+
+// Version is sluice's version, set at build time with
+// -ldflags "-X github.com/sluice-ml/sluice/ui/cli.Version=v1.2.3".
+var Version = "0.1.0-dev"
+
+// Exit statuses.
+const (
+	ExitOK      = 0 // success
+	ExitFailed  = 1 // the pipeline ran and failed or was cancelled
+	ExitInvalid = 2 // bad usage, an invalid file, or an error before running
+)
+
+// exitError carries an exit status through cobra. A nil err means the
+// message was already printed.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr marks err as bad usage or bad input (exit 2).
+func usageErr(err error) error { return &exitError{code: ExitInvalid, err: err} }
+
+// silentExit ends with code after the command printed what it had to say.
+func silentExit(code int) error { return &exitError{code: code} }
+
+// Config is everything the commands read from flags and the environment.
+type Config struct {
+	DBPath  string
+	Workers int
+	JSON    bool
+}
+
+// env is the process's surroundings, passed explicitly for tests.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	cfg    *Config
+	reg    *engine.Registry
+}
+
+// Main runs sluice with args (without the program name) and returns the
+// exit status.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, cfg: &Config{}, reg: stages.Registry()}
+	root := e.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		if xe.err != nil {
+			printError(stderr, xe.err)
+		}
+		return xe.code
+	}
+	// cobra's own errors: unknown command or flag, wrong arguments.
+	printError(stderr, err)
+	return ExitInvalid
+}
+
+func printError(w io.Writer, err error) {
+	var list engine.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			fmt.Fprintln(w, e.Error())
+		}
+		fmt.Fprintf(w, "%d problem%s\n", len(list), plural(len(list)))
+		return
+	}
+	fmt.Fprintf(w, "sluice: %v\n", err)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func (e *env) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sluice [PATH...]",
+		Short: "Data and machine-learning pipelines in one DAG, with a terminal workbench",
+		Long: `sluice runs data pipelines (extract → transform → load) and machine-learning
+pipelines (preprocess → fit → tune → evaluate → export) described in one YAML
+file, keeps every run in a local store, and opens a terminal workbench to
+compose, watch, compare and export.
+
+With no command, sluice opens the workbench on the pipeline files given, or
+found under the folders given (default: the current folder).`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.workbench(args)
+		},
+	}
+	root.PersistentFlags().StringVar(&e.cfg.DBPath, "db", "", "run store (env SLUICE_DB; default .sluice/sluice.db)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		return e.resolveConfig()
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+	})
+	root.AddCommand(e.runCmd(), e.validateCmd(), e.stagesCmd(), e.runsCmd(), e.showCmd())
+	root.AddCommand(e.extraCmds()...)
+	return root
+}
+
+// resolveConfig fills the config: flags over environment over defaults.
+func (e *env) resolveConfig() error {
+	if e.cfg.DBPath == "" {
+		e.cfg.DBPath = os.Getenv("SLUICE_DB")
+	}
+	if e.cfg.DBPath == "" {
+		e.cfg.DBPath = filepath.Join(".sluice", "sluice.db")
+	}
+	if e.cfg.Workers < 0 {
+		return usageErr(fmt.Errorf("--workers must be at least 1, got %d", e.cfg.Workers))
+	}
+	if e.cfg.Workers == 0 {
+		e.cfg.Workers = runtime.NumCPU()
+	}
+	return nil
+}
+
+// openStore opens the run store named by the config.
+func (e *env) openStore() (*store.DB, error) {
+	db, err := store.Open(e.cfg.DBPath, &store.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return db, nil
+}
+
+// parseRunRef reads a run reference: a number, or "latest".
+func (e *env) parseRunRef(db *store.DB, ref string) (int64, error) {
+	if strings.EqualFold(ref, "latest") {
+		id, err := db.Latest(e.ctx, "")
+		if err != nil {
+			if errors.Is(err, engine.ErrNotFound) {
+				return 0, usageErr(fmt.Errorf("no runs in %s yet", e.cfg.DBPath))
+			}
+			return 0, usageErr(err)
+		}
+		return id, nil
+	}
+	var id int64
+	if _, err := fmt.Sscanf(ref, "%d", &id); err != nil || id <= 0 || fmt.Sprint(id) != ref {
+		return 0, usageErr(fmt.Errorf("run %q: want a run number or latest", ref))
+	}
+	return id, nil
+}

@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/sluice-ml/sluice/engine"
+)
+
+// runDoc is the --json document of `sluice run`, exactly as DESIGN.md gives it.
+type runDoc struct {
+	Run      int64         `json:"run"`
+	Pipeline string        `json:"pipeline"`
+	Status   string        `json:"status"`
+	Seconds  float64       `json:"seconds"`
+	Stages   []runStageDoc `json:"stages"`
+}
+
+type runStageDoc struct {
+	ID      string             `json:"id"`
+	Uses    string             `json:"uses"`
+	Status  string             `json:"status"`
+	Seconds float64            `json:"seconds"`
+	Metrics map[string]float64 `json:"metrics"`
+}
+
+func newRunDoc(r *engine.Run) runDoc {
+	d := runDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Seconds: round3(r.Seconds), Stages: []runStageDoc{}}
+	for _, s := range r.Stages {
+		m := s.Metrics
+		if m == nil {
+			m = map[string]float64{}
+		}
+		d.Stages = append(d.Stages, runStageDoc{ID: s.ID, Uses: s.Uses, Status: s.Status.String(), Seconds: round3(s.Seconds), Metrics: m})
+	}
+	return d
+}
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+func (e *env) runCmd() *cobra.Command {
+	var sets []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a pipeline headless and record it in the store",
+		Long: `Run validates the pipeline file, runs its stages (ready stages concurrently,
+up to --workers), records the run in the store and prints a summary.
+Progress goes to stderr: bars on a terminal, plain lines otherwise.
+
+Exit status: 0 the run succeeded, 1 it failed or was cancelled, 2 the file
+is invalid or the command was misused.`,
+		Example: `  sluice run sample-data/etl.yaml
+  sluice run sample-data/iris.yaml --set model.C=0.5 --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.run(args[0], sets, asJSON)
+		},
+	}
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: STAGE.PARAM=VALUE (repeatable)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as one JSON document on stdout")
+	cmd.Flags().IntVar(&e.cfg.Workers, "workers", 0, "stages run at once (default: number of CPUs)")
+	return cmd
+}
+
+func (e *env) run(file string, sets []string, asJSON bool) error {
+	var overrides []engine.Override
+	for _, s := range sets {
+		o, err := engine.ParseOverride(s)
+		if err != nil {
+			return usageErr(err)
+		}
+		overrides = append(overrides, o)
+	}
+	plan, err := engine.LoadPlan(file, e.reg, overrides)
+	if err != nil {
+		return usageErr(err)
+	}
+	db, err := e.openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	broker := &engine.Broker{}
+	subCtx, stopSub := context.WithCancel(context.Background())
+	events := broker.Subscribe(subCtx)
+	rep := newReporter(e.stderr, plan)
+	repDone := make(chan struct{})
+	go func() {
+		rep.follow(events)
+		close(repDone)
+	}()
+	ex := &engine.Executor{Recorder: db, Events: broker, MaxParallel: e.cfg.Workers, Version: Version}
+	run, err := ex.Run(e.ctx, plan)
+	stopSub()
+	<-repDone
+	if run != nil {
+		rep.final(run)
+	}
+	if err != nil {
+		return &exitError{code: ExitFailed, err: err}
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(newRunDoc(run)); err != nil {
+			return err
+		}
+	} else {
+		printRunSummary(e.stdout, run)
+	}
+	if run.Status != engine.StatusSucceeded {
+		return silentExit(ExitFailed)
+	}
+	return nil
+}
+
+// printRunSummary writes the human summary of a finished run.
+func printRunSummary(w interface{ Write([]byte) (int, error) }, r *engine.Run) {
+	fmt.Fprintf(w, "run %d  %s  %s in %s\n", r.ID, r.Pipeline, r.Status, fmtSeconds(r.Seconds))
+	tw := newTable(w)
+	fmt.Fprintln(tw, "STAGE\tUSES\tSTATUS\tTIME\tOUTPUT\tMETRICS")
+	for _, s := range r.Stages {
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", s.ID, s.Uses, statusIcon(s.Status), s.Status, fmtSeconds(s.Seconds), outputText(s), metricsText(s.Metrics, 4))
+	}
+	tw.Flush()
+	if r.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", r.Error)
+	}
+}
+
+func outputText(s engine.StageRun) string {
+	switch {
+	case s.Rows > 0 || s.Cols > 0:
+		return fmt.Sprintf("%d×%d table", s.Rows, s.Cols)
+	case s.Status == engine.StatusSucceeded || s.Status == engine.StatusCached:
+		return s.Kind.String()
+	}
+	return ""
+}
+
+// metricsText renders up to max metrics as "name=value", sorted by name.
+func metricsText(m map[string]float64, max int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for i, k := range keys {
+		if max > 0 && i == max {
+			parts = append(parts, fmt.Sprintf("(+%d)", len(keys)-max))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s=%s", k, fmtMetric(m[k])))
+	}
+	return strings.Join(parts, " ")
+}
+
+func fmtMetric(v float64) string {
+	if v == float64(int64(v)) && v < 1e15 && v > -1e15 {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%.4f", v)
+}
+
+func fmtSeconds(s float64) string {
+	switch {
+	case s < 1:
+		return fmt.Sprintf("%dms", int(s*1000+0.5))
+	case s < 60:
+		return fmt.Sprintf("%.1fs", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", int(s)/60, int(s)%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(s)/3600, int(s)%3600/60)
+}
+
+func statusIcon(s engine.Status) string {
+	switch s {
+	case engine.StatusSucceeded:
+		return "✓"
+	case engine.StatusFailed:
+		return "✗"
+	case engine.StatusRunning:
+		return "●"
+	case engine.StatusCancelled, engine.StatusInterrupted:
+		return "■"
+	case engine.StatusSkipped:
+		return "↷"
+	case engine.StatusCached:
+		return "≡"
+	}
+	return "○"
+}
+
+// isTerminal reports whether w is a terminal (for progress bars).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd()) && os.Getenv("TERM") != "dumb"
+}

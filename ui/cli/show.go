@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluice-ml/sluice/engine"
+)
+
+// showDoc is `sluice show --json`: the run record with its artifacts.
+type showDoc struct {
+	*engine.Run
+	Artifacts []engine.ArtifactInfo `json:"artifacts"`
+}
+
+func (e *env) showCmd() *cobra.Command {
+	var asJSON, logs bool
+	cmd := &cobra.Command{
+		Use:   "show RUN",
+		Short: "Show one run: parameters, data, stages, metrics, models",
+		Long:  "Show prints a recorded run. RUN is the run number, or latest.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := e.openStore()
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			id, err := e.parseRunRef(db, args[0])
+			if err != nil {
+				return err
+			}
+			run, err := db.Run(e.ctx, id)
+			if err != nil {
+				return usageErr(err)
+			}
+			arts, err := db.Artifacts(e.ctx, id)
+			if err != nil {
+				return usageErr(err)
+			}
+			if asJSON {
+				if arts == nil {
+					arts = []engine.ArtifactInfo{}
+				}
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(showDoc{Run: run, Artifacts: arts})
+			}
+			w := e.stdout
+			fmt.Fprintf(w, "run %d  %s  %s %s\n", run.ID, run.Pipeline, statusIcon(run.Status), run.Status)
+			fmt.Fprintf(w, "file      %s (sha256 %s)\n", run.File, short(run.SpecHash))
+			fmt.Fprintf(w, "started   %s, took %s\n", run.Started.Local().Format("2006-01-02 15:04:05"), fmtSeconds(run.Seconds))
+			fmt.Fprintf(w, "seed      %d   sluice %s\n", run.Seed, run.Version)
+			if len(run.Overrides) > 0 {
+				fmt.Fprintf(w, "overrides %s\n", strings.Join(run.Overrides, " "))
+			}
+			if run.Error != "" {
+				fmt.Fprintf(w, "error     %s\n", run.Error)
+			}
+			if len(run.Inputs) > 0 {
+				fmt.Fprintln(w, "\nDATA")
+				for _, k := range sortedKeys(run.Inputs) {
+					fmt.Fprintf(w, "  %s  sha256 %s\n", k, short(run.Inputs[k]))
+				}
+			}
+			fmt.Fprintln(w, "\nSTAGES")
+			tw := newTable(w)
+			fmt.Fprintln(tw, "  STAGE\tUSES\tSTATUS\tTIME\tOUTPUT\tFINGERPRINT")
+			for _, s := range run.Stages {
+				fmt.Fprintf(tw, "  %s\t%s\t%s %s\t%s\t%s\t%s\n", s.ID, s.Uses, statusIcon(s.Status), s.Status, fmtSeconds(s.Seconds), outputText(s), short(s.Fingerprint))
+			}
+			tw.Flush()
+			for _, s := range run.Stages {
+				if s.Error != "" && s.Status != engine.StatusSkipped {
+					fmt.Fprintf(w, "  %s: %s\n", s.ID, s.Error)
+				}
+			}
+			fmt.Fprintln(w, "\nPARAMETERS")
+			for _, s := range run.Stages {
+				p := run.Params[s.ID]
+				if len(p) == 0 {
+					continue
+				}
+				var parts []string
+				for _, k := range sortedKeys(p) {
+					b, _ := json.Marshal(p[k])
+					parts = append(parts, k+"="+string(b))
+				}
+				fmt.Fprintf(w, "  %s: %s\n", s.ID, strings.Join(parts, " "))
+			}
+			hasMetrics := false
+			for _, s := range run.Stages {
+				if len(s.Metrics) > 0 {
+					if !hasMetrics {
+						fmt.Fprintln(w, "\nMETRICS")
+						hasMetrics = true
+					}
+					fmt.Fprintf(w, "  %s: %s\n", s.ID, metricsText(s.Metrics, 0))
+				}
+			}
+			if len(arts) > 0 {
+				fmt.Fprintln(w, "\nMODELS AND ARTIFACTS")
+				tw := newTable(w)
+				fmt.Fprintln(tw, "  STAGE\tNAME\tFORMAT\tSIZE\tSHA256")
+				for _, a := range arts {
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", a.Stage, a.Name, a.Format, a.Size, a.SHA256)
+				}
+				tw.Flush()
+			}
+			if logs {
+				lines, err := db.Logs(e.ctx, id, "", 0)
+				if err != nil {
+					return usageErr(err)
+				}
+				fmt.Fprintln(w, "\nLOGS")
+				for _, l := range lines {
+					fmt.Fprintf(w, "  %s %s | %s\n", l.Time.Local().Format("15:04:05.000"), l.Stage, l.Text)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run record as JSON")
+	cmd.Flags().BoolVar(&logs, "logs", false, "also print every stage's log")
+	return cmd
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
