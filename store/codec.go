@@ -1,0 +1,198 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/sluice-ml/sluice/engine"
+)
+
+// recordVersion is the version of the JSON envelopes written. A reader
+// refuses a record with a newer version rather than misread it.
+const recordVersion = 1
+
+// Keys. Every key starts with the run number, 8 bytes big-endian, so a
+// run's entries in any bucket are one cursor range, in creation order.
+// Stage ids never contain a NUL byte, so NUL ends the stage part.
+
+func runKey(id int64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(id))
+	return k
+}
+
+func keyID(k []byte) int64 {
+	if len(k) < 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(k))
+}
+
+// stageKey is run + stage: the key of a preview.
+func stageKey(id int64, stage string) []byte {
+	k := make([]byte, 8, 8+len(stage))
+	binary.BigEndian.PutUint64(k, uint64(id))
+	return append(k, stage...)
+}
+
+// stagePrefix is run + stage + NUL: the prefix of a stage's log lines and
+// artifacts.
+func stagePrefix(id int64, stage string) []byte {
+	return append(stageKey(id, stage), 0)
+}
+
+// logKey is run + stage + NUL + seq, seq being the line's number within
+// the whole run (0, 1, 2… over all stages).
+func logKey(id int64, stage string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(stagePrefix(id, stage), seq)
+}
+
+// artKey is run + stage + NUL + name.
+func artKey(id int64, stage, name string) []byte {
+	return append(stagePrefix(id, stage), name...)
+}
+
+// splitStageKey returns the stage part of a log or artifact key and what
+// follows its NUL.
+func splitStageKey(k []byte) (stage string, rest []byte, ok bool) {
+	if len(k) < 9 {
+		return "", nil, false
+	}
+	i := bytes.IndexByte(k[8:], 0)
+	if i < 0 {
+		return "", nil, false
+	}
+	return string(k[8 : 8+i]), k[8+i+1:], true
+}
+
+func u64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+func putU64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// runRecord is the stored form of a run: {"v":1,"run":{…}}.
+type runRecord struct {
+	V   int         `json:"v"`
+	Run *engine.Run `json:"run"`
+}
+
+func encodeRun(r *engine.Run) ([]byte, error) {
+	return json.Marshal(runRecord{V: recordVersion, Run: r})
+}
+
+func decodeRun(b []byte) (*engine.Run, error) {
+	var rec runRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("decode run: %w", err)
+	}
+	if err := checkRecordVersion(rec.V); err != nil {
+		return nil, err
+	}
+	if rec.Run == nil {
+		return nil, fmt.Errorf("decode run: no run in record")
+	}
+	return rec.Run, nil
+}
+
+func checkRecordVersion(v int) error {
+	if v < 1 || v > recordVersion {
+		return fmt.Errorf("%w: record version %d, this sluice reads up to %d", ErrSchema, v, recordVersion)
+	}
+	return nil
+}
+
+// RunSummary is the part of a run that lists show: kept in its own
+// bucket so that listing thousands of runs reads little.
+type RunSummary struct {
+	ID       int64         `json:"id"`
+	Pipeline string        `json:"pipeline"`
+	File     string        `json:"file,omitempty"`
+	SpecHash string        `json:"spec_hash,omitempty"`
+	Status   engine.Status `json:"status"`
+	Started  time.Time     `json:"started"`
+	Finished time.Time     `json:"finished,omitzero"`
+	Seconds  float64       `json:"seconds"`
+	Error    string        `json:"error,omitempty"` // the run's error, cut to 500 bytes
+	Stages   int           `json:"stages"`          // how many stages the run has
+	Done     int           `json:"done"`            // how many of them have finished
+	// MetricStage is the last stage (in the run's order) that reported
+	// metrics, and Metrics are its metrics: the run's headline scores.
+	MetricStage string             `json:"metric_stage,omitempty"`
+	Metrics     map[string]float64 `json:"metrics,omitempty"`
+}
+
+// Summarize returns the summary of a run, as Runs lists it.
+func Summarize(r *engine.Run) RunSummary {
+	s := RunSummary{
+		ID:       r.ID,
+		Pipeline: r.Pipeline,
+		File:     r.File,
+		SpecHash: r.SpecHash,
+		Status:   r.Status,
+		Started:  r.Started,
+		Finished: r.Finished,
+		Seconds:  r.Seconds,
+		Error:    r.Error,
+		Stages:   len(r.Stages),
+	}
+	if len(s.Error) > 500 {
+		s.Error = s.Error[:500]
+	}
+	for i := range r.Stages {
+		st := &r.Stages[i]
+		if st.Status.Done() {
+			s.Done++
+		}
+		if len(st.Metrics) > 0 {
+			s.MetricStage, s.Metrics = st.ID, st.Metrics
+		}
+	}
+	return s
+}
+
+// summaryRecord is the stored form of a summary: {"v":1,"id":…,…}.
+type summaryRecord struct {
+	V int `json:"v"`
+	RunSummary
+}
+
+func encodeSummary(r *engine.Run) ([]byte, error) {
+	return json.Marshal(summaryRecord{V: recordVersion, RunSummary: Summarize(r)})
+}
+
+func decodeSummary(b []byte) (RunSummary, error) {
+	var rec summaryRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return RunSummary{}, fmt.Errorf("decode summary: %w", err)
+	}
+	if err := checkRecordVersion(rec.V); err != nil {
+		return RunSummary{}, err
+	}
+	return rec.RunSummary, nil
+}
+
+// logRecord is the stored form of a log line; the stage is in its key.
+type logRecord struct {
+	T time.Time `json:"t"`
+	S string    `json:"s,omitempty"`
+	X string    `json:"x"`
+}
+
+// previewRecord is the stored form of a preview: {"v":1,"preview":{…}}.
+type previewRecord struct {
+	V       int             `json:"v"`
+	Preview *engine.Preview `json:"preview"`
+}
+
+// artInfoRecord is the stored description of an artifact: {"v":1,"info":{…}}.
+type artInfoRecord struct {
+	V    int                 `json:"v"`
+	Info engine.ArtifactInfo `json:"info"`
+}

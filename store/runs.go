@@ -1,0 +1,565 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sluice-ml/sluice/engine"
+)
+
+// BeginRun gives r the next run number of the store (1, 2, 3…) and
+// writes it, durably, under that number. r itself is not changed: the
+// caller sets r.ID from the result. It implements engine.Recorder.
+func (db *DB) BeginRun(ctx context.Context, r *engine.Run) (int64, error) {
+	if r == nil {
+		return 0, errors.New("begin run: nil run")
+	}
+	var id int64
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		runs, err := bucket(tx, bucketRuns)
+		if err != nil {
+			return err
+		}
+		seq, err := runs.NextSequence()
+		if err != nil {
+			return err
+		}
+		id = int64(seq)
+		c := *r
+		c.ID = id
+		return putRun(tx, &c)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("begin run: %w", err)
+	}
+	return id, nil
+}
+
+// RecordRun writes r, a full snapshot of a run begun with BeginRun, and
+// appends what d holds (log lines, previews, artifacts) in one
+// transaction, durable when RecordRun returns. d may be nil. It returns
+// an error wrapping engine.ErrNotFound if the run was never begun (or
+// was deleted). It implements engine.Recorder.
+func (db *DB) RecordRun(ctx context.Context, r *engine.Run, d *engine.RunDelta) error {
+	if r == nil || r.ID <= 0 {
+		return errors.New("record run: run has no number")
+	}
+	// Encode before taking the lock, to keep the transaction short.
+	rec, err := encodeRun(r)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, err)
+	}
+	sum, err := encodeSummary(r)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, err)
+	}
+	var (
+		lines    [][]byte
+		previews [][2][]byte
+		arts     [][3][]byte
+	)
+	if d != nil {
+		lines = make([][]byte, len(d.Logs))
+		for i, l := range d.Logs {
+			if lines[i], err = json.Marshal(logRecord{T: l.Time, S: l.Stream, X: l.Text}); err != nil {
+				return fmt.Errorf("record run %d: log line: %w", r.ID, err)
+			}
+		}
+		for _, p := range d.Previews {
+			if p == nil {
+				continue
+			}
+			if p.Stage == "" {
+				return fmt.Errorf("record run %d: preview without a stage", r.ID)
+			}
+			b, err := json.Marshal(previewRecord{V: recordVersion, Preview: p})
+			if err != nil {
+				return fmt.Errorf("record run %d: preview of %s: %w", r.ID, p.Stage, err)
+			}
+			previews = append(previews, [2][]byte{stageKey(r.ID, p.Stage), b})
+		}
+		for _, a := range d.Artifacts {
+			if a.Stage == "" || a.Name == "" {
+				return fmt.Errorf("record run %d: artifact %q of stage %q: needs a stage and a name", r.ID, a.Name, a.Stage)
+			}
+			info := a.ArtifactInfo
+			info.Size = len(a.Data)
+			if info.SHA256 == "" {
+				h := sha256.Sum256(a.Data)
+				info.SHA256 = hex.EncodeToString(h[:])
+			}
+			b, err := json.Marshal(artInfoRecord{V: recordVersion, Info: info})
+			if err != nil {
+				return fmt.Errorf("record run %d: artifact %s/%s: %w", r.ID, a.Stage, a.Name, err)
+			}
+			data := a.Data
+			if data == nil {
+				data = []byte{}
+			}
+			arts = append(arts, [3][]byte{artKey(r.ID, a.Stage, a.Name), b, data})
+		}
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		runs, err := bucket(tx, bucketRuns)
+		if err != nil {
+			return err
+		}
+		key := runKey(r.ID)
+		if runs.Get(key) == nil {
+			return engine.ErrNotFound
+		}
+		if err := put(tx, bucketRuns, key, rec); err != nil {
+			return err
+		}
+		if err := put(tx, bucketSummaries, key, sum); err != nil {
+			return err
+		}
+		if err := setActive(tx, r); err != nil {
+			return err
+		}
+		if len(lines) > 0 {
+			if err := appendLogs(tx, r.ID, d.Logs, lines); err != nil {
+				return err
+			}
+		}
+		for _, p := range previews {
+			if err := put(tx, bucketPreviews, p[0], p[1]); err != nil {
+				return err
+			}
+		}
+		for _, a := range arts {
+			if err := put(tx, bucketArtInfo, a[0], a[1]); err != nil {
+				return err
+			}
+			if err := put(tx, bucketArtifacts, a[0], a[2]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// appendLogs adds encoded lines after the run's last line. The run's
+// next line number is kept under the bare run key of the logs bucket.
+func appendLogs(tx *bolt.Tx, id int64, logs []engine.LogLine, lines [][]byte) error {
+	b, err := bucket(tx, bucketLogs)
+	if err != nil {
+		return err
+	}
+	ck := runKey(id)
+	next := u64(b.Get(ck))
+	for i, l := range logs {
+		if err := b.Put(logKey(id, l.Stage, next), lines[i]); err != nil {
+			return fmt.Errorf("append log: %w", err)
+		}
+		next++
+	}
+	return b.Put(ck, putU64(next))
+}
+
+// putRun writes a run record, its summary and its place in the active
+// set.
+func putRun(tx *bolt.Tx, r *engine.Run) error {
+	rec, err := encodeRun(r)
+	if err != nil {
+		return err
+	}
+	sum, err := encodeSummary(r)
+	if err != nil {
+		return err
+	}
+	key := runKey(r.ID)
+	if err := put(tx, bucketRuns, key, rec); err != nil {
+		return err
+	}
+	if err := put(tx, bucketSummaries, key, sum); err != nil {
+		return err
+	}
+	return setActive(tx, r)
+}
+
+// setActive keeps the active bucket holding exactly the runs whose
+// status is running, so Open finds them without a scan.
+func setActive(tx *bolt.Tx, r *engine.Run) error {
+	b, err := bucket(tx, bucketActive)
+	if err != nil {
+		return err
+	}
+	if r.Status == engine.StatusRunning {
+		return b.Put(runKey(r.ID), []byte{})
+	}
+	return b.Delete(runKey(r.ID))
+}
+
+func put(tx *bolt.Tx, name, key, value []byte) error {
+	b, err := bucket(tx, name)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(key, value); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// Run returns the run with the given number, or an error wrapping
+// engine.ErrNotFound.
+func (db *DB) Run(ctx context.Context, id int64) (*engine.Run, error) {
+	var r *engine.Run
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		runs, err := bucket(tx, bucketRuns)
+		if err != nil {
+			return err
+		}
+		v := runs.Get(runKey(id))
+		if v == nil {
+			return engine.ErrNotFound
+		}
+		// json.Unmarshal copies what it keeps, so nothing refers to
+		// the memory map after the transaction.
+		r, err = decodeRun(v)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// RunFilter selects runs for Runs. The zero RunFilter selects every run.
+type RunFilter struct {
+	Pipeline string          // only runs of this pipeline; "": any
+	Status   []engine.Status // only runs with one of these statuses; empty: any
+	Limit    int             // at most this many runs; 0: no limit
+	Before   int64           // only runs numbered below this (for paging); 0: no bound
+}
+
+func (f *RunFilter) match(s *RunSummary) bool {
+	if f.Pipeline != "" && s.Pipeline != f.Pipeline {
+		return false
+	}
+	if len(f.Status) == 0 {
+		return true
+	}
+	for _, st := range f.Status {
+		if s.Status == st {
+			return true
+		}
+	}
+	return false
+}
+
+// Runs returns the summaries of the runs f selects, newest (highest
+// number) first. Each summary is read from a small record of its own,
+// so listing many runs is fast; Run gives a run in full.
+func (db *DB) Runs(ctx context.Context, f RunFilter) ([]RunSummary, error) {
+	var out []RunSummary
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		sums, err := bucket(tx, bucketSummaries)
+		if err != nil {
+			return err
+		}
+		if f.Limit == 0 {
+			out = make([]RunSummary, 0, sums.Stats().KeyN)
+		}
+		c := sums.Cursor()
+		k, v := c.Last()
+		if f.Before > 0 {
+			if k, v = c.Seek(runKey(f.Before)); k != nil {
+				k, v = c.Prev()
+			} else {
+				k, v = c.Last()
+			}
+		}
+		for n := 0; k != nil; k, v = c.Prev() {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			s, err := decodeSummary(v)
+			if err != nil {
+				return fmt.Errorf("run %d: %w", keyID(k), err)
+			}
+			if !f.match(&s) {
+				continue
+			}
+			out = append(out, s)
+			if f.Limit > 0 && len(out) >= f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return out, nil
+}
+
+// Latest returns the number of the newest run of the pipeline (of any
+// pipeline if pipeline is ""), or an error wrapping engine.ErrNotFound
+// when there is none.
+func (db *DB) Latest(ctx context.Context, pipeline string) (int64, error) {
+	var id int64
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		sums, err := bucket(tx, bucketSummaries)
+		if err != nil {
+			return err
+		}
+		c := sums.Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			if pipeline == "" {
+				id = keyID(k)
+				return nil
+			}
+			s, err := decodeSummary(v)
+			if err != nil {
+				return fmt.Errorf("run %d: %w", keyID(k), err)
+			}
+			if s.Pipeline == pipeline {
+				id = s.ID
+				return nil
+			}
+		}
+		return engine.ErrNotFound
+	})
+	if err != nil {
+		if pipeline == "" {
+			return 0, fmt.Errorf("latest run: %w", err)
+		}
+		return 0, fmt.Errorf("latest run of %s: %w", pipeline, err)
+	}
+	return id, nil
+}
+
+// Count returns how many runs the store holds.
+func (db *DB) Count(ctx context.Context) (int, error) {
+	var n int
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		sums, err := bucket(tx, bucketSummaries)
+		if err != nil {
+			return err
+		}
+		n = sums.Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count runs: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteRun removes a run with its logs, previews and artifacts. Run
+// numbers are never reused. It returns an error wrapping
+// engine.ErrNotFound for a run that is not there, and refuses a run that
+// is still running in a live process.
+func (db *DB) DeleteRun(ctx context.Context, id int64) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		runs, err := bucket(tx, bucketRuns)
+		if err != nil {
+			return err
+		}
+		key := runKey(id)
+		v := runs.Get(key)
+		if v == nil {
+			return engine.ErrNotFound
+		}
+		r, err := decodeRun(v)
+		if err != nil {
+			return err
+		}
+		if r.Status == engine.StatusRunning && db.abandoned(r, time.Now()) == "" {
+			return fmt.Errorf("it is running (process %d on %s)", r.PID, r.Host)
+		}
+		for _, name := range [][]byte{bucketRuns, bucketSummaries, bucketActive} {
+			b, err := bucket(tx, name)
+			if err != nil {
+				return err
+			}
+			if err := b.Delete(key); err != nil {
+				return err
+			}
+		}
+		for _, name := range [][]byte{bucketLogs, bucketPreviews, bucketArtifacts, bucketArtInfo} {
+			b, err := bucket(tx, name)
+			if err != nil {
+				return err
+			}
+			if err := deletePrefix(b, key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete run %d: %w", id, err)
+	}
+	return nil
+}
+
+// deletePrefix deletes every key of b that starts with prefix.
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarkInterrupted marks as interrupted every run recorded as running
+// whose process is gone, with its unfinished stages, and returns their
+// numbers. A run's process is gone when the run was started on this host
+// and no process has its PID, or when its heartbeat is older than
+// Options.StaleAfter (whatever the host). Open calls it; a long-lived
+// reader may call it again. It only reads unless there is something to
+// mark. A run whose process is in fact alive and records it again is
+// simply overwritten with that newer snapshot.
+func (db *DB) MarkInterrupted(ctx context.Context) ([]int64, error) {
+	if db.opts.ReadOnly {
+		return nil, nil
+	}
+	var dead []int64
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		active, err := bucket(tx, bucketActive)
+		if err != nil {
+			return err
+		}
+		runs, err := bucket(tx, bucketRuns)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		return active.ForEach(func(k, _ []byte) error {
+			v := runs.Get(k)
+			if v == nil {
+				dead = append(dead, keyID(k)) // a stale entry: drop it
+				return nil
+			}
+			r, err := decodeRun(v)
+			if err != nil {
+				return fmt.Errorf("run %d: %w", keyID(k), err)
+			}
+			if r.Status != engine.StatusRunning || db.abandoned(r, now) != "" {
+				dead = append(dead, r.ID)
+			}
+			return nil
+		})
+	})
+	if err != nil || len(dead) == 0 {
+		if err != nil {
+			err = fmt.Errorf("mark interrupted runs: %w", err)
+		}
+		return nil, err
+	}
+	var marked []int64
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		marked = marked[:0]
+		active, err := bucket(tx, bucketActive)
+		if err != nil {
+			return err
+		}
+		runs, err := bucket(tx, bucketRuns)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		for _, id := range dead {
+			key := runKey(id)
+			if active.Get(key) == nil {
+				continue // another process got there first
+			}
+			v := runs.Get(key)
+			if v == nil {
+				if err := active.Delete(key); err != nil {
+					return err
+				}
+				continue
+			}
+			r, err := decodeRun(v)
+			if err != nil {
+				return fmt.Errorf("run %d: %w", id, err)
+			}
+			if r.Status != engine.StatusRunning {
+				if err := active.Delete(key); err != nil {
+					return err
+				}
+				continue
+			}
+			why := db.abandoned(r, now)
+			if why == "" {
+				continue // it came back to life
+			}
+			interrupt(r, now, why)
+			if err := putRun(tx, r); err != nil {
+				return err
+			}
+			marked = append(marked, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mark interrupted runs: %w", err)
+	}
+	return marked, nil
+}
+
+// abandoned says why a running run's process is taken for dead, or ""
+// if it may be alive.
+func (db *DB) abandoned(r *engine.Run, now time.Time) string {
+	if r.Host != "" && r.Host == db.host && r.PID > 0 && !processAlive(r.PID) {
+		return fmt.Sprintf("interrupted: process %d on %s ended while the run was running", r.PID, r.Host)
+	}
+	if !r.Heartbeat.IsZero() && now.Sub(r.Heartbeat) > db.opts.StaleAfter {
+		return fmt.Sprintf("interrupted: no heartbeat from process %d on %s since %s", r.PID, r.Host, r.Heartbeat.UTC().Format(time.RFC3339))
+	}
+	return ""
+}
+
+// interrupt marks a run and its unfinished stages interrupted. The last
+// heartbeat is the best guess of when its process stopped.
+func interrupt(r *engine.Run, now time.Time, why string) {
+	end := r.Heartbeat.UTC()
+	if end.IsZero() || end.Before(r.Started) {
+		end = now.UTC()
+	}
+	r.Status = engine.StatusInterrupted
+	r.Finished = end
+	r.Seconds = end.Sub(r.Started).Seconds()
+	if r.Error == "" {
+		r.Error = why
+	}
+	for i := range r.Stages {
+		s := &r.Stages[i]
+		switch s.Status {
+		case engine.StatusPending:
+			s.Status = engine.StatusInterrupted
+			s.Error = "not started: the run was interrupted"
+		case engine.StatusRunning:
+			s.Status = engine.StatusInterrupted
+			s.Finished = end
+			if !s.Started.IsZero() && !end.Before(s.Started) {
+				s.Seconds = end.Sub(s.Started).Seconds()
+			}
+			s.Error = "interrupted while running"
+		}
+	}
+}
