@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -14,8 +15,9 @@ import (
 
 // Tree is one fitted binary decision tree in flat arrays: node 0 is the
 // root and nodes are in depth-first order, so a node's left child is the
-// node after it. Internal node i sends a row x left when
-// x[Feature[i]] <= Threshold[i]. Leaves have Feature, Left and Right -1.
+// node after it (Left[i] == i+1) and its right child follows the left
+// subtree. Internal node i sends a row x left when x[Feature[i]] <=
+// Threshold[i]. Leaves have Feature, Left and Right -1.
 //
 // Value holds NValues numbers per node: the weighted count of training
 // rows of each class for classification trees (divide by their sum for
@@ -28,6 +30,82 @@ type Tree struct {
 	Right     []int     `json:"right"`
 	Value     []float64 `json:"value"`
 	NValues   int       `json:"n_values"`
+
+	nodes []treeNode  // packed copy for prediction; nil for trees not made by Fit or decoding
+	prob  []float64 // Value normalised per node, for classification trees
+}
+
+// treeNode is a node packed into 16 bytes for prediction; its left child
+// is the next node.
+type treeNode struct {
+	thr   float64
+	feat  int32 // -1 at leaves
+	right int32
+}
+
+// pack fills t.nodes from the exported arrays, which must be valid.
+func (t *Tree) pack() {
+	t.nodes = make([]treeNode, len(t.Feature))
+	for i, f := range t.Feature {
+		t.nodes[i] = treeNode{thr: t.Threshold[i], feat: int32(f), right: int32(t.Right[i])}
+	}
+	if t.NValues > 1 {
+		t.prob = slices.Clone(t.Value)
+		for i := range t.Feature {
+			treeNormalize(t.prob[i*t.NValues : (i+1)*t.NValues])
+		}
+	}
+}
+
+// nodeProba returns node i's class fractions.
+func (t *Tree) nodeProba(i int, buf []float64) []float64 {
+	if t.prob != nil {
+		return t.prob[i*t.NValues : (i+1)*t.NValues]
+	}
+	copy(buf, t.NodeValue(i))
+	treeNormalize(buf)
+	return buf
+}
+
+// UnmarshalJSON decodes a tree and checks that its arrays describe one:
+// equal lengths, children after their parent, left child next.
+func (t *Tree) UnmarshalJSON(b []byte) error {
+	type plain Tree
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	n := len(p.Feature)
+	if n == 0 || len(p.Threshold) != n || len(p.Left) != n || len(p.Right) != n || p.NValues < 1 || len(p.Value) != n*p.NValues {
+		return fmt.Errorf("ml: tree arrays of inconsistent lengths")
+	}
+	if n >= math.MaxInt32 {
+		return fmt.Errorf("ml: tree of %d nodes is too large", n)
+	}
+	for i, f := range p.Feature {
+		l, r := p.Left[i], p.Right[i]
+		if f < 0 {
+			if f != -1 || l != -1 || r != -1 {
+				return fmt.Errorf("ml: tree node %d: leaf with feature %d, children %d and %d", i, f, l, r)
+			}
+			continue
+		}
+		if l != i+1 || r <= l || r >= n {
+			return fmt.Errorf("ml: tree node %d: children %d and %d out of order", i, l, r)
+		}
+	}
+	*t = Tree(p)
+	t.pack()
+	return nil
+}
+
+// maxFeature returns the largest feature index the tree tests, or -1.
+func (t *Tree) maxFeature() int {
+	m := -1
+	for _, f := range t.Feature {
+		m = max(m, f)
+	}
+	return m
 }
 
 // NodeCount returns the number of nodes, internal and leaves.
@@ -35,6 +113,20 @@ func (t *Tree) NodeCount() int { return len(t.Feature) }
 
 // Leaf returns the index of the leaf that row x reaches.
 func (t *Tree) Leaf(x []float64) int {
+	if nd := t.nodes; nd != nil {
+		i := 0
+		for {
+			n := &nd[i]
+			if n.feat < 0 {
+				return i
+			}
+			next := i + 1
+			if !(x[n.feat] <= n.thr) {
+				next = int(n.right)
+			}
+			i = next
+		}
+	}
 	i := 0
 	for t.Left[i] >= 0 {
 		if x[t.Feature[i]] <= t.Threshold[i] {
@@ -138,7 +230,7 @@ func (m *DecisionTreeClassifier) Fit(X mat.Matrix, y []float64) error {
 	}
 	tf := treeGrowOne(p, in, m.Seed)
 	m.NFeatures, m.NClasses = in.d, in.k
-	m.Tree = tf.Tree
+	m.Tree = tf.Tree.compact()
 	m.Importances = make([]float64, in.d)
 	tf.importances(m.Importances)
 	treeNormalize(m.Importances)
@@ -234,7 +326,7 @@ func (m *DecisionTreeRegressor) Fit(X mat.Matrix, y []float64) error {
 	}
 	tf := treeGrowOne(p, in, m.Seed)
 	m.NFeatures = in.d
-	m.Tree = tf.Tree
+	m.Tree = tf.Tree.compact()
 	m.Importances = make([]float64, in.d)
 	tf.importances(m.Importances)
 	treeNormalize(m.Importances)

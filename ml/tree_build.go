@@ -100,6 +100,9 @@ func newTreeBuilder(p treeParams, bins *treeBins, yc []int32, yr []float64) *tre
 // are samples[start[i]:end[i]].
 func (t *treeBuilder) grow(samples []int32, w []float64, rng *rand.Rand) *treeFit {
 	t.samples, t.w, t.rng = samples, w, rng
+	for i := range t.feats {
+		t.feats[i] = i
+	}
 	t.needCount = w != nil && t.p.minLeaf > 1
 	if t.p.crit == treeMSE {
 		t.stats = 2
@@ -542,8 +545,8 @@ func (t *treeBuilder) scan(st []float64, codes []int32, n, f int, best *treeSpli
 			}
 			nonEmpty++
 			if prev >= 0 && lc >= minLeaf && M-lc >= minLeaf {
-				rs := tot - ls
-				proxy := ls*ls/lw + rs*rs/(W-lw)
+				rs, rw := tot-ls, W-lw
+				proxy := (ls*ls*rw + rs*rs*lw) / (lw * rw)
 				if proxy > best.proxy {
 					*best = treeSplit{proxy: proxy, feature: f, lo: code(prev), hi: code(j)}
 				}
@@ -589,7 +592,7 @@ func (t *treeBuilder) scan(st []float64, codes []int32, n, f int, best *treeSpli
 					sl += l * l
 					sr += r * r
 				}
-				proxy = sl/lw + sr/rw
+				proxy = (sl*rw + sr*lw) / (lw * rw)
 			}
 			if proxy > best.proxy {
 				*best = treeSplit{proxy: proxy, feature: f, lo: code(prev), hi: code(j)}
@@ -630,6 +633,21 @@ func (t *treeBuilder) partition(rows []int32, f, c int) int {
 		}
 	}
 	return i
+}
+
+// compact returns t with its arrays copied to their exact lengths, and
+// packed for prediction.
+func (t Tree) compact() Tree {
+	c := Tree{
+		Feature:   slices.Clone(t.Feature),
+		Threshold: slices.Clone(t.Threshold),
+		Left:      slices.Clone(t.Left),
+		Right:     slices.Clone(t.Right),
+		Value:     slices.Clone(t.Value),
+		NValues:   t.NValues,
+	}
+	c.pack()
+	return c
 }
 
 // importances adds to imp each feature's weighted impurity decrease over

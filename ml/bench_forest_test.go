@@ -1,0 +1,15 @@
+package ml_test
+
+import (
+	"testing"
+
+	"github.com/sluice-ml/sluice/ml"
+)
+
+func BenchmarkRandomForestClassifier(b *testing.B) {
+	benchEstimator(b, false, func() ml.Estimator { return ml.NewRandomForestClassifier() })
+}
+
+func BenchmarkRandomForestRegressor(b *testing.B) {
+	benchEstimator(b, true, func() ml.Estimator { return ml.NewRandomForestRegressor() })
+}

@@ -1,0 +1,363 @@
+package ml
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// RandomForestClassifier is scikit-learn's RandomForestClassifier: an
+// average of decision trees, each grown on a bootstrap sample of the rows
+// (drawn with replacement; a row drawn twice weighs twice) and drawing
+// MaxFeatures features at each node. Class probabilities are the mean of
+// the trees' leaf class fractions.
+//
+// The training matrix is binned once for all trees (see
+// DecisionTreeClassifier for when splits are exact), and trees are grown
+// on all cores. Tree i draws its rows and features from a generator seeded
+// with (Seed, i), so the fitted forest is bit-identical whatever the
+// number of cores.
+type RandomForestClassifier struct {
+	NEstimators     int    `json:"n_estimators" ml:"param"`
+	Criterion       string `json:"criterion" ml:"param"`         // "gini" or "entropy"
+	MaxDepth        int    `json:"max_depth" ml:"param"`         // 0: unlimited
+	MinSamplesSplit int    `json:"min_samples_split" ml:"param"` // rows a node needs to be split
+	MinSamplesLeaf  int    `json:"min_samples_leaf" ml:"param"`  // rows each child needs
+	MaxFeatures     string `json:"max_features" ml:"param"`      // "sqrt", "log2", "all", a count "5" or a fraction "0.5"
+	Bootstrap       bool   `json:"bootstrap" ml:"param"`
+	Seed            uint64 `json:"seed" ml:"param"`
+
+	NFeatures   int       `json:"n_features_in"`
+	NClasses    int       `json:"n_classes"`
+	Trees       []Tree    `json:"estimators"`
+	Importances []float64 `json:"feature_importances"`
+
+	progress Progress
+}
+
+var (
+	_ Classifier  = (*RandomForestClassifier)(nil)
+	_ Importancer = (*RandomForestClassifier)(nil)
+	_ Progressor  = (*RandomForestClassifier)(nil)
+)
+
+// NewRandomForestClassifier returns a forest with scikit-learn's
+// defaults: 100 trees, gini, unlimited depth, min_samples_split 2,
+// min_samples_leaf 1, max_features sqrt, bootstrap.
+func NewRandomForestClassifier() *RandomForestClassifier {
+	return &RandomForestClassifier{NEstimators: 100, Criterion: "gini", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "sqrt", Bootstrap: true}
+}
+
+// SetParams sets hyperparameters by scikit-learn name (n_estimators,
+// criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
+// bootstrap, seed); see SetParams.
+func (m *RandomForestClassifier) SetParams(params map[string]any) error {
+	return SetParams(m, params)
+}
+
+// SetProgress sets a hook called as trees finish with (trees done,
+// NEstimators), from one goroutine. An error from it stops Fit, which
+// returns it wrapped.
+func (m *RandomForestClassifier) SetProgress(p Progress) { m.progress = p }
+
+// NumClasses is the number of classes seen by Fit.
+func (m *RandomForestClassifier) NumClasses() int { return m.NClasses }
+
+// Fit grows the forest on rows of X with class codes y (0..k-1). It
+// panics if len(y) differs from the rows of X or y holds a non-code, and
+// returns ErrEmpty for no rows, ErrNaN for a non-finite value in X, an
+// error for an out-of-range hyperparameter, or the progress hook's error.
+func (m *RandomForestClassifier) Fit(X mat.Matrix, y []float64) error {
+	const name = "RandomForestClassifier"
+	in, err := treeInputs(name, X, y, true)
+	if err != nil {
+		return err
+	}
+	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "sqrt", in)
+	if err != nil {
+		return err
+	}
+	trees, imp, err := forestGrow(name, p, in, m.NEstimators, m.Bootstrap, m.Seed, m.progress)
+	if err != nil {
+		return err
+	}
+	m.NFeatures, m.NClasses, m.Trees, m.Importances = in.d, in.k, trees, imp
+	return nil
+}
+
+// Predict writes the class code with the highest mean probability for
+// each row of X into dst (allocated when its length is not the number of
+// rows) and returns it. Ties go to the lowest code. It panics if the model
+// is not fitted or X has the wrong number of columns.
+func (m *RandomForestClassifier) Predict(dst []float64, X mat.Matrix) []float64 {
+	proba := m.PredictProba(nil, X)
+	r, _ := proba.Dims()
+	dst = predictDst(dst, r)
+	for i := range r {
+		dst[i] = float64(treeArgmax(proba.RawRowView(i)))
+	}
+	return dst
+}
+
+// PredictProba writes the mean over trees of the class fractions of the
+// leaf each row reaches, one row per row of X and one column per class,
+// into dst (allocated unless it is r×NumClasses or empty) and returns it.
+// It panics as Predict does.
+func (m *RandomForestClassifier) PredictProba(dst *mat.Dense, X mat.Matrix) *mat.Dense {
+	x := treePredictInput("RandomForestClassifier", X, m.NFeatures, len(m.Trees))
+	r, _ := x.Dims()
+	k := m.NClasses
+	dst = denseDst(dst, r, k)
+	scale := 1 / float64(len(m.Trees))
+	treeParallel(r, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			clear(dst.RawRowView(i))
+		}
+		buf := make([]float64, k)
+		// Tree by tree over the block, so each tree stays in cache.
+		for t := range m.Trees {
+			tr := &m.Trees[t]
+			for i := lo; i < hi; i++ {
+				v := tr.nodeProba(tr.Leaf(x.RawRowView(i)), buf)
+				out := dst.RawRowView(i)
+				for c, p := range v {
+					out[c] += p
+				}
+			}
+		}
+		for i := lo; i < hi; i++ {
+			out := dst.RawRowView(i)
+			for c := range out {
+				out[c] *= scale
+			}
+		}
+	})
+	return dst
+}
+
+// FeatureImportances returns the mean over trees of each tree's
+// normalised impurity-decrease importances, normalised (scikit-learn's
+// feature_importances_), or nil before Fit.
+func (m *RandomForestClassifier) FeatureImportances() []float64 {
+	return slices.Clone(m.Importances)
+}
+
+// RandomForestRegressor is scikit-learn's RandomForestRegressor: the mean
+// of regression trees (squared error) each grown on a bootstrap sample of
+// the rows, considering MaxFeatures features per node (all by default,
+// as scikit-learn since 1.1). Binning, cores and seeding are as for
+// RandomForestClassifier.
+type RandomForestRegressor struct {
+	NEstimators     int    `json:"n_estimators" ml:"param"`
+	Criterion       string `json:"criterion" ml:"param"`         // "squared_error"
+	MaxDepth        int    `json:"max_depth" ml:"param"`         // 0: unlimited
+	MinSamplesSplit int    `json:"min_samples_split" ml:"param"` // rows a node needs to be split
+	MinSamplesLeaf  int    `json:"min_samples_leaf" ml:"param"`  // rows each child needs
+	MaxFeatures     string `json:"max_features" ml:"param"`      // "all", "sqrt", "log2", a count "5" or a fraction "0.5"
+	Bootstrap       bool   `json:"bootstrap" ml:"param"`
+	Seed            uint64 `json:"seed" ml:"param"`
+
+	NFeatures   int       `json:"n_features_in"`
+	Trees       []Tree    `json:"estimators"`
+	Importances []float64 `json:"feature_importances"`
+
+	progress Progress
+}
+
+var (
+	_ Estimator   = (*RandomForestRegressor)(nil)
+	_ Importancer = (*RandomForestRegressor)(nil)
+	_ Progressor  = (*RandomForestRegressor)(nil)
+)
+
+// NewRandomForestRegressor returns a forest with scikit-learn's defaults:
+// 100 trees, squared_error, unlimited depth, min_samples_split 2,
+// min_samples_leaf 1, all features (max_features 1.0), bootstrap.
+func NewRandomForestRegressor() *RandomForestRegressor {
+	return &RandomForestRegressor{NEstimators: 100, Criterion: "squared_error", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "1.0", Bootstrap: true}
+}
+
+// SetParams sets hyperparameters by scikit-learn name (n_estimators,
+// criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
+// bootstrap, seed); see SetParams.
+func (m *RandomForestRegressor) SetParams(params map[string]any) error {
+	return SetParams(m, params)
+}
+
+// SetProgress sets a hook called as trees finish with (trees done,
+// NEstimators), from one goroutine. An error from it stops Fit, which
+// returns it wrapped.
+func (m *RandomForestRegressor) SetProgress(p Progress) { m.progress = p }
+
+// Fit grows the forest on rows of X with targets y. It panics if len(y)
+// differs from the rows of X, and returns ErrEmpty for no rows, ErrNaN for
+// a non-finite value, an error for an out-of-range hyperparameter, or the
+// progress hook's error.
+func (m *RandomForestRegressor) Fit(X mat.Matrix, y []float64) error {
+	const name = "RandomForestRegressor"
+	in, err := treeInputs(name, X, y, false)
+	if err != nil {
+		return err
+	}
+	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", in)
+	if err != nil {
+		return err
+	}
+	trees, imp, err := forestGrow(name, p, in, m.NEstimators, m.Bootstrap, m.Seed, m.progress)
+	if err != nil {
+		return err
+	}
+	m.NFeatures, m.Trees, m.Importances = in.d, trees, imp
+	return nil
+}
+
+// Predict writes the mean of the trees' predictions for each row of X
+// into dst (allocated when its length is not the number of rows) and
+// returns it. It panics if the model is not fitted or X has the wrong
+// number of columns.
+func (m *RandomForestRegressor) Predict(dst []float64, X mat.Matrix) []float64 {
+	x := treePredictInput("RandomForestRegressor", X, m.NFeatures, len(m.Trees))
+	r, _ := x.Dims()
+	dst = predictDst(dst, r)
+	treeParallel(r, func(lo, hi int) {
+		clear(dst[lo:hi])
+		for t := range m.Trees {
+			tr := &m.Trees[t]
+			for i := lo; i < hi; i++ {
+				dst[i] += tr.Value[tr.Leaf(x.RawRowView(i))]
+			}
+		}
+		for i := lo; i < hi; i++ {
+			dst[i] /= float64(len(m.Trees))
+		}
+	})
+	return dst
+}
+
+// FeatureImportances returns the mean over trees of each tree's
+// normalised importances, normalised, or nil before Fit.
+func (m *RandomForestRegressor) FeatureImportances() []float64 {
+	return slices.Clone(m.Importances)
+}
+
+// forestGrow grows n trees on all cores. Tree i's rows and features come
+// from PCG(seed, i).
+func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, seed uint64, progress Progress) ([]Tree, []float64, error) {
+	if n < 1 {
+		return nil, nil, fmt.Errorf("ml: %s: need n_estimators >= 1 (got %d)", name, n)
+	}
+	bins := newTreeBins(in.x, in.n, in.d, in.stride)
+	trees := make([]Tree, n)
+	imps := make([][]float64, n)
+	var next atomic.Int64
+	var stop atomic.Bool
+	done := make(chan struct{}, n)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := newTreeBuilder(p, bins, in.yc, in.y)
+			samples := make([]int32, in.n)
+			var w []float64
+			if bootstrap {
+				w = make([]float64, in.n)
+			}
+			for !stop.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				rng := rand.New(rand.NewPCG(seed, uint64(i)))
+				rows := samples[:in.n]
+				if bootstrap {
+					clear(w)
+					for range in.n {
+						w[rng.IntN(in.n)]++
+					}
+					rows = rows[:0]
+					for j, c := range w {
+						if c > 0 {
+							rows = append(rows, int32(j))
+						}
+					}
+				} else {
+					for j := range rows {
+						rows[j] = int32(j)
+					}
+				}
+				tf := t.grow(rows, w, rng)
+				imp := make([]float64, in.d)
+				tf.importances(imp)
+				treeNormalize(imp)
+				trees[i] = tf.Tree.compact()
+				imps[i] = imp
+				done <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	var hookErr error
+	finished := 0
+	for range done {
+		finished++
+		if progress != nil && hookErr == nil {
+			if err := progress(finished, n); err != nil {
+				hookErr = err
+				stop.Store(true)
+			}
+		}
+	}
+	if hookErr != nil {
+		return nil, nil, fmt.Errorf("%s stopped after %d of %d trees: %w", name, finished, n, hookErr)
+	}
+	// scikit-learn averages the importances of trees with a split.
+	imp := make([]float64, in.d)
+	for i, ti := range imps {
+		if trees[i].NodeCount() > 1 {
+			for j, v := range ti {
+				imp[j] += v
+			}
+		}
+	}
+	treeNormalize(imp)
+	return trees, imp, nil
+}
+
+
+// treeParallel calls fn on consecutive blocks of [0, n) on all cores.
+// Each index is handled by exactly one call, so results written per index
+// do not depend on the number of cores.
+func treeParallel(n int, fn func(lo, hi int)) {
+	const block = 256
+	workers := min(runtime.GOMAXPROCS(0), (n+block-1)/block)
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(block) - block)
+				if lo >= n {
+					return
+				}
+				fn(lo, min(lo+block, n))
+			}
+		}()
+	}
+	wg.Wait()
+}
