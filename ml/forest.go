@@ -333,7 +333,6 @@ func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, se
 	return trees, imp, nil
 }
 
-
 // treeParallel calls fn on consecutive blocks of [0, n) on all cores.
 // Each index is handled by exactly one call, so results written per index
 // do not depend on the number of cores.

@@ -31,8 +31,8 @@ type Tree struct {
 	Value     []float64 `json:"value"`
 	NValues   int       `json:"n_values"`
 
-	nodes []treeNode  // packed copy for prediction; nil for trees not made by Fit or decoding
-	prob  []float64 // Value normalised per node, for classification trees
+	nodes []treeNode // packed copy for prediction; nil for trees not made by Fit or decoding
+	prob  []float64  // Value normalised per node, for classification trees
 }
 
 // treeNode is a node packed into 16 bytes for prediction; its left child
