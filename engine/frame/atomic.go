@@ -1,0 +1,63 @@
+package frame
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// WriteFileAtomic writes a file through write so that path holds either its
+// old content or the complete new content, never a part: write gets a
+// buffered writer on a temporary file in path's directory, which is then
+// flushed, synced and renamed over path. If write returns an error (or
+// panics), or any step fails, the temporary file is removed, path is left
+// as it was and the error is returned. A new file gets mode 0644; an
+// existing file's mode is kept.
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("frame: write %s: %w", path, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("frame: write %s: %w", path, err)
+	}
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("frame: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("frame: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("frame: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("frame: write %s: %w", path, err)
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // make the rename durable; not all systems support it
+		d.Close()
+	}
+	return nil
+}
