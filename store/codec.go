@@ -31,6 +31,17 @@ func keyID(k []byte) int64 {
 	return int64(binary.BigEndian.Uint64(k))
 }
 
+// pipelinePrefix is pipeline + NUL: the prefix of a pipeline's entries
+// in the pipelines index.
+func pipelinePrefix(pipeline string) []byte {
+	return append([]byte(pipeline), 0)
+}
+
+// pipelineKey is pipeline + NUL + run: a key of the pipelines index.
+func pipelineKey(pipeline string, id int64) []byte {
+	return binary.BigEndian.AppendUint64(pipelinePrefix(pipeline), uint64(id))
+}
+
 // stageKey is run + stage: the key of a preview.
 func stageKey(id int64, stage string) []byte {
 	k := make([]byte, 8, 8+len(stage))

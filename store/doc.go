@@ -26,6 +26,7 @@
 //	           parameters after overrides, data fingerprints, every stage's status,
 //	           timings, metrics and fingerprint
 //	summaries  run → {"v":1, RunSummary…}: what a list of runs shows
+//	pipelines  pipeline+NUL+run → "": an index of each pipeline's runs
 //	active     run → "": the runs whose status is running
 //	logs       run → next line number (8 bytes); run+stage+NUL+line (8 bytes) →
 //	           {"t":time,"s":stream,"x":text}; line numbers count over the whole run
@@ -34,7 +35,9 @@
 //	artifacts  run+stage+NUL+name → the artifact's bytes
 //
 // The summaries bucket lets Runs list thousands of runs without reading
-// their full records; the active bucket lets Open find runs left running
+// their full records, and the pipelines index lets it list one
+// pipeline's runs (and Latest find its newest) without reading the
+// others; the active bucket lets Open find runs left running
 // without a scan. The records carry a version ("v") of their own beside
 // the schema version, so a later sluice can migrate them.
 //

@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -122,6 +125,9 @@ func (db *DB) RecordRun(ctx context.Context, r *engine.Run, d *engine.RunDelta) 
 		if err := put(tx, bucketSummaries, key, sum); err != nil {
 			return err
 		}
+		if err := put(tx, bucketPipelines, pipelineKey(r.Pipeline, r.ID), []byte{}); err != nil {
+			return err
+		}
 		if err := setActive(tx, r); err != nil {
 			return err
 		}
@@ -185,6 +191,9 @@ func putRun(tx *bolt.Tx, r *engine.Run) error {
 		return err
 	}
 	if err := put(tx, bucketSummaries, key, sum); err != nil {
+		return err
+	}
+	if err := put(tx, bucketPipelines, pipelineKey(r.Pipeline, r.ID), []byte{}); err != nil {
 		return err
 	}
 	return setActive(tx, r)
@@ -267,38 +276,46 @@ func (f *RunFilter) match(s *RunSummary) bool {
 func (db *DB) Runs(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 	var out []RunSummary
 	err := db.view(ctx, func(tx *bolt.Tx) error {
-		sums, err := bucket(tx, bucketSummaries)
+		next, err := newestFirst(tx, f.Pipeline, f.Before)
 		if err != nil {
 			return err
 		}
-		if f.Limit == 0 {
-			out = make([]RunSummary, 0, sums.Stats().KeyN)
+		if f.Limit == 0 && f.Pipeline == "" {
+			out = make([]RunSummary, 0, tx.Bucket(bucketSummaries).Stats().KeyN)
 		}
-		c := sums.Cursor()
-		k, v := c.Last()
-		if f.Before > 0 {
-			if k, v = c.Seek(runKey(f.Before)); k != nil {
-				k, v = c.Prev()
-			} else {
-				k, v = c.Last()
+		// Read raw records in batches and decode each batch in parallel:
+		// decoding is nearly all the work of a long list.
+		raw := make([][]byte, 0, summaryBatch)
+		ids := make([]int64, 0, summaryBatch)
+		for more := true; more; {
+			want := summaryBatch
+			if f.Limit > 0 {
+				want = min(want, max(f.Limit-len(out), 16))
 			}
-		}
-		for n := 0; k != nil; k, v = c.Prev() {
-			if n++; n%1024 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
+			raw, ids = raw[:0], ids[:0]
+			for len(raw) < want {
+				id, v := next()
+				if id == 0 {
+					more = false
+					break
 				}
+				raw, ids = append(raw, v), append(ids, id)
 			}
-			s, err := decodeSummary(v)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			batch, err := decodeSummaries(raw, ids)
 			if err != nil {
-				return fmt.Errorf("run %d: %w", keyID(k), err)
+				return err
 			}
-			if !f.match(&s) {
-				continue
-			}
-			out = append(out, s)
-			if f.Limit > 0 && len(out) >= f.Limit {
-				break
+			for i := range batch {
+				if !f.match(&batch[i]) {
+					continue
+				}
+				out = append(out, batch[i])
+				if f.Limit > 0 && len(out) >= f.Limit {
+					return nil
+				}
 			}
 		}
 		return nil
@@ -309,32 +326,120 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 	return out, nil
 }
 
+// summaryBatch is how many summaries Runs decodes at a time.
+const summaryBatch = 1024
+
+// decodeSummaries decodes records, spreading a large batch over the
+// CPUs. The records may point into the memory map: they are only read
+// here, within the transaction, and decoding copies what it keeps.
+func decodeSummaries(raw [][]byte, ids []int64) ([]RunSummary, error) {
+	out := make([]RunSummary, len(raw))
+	workers := min(runtime.GOMAXPROCS(0), len(raw)/128)
+	if workers <= 1 {
+		for i, v := range raw {
+			s, err := decodeSummary(v)
+			if err != nil {
+				return nil, fmt.Errorf("run %d: %w", ids[i], err)
+			}
+			out[i] = s
+		}
+		return out, nil
+	}
+	var (
+		wg   sync.WaitGroup
+		errs = make([]error, workers)
+		size = (len(raw) + workers - 1) / workers
+	)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w * size; i < min((w+1)*size, len(raw)); i++ {
+				s, err := decodeSummary(raw[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("run %d: %w", ids[i], err)
+					return
+				}
+				out[i] = s
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// newestFirst returns a function giving the runs below before (0: no
+// bound), of the pipeline if not "", newest first: each run's number and
+// its summary record, then 0 and nil. It reads the summaries bucket, or
+// the pipelines index and the summaries it points to.
+func newestFirst(tx *bolt.Tx, pipeline string, before int64) (func() (int64, []byte), error) {
+	sums, err := bucket(tx, bucketSummaries)
+	if err != nil {
+		return nil, err
+	}
+	b, prefix := sums, []byte(nil)
+	if pipeline != "" {
+		prefix = pipelinePrefix(pipeline)
+		if b, err = bucket(tx, bucketPipelines); err != nil {
+			return nil, err
+		}
+	}
+	c := b.Cursor()
+	// Seek to the first key past the range, then step back.
+	var end []byte
+	if before > 0 {
+		end = append(slices.Clip(prefix), runKey(before)...)
+	} else if prefix != nil {
+		end = append(prefix[:len(prefix)-1:len(prefix)-1], 1) // NUL+1: past every key of the pipeline
+	}
+	var k, v []byte
+	if end == nil {
+		k, v = c.Last()
+	} else if k, v = c.Seek(end); k != nil {
+		k, v = c.Prev()
+	} else {
+		k, v = c.Last()
+	}
+	first := true
+	return func() (int64, []byte) {
+		for {
+			if !first {
+				k, v = c.Prev()
+			}
+			first = false
+			if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+				k = nil
+				return 0, nil
+			}
+			id := keyID(k[len(prefix):])
+			if prefix == nil {
+				return id, v
+			}
+			if sv := sums.Get(k[len(prefix):]); sv != nil {
+				return id, sv
+			}
+			// An index entry without a run: skip it.
+		}
+	}, nil
+}
+
 // Latest returns the number of the newest run of the pipeline (of any
 // pipeline if pipeline is ""), or an error wrapping engine.ErrNotFound
 // when there is none.
 func (db *DB) Latest(ctx context.Context, pipeline string) (int64, error) {
 	var id int64
 	err := db.view(ctx, func(tx *bolt.Tx) error {
-		sums, err := bucket(tx, bucketSummaries)
+		next, err := newestFirst(tx, pipeline, 0)
 		if err != nil {
 			return err
 		}
-		c := sums.Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			if pipeline == "" {
-				id = keyID(k)
-				return nil
-			}
-			s, err := decodeSummary(v)
-			if err != nil {
-				return fmt.Errorf("run %d: %w", keyID(k), err)
-			}
-			if s.Pipeline == pipeline {
-				id = s.ID
-				return nil
-			}
+		if id, _ = next(); id == 0 {
+			return engine.ErrNotFound
 		}
-		return engine.ErrNotFound
+		return nil
 	})
 	if err != nil {
 		if pipeline == "" {
@@ -393,6 +498,13 @@ func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 				return err
 			}
 		}
+		pipes, err := bucket(tx, bucketPipelines)
+		if err != nil {
+			return err
+		}
+		if err := pipes.Delete(pipelineKey(r.Pipeline, id)); err != nil {
+			return err
+		}
 		for _, name := range [][]byte{bucketLogs, bucketPreviews, bucketArtifacts, bucketArtInfo} {
 			b, err := bucket(tx, name)
 			if err != nil {
@@ -432,7 +544,8 @@ func deletePrefix(b *bolt.Bucket, prefix []byte) error {
 // Options.StaleAfter (whatever the host). Open calls it; a long-lived
 // reader may call it again. It only reads unless there is something to
 // mark. A run whose process is in fact alive and records it again is
-// simply overwritten with that newer snapshot.
+// simply overwritten with that newer snapshot. On a read-only DB it
+// does nothing.
 func (db *DB) MarkInterrupted(ctx context.Context) ([]int64, error) {
 	if db.opts.ReadOnly {
 		return nil, nil
@@ -464,11 +577,11 @@ func (db *DB) MarkInterrupted(ctx context.Context) ([]int64, error) {
 			return nil
 		})
 	})
-	if err != nil || len(dead) == 0 {
-		if err != nil {
-			err = fmt.Errorf("mark interrupted runs: %w", err)
-		}
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("mark interrupted runs: %w", err)
+	}
+	if len(dead) == 0 {
+		return nil, nil
 	}
 	var marked []int64
 	err = db.update(ctx, func(tx *bolt.Tx) error {

@@ -77,12 +77,13 @@ var (
 	bucketRuns      = []byte("runs")
 	bucketSummaries = []byte("summaries")
 	bucketActive    = []byte("active")
+	bucketPipelines = []byte("pipelines")
 	bucketLogs      = []byte("logs")
 	bucketPreviews  = []byte("previews")
 	bucketArtifacts = []byte("artifacts")
 	bucketArtInfo   = []byte("artinfo")
 
-	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketSummaries, bucketActive, bucketLogs, bucketPreviews, bucketArtifacts, bucketArtInfo}
+	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketSummaries, bucketPipelines, bucketActive, bucketLogs, bucketPreviews, bucketArtifacts, bucketArtInfo}
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -135,16 +136,31 @@ func Open(path string, opts *Options) (*DB, error) {
 		err = db.do(ctx, true, false, initSchema)
 	case fi.IsDir():
 		err = fmt.Errorf("%w: is a directory", ErrNotStore)
-	default:
-		err = db.view(ctx, func(*bolt.Tx) error { return nil })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// This reads the active bucket (checking the schema on the way) and
+	// writes only if a run is to be marked.
 	if _, err := db.MarkInterrupted(ctx); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// Generation returns a number that grows with every write committed to
+// the store, by any process (bbolt's transaction id). A poller that
+// finds it unchanged since its last look can skip reading anything else.
+func (db *DB) Generation(ctx context.Context) (uint64, error) {
+	var gen uint64
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		gen = uint64(tx.ID())
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store generation: %w", err)
+	}
+	return gen, nil
 }
 
 // Close marks the DB closed; later calls fail with ErrClosed. It waits
@@ -345,14 +361,32 @@ func (db *DB) Check(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		pipes, err := bucket(tx, bucketPipelines)
+		if err != nil {
+			return err
+		}
 		err = sums.ForEach(func(k, v []byte) error {
-			if _, err := decodeSummary(v); err != nil {
+			s, err := decodeSummary(v)
+			if err != nil {
 				errs = append(errs, fmt.Errorf("summary of run %d: %w", keyID(k), err))
+				return nil
 			}
 			if runs.Get(k) == nil {
 				errs = append(errs, fmt.Errorf("summary of run %d: no run", keyID(k)))
 			}
+			if pipes.Get(pipelineKey(s.Pipeline, s.ID)) == nil {
+				errs = append(errs, fmt.Errorf("run %d: not in the index of pipeline %q", s.ID, s.Pipeline))
+			}
 			return ctx.Err()
+		})
+		if err != nil {
+			return err
+		}
+		err = pipes.ForEach(func(k, _ []byte) error {
+			if len(k) < 9 || sums.Get(k[len(k)-8:]) == nil {
+				errs = append(errs, fmt.Errorf("pipelines index entry %q: no run", k))
+			}
+			return nil
 		})
 		if err != nil {
 			return err

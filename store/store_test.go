@@ -218,6 +218,33 @@ func TestRunRoundTrip(t *testing.T) {
 	}
 }
 
+func TestGeneration(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t)
+	ctx := context.Background()
+	g0, err := db.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Runs(ctx, store.RunFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := db.Generation(ctx); g != g0 {
+		t.Errorf("Generation after a read = %d, want %d", g, g0)
+	}
+	r := begin(t, db, newRun("iris"))
+	g1, _ := db.Generation(ctx)
+	if g1 <= g0 {
+		t.Errorf("Generation after BeginRun = %d, want more than %d", g1, g0)
+	}
+	if err := db.RecordRun(ctx, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := db.Generation(ctx); g <= g1 {
+		t.Errorf("Generation after RecordRun = %d, want more than %d", g, g1)
+	}
+}
+
 func TestRunNotFound(t *testing.T) {
 	t.Parallel()
 	db := mustOpen(t)
