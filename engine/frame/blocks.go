@@ -28,13 +28,13 @@ type block struct {
 // boundaries. With quotes set, a newline inside a double-quoted field is not
 // a boundary. It strips a UTF-8 byte order mark. sizeHint, when positive, is
 // the expected input size.
-func splitBlocks(in io.Reader, quotes bool, sizeHint int64) ([]*block, int64, error) {
+func splitBlocks(in io.Reader, quotes bool, sizeHint int64, maxBlock int) ([]*block, int64, error) {
 	var blocks []*block
 	var carry []byte
 	var total int64
-	bs := firstBlockSize
+	bs := min(firstBlockSize, maxBlock)
 	if sizeHint > 0 {
-		bs = int(min(sizeHint+1, maxBlockSize))
+		bs = int(min(sizeHint+1, int64(maxBlock)))
 	}
 	line := 1
 	first := true
@@ -86,7 +86,7 @@ func splitBlocks(in io.Reader, quotes bool, sizeHint int64) ([]*block, int64, er
 			return blocks, total, nil
 		}
 		carry = buf[cut:]
-		bs = min(2*bs, maxBlockSize)
+		bs = min(2*bs, maxBlock)
 	}
 }
 
@@ -162,9 +162,9 @@ func (s *source) release(b *block) {
 
 // scanBlocks cuts the size bytes at base of ra into blocks like splitBlocks,
 // reading them once through one buffer and keeping only their places.
-func scanBlocks(ra io.ReaderAt, base, size int64, quotes bool) ([]*block, error) {
+func scanBlocks(ra io.ReaderAt, base, size int64, quotes bool, maxBlock int) ([]*block, error) {
 	var blocks []*block
-	buf := make([]byte, min(size, maxBlockSize))
+	buf := make([]byte, max(min(size, int64(maxBlock)), 1))
 	pos, end := base, base+size
 	line := 1
 	if size >= 3 {
@@ -214,17 +214,20 @@ func scanBlocks(ra io.ReaderAt, base, size int64, quotes bool) ([]*block, error)
 // readBlocks cuts in into blocks. An input that is an io.ReaderAt and an
 // io.Seeker (a file) is scanned once and its blocks read again on demand;
 // any other is read into memory. total is the input's size in bytes.
-func readBlocks(in io.Reader, quotes bool, sizeHint int64, workers int) ([]*block, *source, int64, error) {
+func readBlocks(in io.Reader, quotes bool, sizeHint int64, workers, maxBlock int) ([]*block, *source, int64, error) {
+	if maxBlock <= 0 {
+		maxBlock = maxBlockSize
+	}
 	if ra, ok := in.(io.ReaderAt); ok {
 		if sk, ok := in.(io.Seeker); ok {
 			cur, err1 := sk.Seek(0, io.SeekCurrent)
 			end, err2 := sk.Seek(0, io.SeekEnd)
 			if err1 == nil && err2 == nil && end >= cur {
-				blocks, err := scanBlocks(ra, cur, end-cur, quotes)
+				blocks, err := scanBlocks(ra, cur, end-cur, quotes, maxBlock)
 				return blocks, newSource(ra, workers), end - cur, err
 			}
 		}
 	}
-	blocks, total, err := splitBlocks(in, quotes, sizeHint)
+	blocks, total, err := splitBlocks(in, quotes, sizeHint, maxBlock)
 	return blocks, &source{}, total, err
 }

@@ -43,6 +43,8 @@ type ReadOptions struct {
 	Size int64
 	// Workers is the number of goroutines that parse; 0 means GOMAXPROCS.
 	Workers int
+
+	blockSize int // bytes per block; 0 means maxBlockSize (tests set it)
 }
 
 // action says what the block parser does with a column's fields.
@@ -142,7 +144,7 @@ func ReadCSV(in io.Reader, opts ReadOptions) (*Frame, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	blocks, src, total, err := readBlocks(in, true, opts.Size, workers)
+	blocks, src, total, err := readBlocks(in, true, opts.Size, workers, opts.blockSize)
 	if err != nil {
 		return nil, fmt.Errorf("frame: read %s: %w", nameOr(opts.Name), err)
 	}

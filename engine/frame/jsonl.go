@@ -61,7 +61,7 @@ func ReadJSONL(in io.Reader, opts ReadOptions) (*Frame, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	blocks, src, total, err := readBlocks(in, false, opts.Size, workers)
+	blocks, src, total, err := readBlocks(in, false, opts.Size, workers, opts.blockSize)
 	if err != nil {
 		return nil, fmt.Errorf("frame: read %s: %w", nameOr(opts.Name), err)
 	}

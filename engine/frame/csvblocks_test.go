@@ -1,0 +1,177 @@
+package frame_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sluice-ml/sluice/engine/frame"
+)
+
+// messyCSV writes rows of awkward but valid CSV with encoding/csv: quoted
+// fields with commas, quotes and newlines, missing values, a column that
+// turns from ints to words late, and one that turns from ints to floats.
+func messyCSV(rows int, seed uint64, crlf bool) string {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.UseCRLF = crlf
+	w.Write([]string{"id", "word", "num", "mixed", "flag", "late_float", "sparse"})
+	alphabet := []string{"a", "b", "é", ",", "\"", "\n", " ", "x", "東"}
+	flipAt := rng.IntN(rows)
+	for i := 0; i < rows; i++ {
+		var word strings.Builder
+		for range rng.IntN(6) {
+			word.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		num := strconv.FormatFloat((rng.Float64()-0.5)*1e4, 'f', rng.IntN(8), 64)
+		if rng.IntN(10) == 0 {
+			num = strconv.FormatFloat(rng.NormFloat64()*1e-8, 'g', -1, 64)
+		}
+		mixed := strconv.Itoa(rng.IntN(1000))
+		if i == flipAt {
+			mixed = "word"
+		}
+		late := strconv.Itoa(rng.IntN(100))
+		if i == rows-1 {
+			late = "0.25"
+		}
+		sparse := ""
+		if rng.IntN(50) == 0 {
+			sparse = strconv.Itoa(i)
+		}
+		rec := []string{strconv.Itoa(i), word.String(), num, mixed, strconv.FormatBool(rng.IntN(2) == 0), late, sparse}
+		if rng.IntN(20) == 0 {
+			rec[2] = ""
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	return b.String()
+}
+
+func TestReadCSVBlocksMatchEncodingCSV(t *testing.T) {
+	t.Parallel()
+	for _, crlf := range []bool{false, true} {
+		in := messyCSV(3000, 7, crlf)
+		ref, err := csv.NewReader(strings.NewReader(in)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTypes := "id int, word string, num float, mixed string, flag bool, late_float float, sparse int"
+		for _, bs := range []int{0, 5, 97, 4096} {
+			for _, workers := range []int{1, 3} {
+				for _, rd := range readers {
+					name := fmt.Sprintf("crlf=%v/block=%d/workers=%d/%s", crlf, bs, workers, rd.name)
+					t.Run(name, func(t *testing.T) {
+						opts := frame.ReadOptions{Workers: workers}
+						frame.SetBlockSize(&opts, bs)
+						f, err := frame.ReadCSV(rd.wrap(in), opts)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got := f.Schema().String(); got != wantTypes {
+							t.Fatalf("schema: got %q, want %q", got, wantTypes)
+						}
+						if got, want := f.NumRows(), len(ref)-1; got != want {
+							t.Fatalf("rows: got %d, want %d", got, want)
+						}
+						checkAgainst(t, f, ref[1:], crlf)
+					})
+				}
+			}
+		}
+	}
+}
+
+// checkAgainst compares every value of f with the text encoding/csv read.
+// With crlf, CRLF in values counts as LF (encoding/csv turns one into the other).
+func checkAgainst(t *testing.T, f *frame.Frame, rows [][]string, crlf bool) {
+	t.Helper()
+	bad := 0
+	for i, rec := range rows {
+		for j, raw := range rec {
+			c := f.Col(j)
+			ok := true
+			switch {
+			case raw == "":
+				ok = c.IsNull(i)
+			case c.IsNull(i):
+				ok = false
+			case c.Type == frame.String:
+				got := c.Str(i)
+				if crlf {
+					got = strings.ReplaceAll(got, "\r\n", "\n")
+				}
+				ok = got == raw
+			case c.Type == frame.Int:
+				v, _ := strconv.ParseInt(raw, 10, 64)
+				ok = c.Ints[i] == v
+			case c.Type == frame.Float:
+				v, _ := strconv.ParseFloat(raw, 64)
+				ok = c.Floats[i] == v
+			case c.Type == frame.Bool:
+				v, _ := strconv.ParseBool(raw)
+				ok = c.Bools[i] == v
+			}
+			if !ok {
+				t.Errorf("row %d column %s: got %q (missing %v), want %q", i, c.Name, c.Str(i), c.IsNull(i), raw)
+				if bad++; bad > 10 {
+					t.FailNow()
+				}
+			}
+		}
+	}
+}
+
+func TestReadCSVErrorInLaterBlock(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("a,b\n")
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&b, "%d,\"x\ny\"\n", i)
+	}
+	b.WriteString("1,2,3\n")
+	for i := 0; i < 100; i++ {
+		b.WriteString("1,\"unterminated\n")
+	}
+	for _, bs := range []int{0, 64, 1000} {
+		for _, rd := range readers {
+			opts := frame.ReadOptions{Name: "f.csv", Workers: 2}
+			frame.SetBlockSize(&opts, bs)
+			_, err := frame.ReadCSV(rd.wrap(b.String()), opts)
+			want := "f.csv:4002:5: wrong number of fields: got 3, want 2"
+			if err == nil || err.Error() != want {
+				t.Errorf("block %d %s: got %v, want %q", bs, rd.name, err, want)
+			}
+		}
+	}
+}
+
+func TestReadCSVProgress(t *testing.T) {
+	t.Parallel()
+	in := messyCSV(2000, 3, false)
+	for _, rd := range readers {
+		opts := frame.ReadOptions{Workers: 2}
+		frame.SetBlockSize(&opts, 1000)
+		var calls int
+		var last, total int64
+		opts.Progress = func(done, tot int64) {
+			calls++
+			if done < last {
+				t.Errorf("%s: progress went back: %d after %d", rd.name, done, last)
+			}
+			last, total = done, tot
+		}
+		if _, err := frame.ReadCSV(rd.wrap(in), opts); err != nil {
+			t.Fatal(err)
+		}
+		if calls < 10 || last != total || total != int64(len(in)) {
+			t.Errorf("%s: %d calls, last %d of %d, want many calls ending at %d", rd.name, calls, last, total, len(in))
+		}
+	}
+}

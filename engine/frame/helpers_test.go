@@ -1,0 +1,66 @@
+package frame_test
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/sluice-ml/sluice/engine/frame"
+)
+
+// plainReader hides everything but Read, so ReadCSV takes its in-memory path.
+type plainReader struct{ r io.Reader }
+
+func (p plainReader) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// readers gives the two ways ReadCSV and ReadJSONL read: a seekable
+// io.ReaderAt (read twice, block by block) and a plain stream (held in memory).
+var readers = []struct {
+	name string
+	wrap func(s string) io.Reader
+}{
+	{"readerAt", func(s string) io.Reader { return strings.NewReader(s) }},
+	{"stream", func(s string) io.Reader { return plainReader{strings.NewReader(s)} }},
+}
+
+func mustRead(t testing.TB, s string, opts frame.ReadOptions) *frame.Frame {
+	t.Helper()
+	f, err := frame.ReadCSV(strings.NewReader(s), opts)
+	if err != nil {
+		t.Fatalf("ReadCSV: %v", err)
+	}
+	return f
+}
+
+func mustNew(t testing.TB, cols ...*frame.Column) *frame.Frame {
+	t.Helper()
+	f, err := frame.New(cols...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return f
+}
+
+// table renders a frame as its header and rows, "|" between fields, "∅"
+// for missing values.
+func table(f *frame.Frame) string {
+	var b strings.Builder
+	b.WriteString(strings.Join(f.Names(), "|"))
+	for i := 0; i < f.NumRows(); i++ {
+		b.WriteByte('\n')
+		for j := 0; j < f.NumCols(); j++ {
+			if j > 0 {
+				b.WriteByte('|')
+			}
+			c := f.Col(j)
+			if c.IsNull(i) {
+				b.WriteString("∅")
+			} else {
+				b.WriteString(c.Str(i))
+			}
+		}
+	}
+	return b.String()
+}
+
+func ptr[T any](v T) *T { return &v }
