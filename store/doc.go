@@ -56,6 +56,12 @@
 //
 // Within one process a *DB is safe for concurrent use: its own readers
 // share the file and its writers take turns, without polling the lock.
+// Open a path once per process and share the *DB; two *DB of one path
+// in one process still work, but wait on each other through the lock.
+//
+// A poller (the workbench) can call Generation, which grows with every
+// committed write by any process, and read the runs again only when it
+// has changed.
 //
 // Every write transaction is fsynced by bbolt when it commits, so a run
 // is durable once BeginRun or RecordRun returns.
@@ -79,7 +85,7 @@
 //
 // # Caveats
 //
-// Opening the file for every operation costs a few hundred microseconds
+// Opening the file for every operation costs about a hundred microseconds
 // (and a write costs its fsyncs); callers poll at human rates, not in
 // tight loops.
 //
