@@ -96,7 +96,7 @@ func TestRandomForestDeterminism(t *testing.T) {
 	}
 }
 
-var errStop = errors.New("stop")
+var treeErrStop = errors.New("stop")
 
 // TestRandomForestProgress checks the hook sees every tree and that an
 // error from it stops the fit.
@@ -125,13 +125,13 @@ func TestRandomForestProgress(t *testing.T) {
 	r.SetProgress(func(done, total int) error {
 		n++
 		if done >= 5 {
-			return errStop
+			return treeErrStop
 		}
 		return nil
 	})
 	dd := loadSplit(t, "diabetes")
 	err := r.Fit(dd.Xtr, dd.ytr)
-	if !errors.Is(err, errStop) {
+	if !errors.Is(err, treeErrStop) {
 		t.Fatalf("got %v, want the hook's error", err)
 	}
 	if n != 5 {

@@ -545,10 +545,11 @@ func (t *treeBuilder) scan(st []float64, codes []int32, n, f int, best *treeSpli
 			}
 			nonEmpty++
 			if prev >= 0 && lc >= minLeaf && M-lc >= minLeaf {
+				// ls²/lw + rs²/rw > best, without dividing.
 				rs, rw := tot-ls, W-lw
-				proxy := (ls*ls*rw + rs*rs*lw) / (lw * rw)
-				if proxy > best.proxy {
-					*best = treeSplit{proxy: proxy, feature: f, lo: code(prev), hi: code(j)}
+				num, den := ls*ls*rw+rs*rs*lw, lw*rw
+				if num > best.proxy*den {
+					*best = treeSplit{proxy: num / den, feature: f, lo: code(prev), hi: code(j)}
 				}
 			}
 			ls += e[0]
@@ -579,23 +580,27 @@ func (t *treeBuilder) scan(st []float64, codes []int32, n, f int, best *treeSpli
 		nonEmpty++
 		if prev >= 0 && lc >= minLeaf && M-lc >= minLeaf {
 			rw := W - lw
-			var proxy float64
 			if entropy {
+				var proxy float64
 				for c, l := range left {
 					proxy += treeXlogX(l) + treeXlogX(tot[c]-l)
 				}
 				proxy -= treeXlogX(lw) + treeXlogX(rw)
+				if proxy > best.proxy {
+					*best = treeSplit{proxy: proxy, feature: f, lo: code(prev), hi: code(j)}
+				}
 			} else {
+				// Σl²/lw + Σr²/rw > best, without dividing.
 				var sl, sr float64
 				for c, l := range left {
 					r := tot[c] - l
 					sl += l * l
 					sr += r * r
 				}
-				proxy = (sl*rw + sr*lw) / (lw * rw)
-			}
-			if proxy > best.proxy {
-				*best = treeSplit{proxy: proxy, feature: f, lo: code(prev), hi: code(j)}
+				num, den := sl*rw+sr*lw, lw*rw
+				if num > best.proxy*den {
+					*best = treeSplit{proxy: num / den, feature: f, lo: code(prev), hi: code(j)}
+				}
 			}
 		}
 		for c, v := range e {

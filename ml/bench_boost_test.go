@@ -1,0 +1,15 @@
+package ml_test
+
+import (
+	"testing"
+
+	"github.com/sluice-ml/sluice/ml"
+)
+
+func BenchmarkGradientBoostingClassifier(b *testing.B) {
+	benchEstimator(b, false, func() ml.Estimator { return ml.NewGradientBoostingClassifier() })
+}
+
+func BenchmarkGradientBoostingRegressor(b *testing.B) {
+	benchEstimator(b, true, func() ml.Estimator { return ml.NewGradientBoostingRegressor() })
+}
