@@ -51,7 +51,13 @@ func (db *DB) BeginRun(ctx context.Context, r *engine.Run) (int64, error) {
 // transaction, durable when RecordRun returns. d may be nil. It returns
 // an error wrapping engine.ErrNotFound if the run was never begun (or
 // was deleted). It implements engine.Recorder.
+//
+// RecordRun does not stop when ctx is cancelled: what it was handed
+// exists nowhere else, and an executor winding down may cancel the
+// context of its last periodic flush. It is bounded by Options.Timeout
+// and Options.Retry instead.
 func (db *DB) RecordRun(ctx context.Context, r *engine.Run, d *engine.RunDelta) error {
+	ctx = context.WithoutCancel(ctx)
 	if r == nil || r.ID <= 0 {
 		return errors.New("record run: run has no number")
 	}
