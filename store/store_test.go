@@ -218,6 +218,21 @@ func TestRunRoundTrip(t *testing.T) {
 	}
 }
 
+func TestRecordRunCancelledContext(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t)
+	r := begin(t, db, newRun("iris"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d := &engine.RunDelta{Logs: []engine.LogLine{{Stage: "load", Text: "last words"}}}
+	if err := db.RecordRun(ctx, r, d); err != nil {
+		t.Fatalf("RecordRun with a cancelled context: %v", err)
+	}
+	if logs, err := db.Logs(context.Background(), r.ID, "load", 0); err != nil || len(logs) != 1 {
+		t.Errorf("logs = %v, %v; want the line recorded", logs, err)
+	}
+}
+
 func TestGeneration(t *testing.T) {
 	t.Parallel()
 	db := mustOpen(t)
