@@ -556,6 +556,14 @@ func (db *DB) MarkInterrupted(ctx context.Context) ([]int64, error) {
 	if db.opts.ReadOnly {
 		return nil, nil
 	}
+	ids, err := db.markInterrupted(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("mark interrupted runs: %w", err)
+	}
+	return ids, nil
+}
+
+func (db *DB) markInterrupted(ctx context.Context) ([]int64, error) {
 	var dead []int64
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		active, err := bucket(tx, bucketActive)
@@ -583,11 +591,8 @@ func (db *DB) MarkInterrupted(ctx context.Context) ([]int64, error) {
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("mark interrupted runs: %w", err)
-	}
-	if len(dead) == 0 {
-		return nil, nil
+	if err != nil || len(dead) == 0 {
+		return nil, err
 	}
 	var marked []int64
 	err = db.update(ctx, func(tx *bolt.Tx) error {
@@ -636,7 +641,7 @@ func (db *DB) MarkInterrupted(ctx context.Context) ([]int64, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("mark interrupted runs: %w", err)
+		return nil, err
 	}
 	return marked, nil
 }

@@ -113,36 +113,33 @@ func Open(path string, opts *Options) (*DB, error) {
 	db.host, _ = os.Hostname()
 	ctx := context.Background()
 
-	if db.opts.ReadOnly {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("open store %s: %w", path, err)
-		}
-		if err := db.view(ctx, func(*bolt.Tx) error { return nil }); err != nil {
-			return nil, fmt.Errorf("open store %s: %w", path, err)
-		}
-		return db, nil
-	}
-
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
 	fi, err := os.Stat(path)
 	switch {
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	case err != nil || fi.Size() == 0:
-		// New file (or one another process is creating): initialise it
-		// under the exclusive lock.
-		err = db.do(ctx, true, false, initSchema)
-	case fi.IsDir():
+	case err == nil && fi.IsDir():
 		err = fmt.Errorf("%w: is a directory", ErrNotStore)
+	case db.opts.ReadOnly:
+		switch {
+		case err != nil: // a missing file is not created: fs.ErrNotExist
+		case fi.Size() == 0:
+			err = fmt.Errorf("%w: an empty file", ErrNotStore)
+		default:
+			err = db.view(ctx, func(*bolt.Tx) error { return nil })
+		}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		// Cannot tell: report it.
+	case err != nil || fi.Size() == 0:
+		// A new file (or one another process is creating): initialise
+		// it under the exclusive lock.
+		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+			err = db.do(ctx, true, false, initSchema)
+		}
+	}
+	if err == nil && !db.opts.ReadOnly {
+		// This reads the active bucket (checking the schema on the way)
+		// and writes only if a run is to be marked.
+		_, err = db.markInterrupted(ctx)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	// This reads the active bucket (checking the schema on the way) and
-	// writes only if a run is to be marked.
-	if _, err := db.MarkInterrupted(ctx); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return db, nil
@@ -245,7 +242,7 @@ func (db *DB) openFile(ctx context.Context, readOnly bool) (*bolt.DB, error) {
 		case err == nil:
 			return bdb, nil
 		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
-			return nil, fmt.Errorf("%w: %w", ErrNotStore, err)
+			return nil, fmt.Errorf("%w: not a bbolt database (%w)", ErrNotStore, err)
 		case !errors.Is(err, berrors.ErrTimeout):
 			return nil, err
 		}
