@@ -60,6 +60,8 @@ const (
 type blockCol struct {
 	kind    Type // type so far; 0 when no value seen yet
 	restart bool // turned String part-way: the block is read again for it
+	negZero bool // an int "-0" was stored: converting to float would lose its sign
+	redo    bool // read the block again for this column as Float
 	nulls   []int32
 	dict    []string
 	index   map[string]int32
@@ -548,6 +550,7 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 							v := int64(m)
 							if neg {
 								v = -v
+								st.negZero = st.negZero || m == 0
 							}
 							slots[c][g] = uint64(v)
 							fast = true
@@ -659,6 +662,7 @@ func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, g, row in
 	case Int:
 		if v, ok := num.int(); ok {
 			slot[g] = uint64(v)
+			st.negZero = st.negZero || num.neg && v == 0
 			return true
 		}
 		if num.isInt || act == actForce {
@@ -676,6 +680,7 @@ func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, g, row in
 		if v, ok := num.int(); ok {
 			st.kind = Int
 			slot[g] = uint64(v)
+			st.negZero = st.negZero || num.neg && v == 0
 			return true
 		}
 		if num.isInt {
@@ -690,8 +695,14 @@ func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, g, row in
 	return false
 }
 
-// promote converts the ints stored for column c in b's first rows to floats.
+// promote converts the ints stored for column c in b's first rows to
+// floats. When one of them is "-0", whose sign an int cannot keep, it marks
+// the block to be read again for the column instead.
 func (r *csvReader) promote(b *block, c, rows int) {
+	if b.cols[c].negZero {
+		b.cols[c].redo = true
+		return
+	}
 	s := r.slots[c][b.rowStart : b.rowStart+rows]
 	for j, v := range s {
 		s[j] = math.Float64bits(float64(int64(v)))
@@ -701,6 +712,10 @@ func (r *csvReader) promote(b *block, c, rows int) {
 // store parses one field's text into column c at slot row g (block row row).
 func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t []byte, quoted bool, start int) error {
 	if st.restart {
+		// Checked now so that errors come in input order whatever the blocks.
+		if !utf8.Valid(t) {
+			return r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
+		}
 		return nil
 	}
 	if !quoted && r.isNull(t) {
@@ -726,6 +741,7 @@ func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t [
 		if v, ok := parseIntText(t); ok {
 			st.kind = Int
 			slot[g] = uint64(v)
+			st.negZero = st.negZero || v == 0 && t[0] == '-'
 		} else if f, ok := parseFloatText(t); ok {
 			st.kind = Float
 			slot[g] = math.Float64bits(f)
@@ -747,6 +763,7 @@ func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t [
 	case Int:
 		if v, ok := parseIntText(t); ok {
 			slot[g] = uint64(v)
+			st.negZero = st.negZero || v == 0 && t[0] == '-'
 			return nil
 		}
 		if f, ok := parseFloatText(t); ok {
@@ -795,11 +812,8 @@ func (r *csvReader) intern(b *block, st *blockCol, t []byte, start int, quoted b
 		return k, nil
 	}
 	if !utf8.Valid(t) {
-		off := invalidUTF8At(t)
-		if quoted {
-			off++ // past the opening quote; exact when the field has no doubled quotes
-		}
-		return 0, r.errAt(b, start+off, ErrUTF8)
+		// Past the opening quote; exact when the field has no doubled quotes.
+		return 0, r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
 	}
 	s := string(t)
 	k := int32(len(st.dict))
@@ -851,11 +865,20 @@ func (r *csvReader) finish(blocks []*block, nrows, workers int) ([]*Column, erro
 		var acts []action
 		for c := 0; c < ncol; c++ {
 			st := &b.cols[c]
+			redo := Type(0)
 			switch {
-			case types[c] == Float && st.kind == Int:
-				r.promote(b, c, b.rows)
-				st.kind = Float
+			case types[c] == Float && (st.kind == Int || st.redo):
+				if st.kind == Int {
+					r.promote(b, c, b.rows)
+					st.kind = Float
+				}
+				if st.redo {
+					redo = Float
+				}
 			case types[c] == String && st.kind != 0 && (st.kind != String || st.restart):
+				redo = String
+			}
+			if redo != 0 {
 				if acts == nil {
 					acts = make([]action, ncol)
 					for j := range acts {
@@ -863,7 +886,7 @@ func (r *csvReader) finish(blocks []*block, nrows, workers int) ([]*Column, erro
 					}
 				}
 				acts[c] = actForce
-				*st = blockCol{kind: String}
+				*st = blockCol{kind: redo}
 			}
 		}
 		if acts != nil {
@@ -989,3 +1012,10 @@ func u64AsInt64(s []uint64) []int64 {
 }
 
 var _ = errors.New
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

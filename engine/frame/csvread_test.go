@@ -45,6 +45,8 @@ func TestReadCSVInference(t *testing.T) {
 		{"long mantissa", "a\n3.14159265358979323846264338327950288\n0.1000000000000000055511151231257827\n", "a float",
 			"a\n3.141592653589793\n0.1"},
 		{"tiny and huge", "a\n1e-300\n1e300\n", "a float", "a\n1e-300\n1e+300"},
+		{"negative zero int", "a\n-0\n1\n", "a int", "a\n0\n1"},
+		{"negative zero float keeps sign", "a\n-0\n1.5\n", "a float", "a\n-0.0\n1.5"},
 		{"empty header name", "a,,c\n1,2,3\n", "a int, column_2 int, c int", "a|column_2|c\n1|2|3"},
 	}
 	for _, tt := range tests {

@@ -11,8 +11,9 @@ import (
 // ends. Missing values are empty fields; floats use the shortest text that
 // reads back as the same value (see Column.Str); a field is quoted only
 // when it must be: a string that contains a comma, a quote, CR or LF, that
-// is empty, or that equals one of DefaultNullValues (so that ReadCSV reads
-// it back as that string, not as missing). A frame with one column writes a
+// is empty, that starts with a byte order mark, or that equals one of
+// DefaultNullValues (so that ReadCSV reads it back as that string, not as
+// missing). A frame with one column writes a
 // missing value as an empty line, which ReadCSV reads back as missing.
 // It returns the first error from w.
 func WriteCSV(w io.Writer, f *Frame) error {
@@ -135,7 +136,7 @@ var defaultNullSet = func() map[string]bool {
 
 // appendCSVField appends s, quoted when needed.
 func appendCSVField(b []byte, s string) []byte {
-	if !strings.ContainsAny(s, ",\"\r\n") && !defaultNullSet[s] {
+	if !strings.ContainsAny(s, ",\"\r\n") && !defaultNullSet[s] && !strings.HasPrefix(s, "\uFEFF") {
 		return append(b, s...)
 	}
 	b = append(b, '"')
