@@ -70,6 +70,7 @@ type env struct {
 // Main runs sluice with args (without the program name) and returns the
 // exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stages.Version = Version
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, cfg: &Config{}, reg: stages.Registry()}
 	root := e.rootCmd()
 	root.SetArgs(args)

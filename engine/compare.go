@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Comparison sets runs side by side, transposed: runs are columns and
+// keys (stage.param, stage.metric) are rows, so many parameters still
+// read down the page.
+type Comparison struct {
+	Runs      []int64
+	Pipelines []string
+	Params    []ParamRow  // parameters, only those that differ unless all was asked
+	Metrics   []MetricRow // every metric any run reported
+	// FirstDiff is the first stage, in pipeline order, whose fingerprint
+	// differs between the runs ("" when every shared stage matches):
+	// where the runs' results start to part.
+	FirstDiff string
+}
+
+// ParamRow is one parameter across runs.
+type ParamRow struct {
+	Key     string   // "stage.param"
+	Values  []string // as JSON text; "" where a run lacks it
+	Differs bool
+}
+
+// MetricRow is one metric across runs.
+type MetricRow struct {
+	Key            string     // "stage.metric"
+	Values         []*float64 // nil where a run lacks it
+	Deltas         []*float64 // value minus the first run's (nil when either is missing)
+	Best           int        // index of the best run, -1 when none or all equal
+	HigherIsBetter bool
+}
+
+// HigherIsBetter reports whether a larger value of the named metric is
+// better: true for scores (accuracy, f1, r2, auc…), false for losses and
+// errors (rmse, mae, mse, log_loss, inertia) and costs (seconds).
+func HigherIsBetter(metric string) bool {
+	m := strings.ToLower(metric)
+	if i := strings.LastIndexByte(m, '.'); i >= 0 {
+		m = m[i+1:]
+	}
+	for _, low := range []string{"loss", "rmse", "mse", "mae", "error", "inertia", "seconds", "time", "std", "n_iter"} {
+		if strings.Contains(m, low) {
+			return false
+		}
+	}
+	return true
+}
+
+// Compare builds the comparison of runs, in the order given. With all
+// false, parameters equal across every run are left out.
+func Compare(runs []*Run, all bool) *Comparison {
+	c := &Comparison{}
+	for _, r := range runs {
+		c.Runs = append(c.Runs, r.ID)
+		c.Pipelines = append(c.Pipelines, r.Pipeline)
+	}
+	n := len(runs)
+	// Parameters.
+	paramVals := map[string][]string{}
+	for i, r := range runs {
+		for stage, params := range r.Params {
+			for name, v := range params {
+				key := stage + "." + name
+				if paramVals[key] == nil {
+					paramVals[key] = make([]string, n)
+				}
+				b, _ := json.Marshal(v)
+				paramVals[key][i] = string(b)
+			}
+		}
+	}
+	for _, key := range sortedKeys(paramVals) {
+		vals := paramVals[key]
+		differs := false
+		for _, v := range vals[1:] {
+			if v != vals[0] {
+				differs = true
+			}
+		}
+		if differs || all {
+			c.Params = append(c.Params, ParamRow{Key: key, Values: vals, Differs: differs})
+		}
+	}
+	// Metrics, in stage order of the first run that has each.
+	metricVals := map[string][]*float64{}
+	var order []string
+	for i, r := range runs {
+		for _, s := range r.Stages {
+			for _, name := range sortedKeys(s.Metrics) {
+				key := s.ID + "." + name
+				if metricVals[key] == nil {
+					metricVals[key] = make([]*float64, n)
+					order = append(order, key)
+				}
+				v := s.Metrics[name]
+				metricVals[key][i] = &v
+			}
+		}
+	}
+	for _, key := range order {
+		vals := metricVals[key]
+		row := MetricRow{Key: key, Values: vals, Deltas: make([]*float64, n), Best: -1, HigherIsBetter: HigherIsBetter(key)}
+		for i, v := range vals {
+			if v != nil && vals[0] != nil {
+				d := *v - *vals[0]
+				row.Deltas[i] = &d
+			}
+		}
+		best, equal := math.NaN(), true
+		for i, v := range vals {
+			if v == nil || math.IsNaN(*v) {
+				continue
+			}
+			if !math.IsNaN(best) && *v != best {
+				equal = false
+			}
+			if row.Best < 0 || (row.HigherIsBetter && *v > best) || (!row.HigherIsBetter && *v < best) {
+				if row.Best >= 0 && *v != best {
+					equal = false
+				}
+				row.Best, best = i, *v
+			}
+		}
+		if equal && n > 1 {
+			row.Best = -1
+		}
+		c.Metrics = append(c.Metrics, row)
+	}
+	// First stage whose fingerprint differs.
+	if n > 1 {
+		for _, s := range runs[0].Stages {
+			for _, r := range runs[1:] {
+				o, ok := r.Stage(s.ID)
+				if !ok || o.Fingerprint != s.Fingerprint {
+					c.FirstDiff = s.ID
+					break
+				}
+			}
+			if c.FirstDiff != "" {
+				break
+			}
+		}
+	}
+	return c
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

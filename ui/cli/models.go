@@ -1,0 +1,542 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/engine/frame"
+	"github.com/sluice-ml/sluice/engine/stages"
+	"github.com/sluice-ml/sluice/store"
+)
+
+func (e *env) extraCmds() []*cobra.Command {
+	return []*cobra.Command{e.compareCmd(), e.exportCmd(), e.predictCmd()}
+}
+
+func (e *env) compareCmd() *cobra.Command {
+	var all, asJSON, md, asCSV bool
+	cmd := &cobra.Command{
+		Use:   "compare RUN RUN...",
+		Short: "Set runs side by side: parameters that differ, metrics with the best marked",
+		Long: `Compare prints runs as columns and keys as rows, so many parameters still read
+down the page: the parameters that differ between the runs (--all for every
+one), every metric with its delta against the first run and the best marked
+(★; higher or lower is better by metric), and the first stage whose
+fingerprint differs, where the runs' results start to part.`,
+		Example: "  sluice compare 3 4\n  sluice compare latest 1 --all --md",
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := e.openStore()
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var runs []*engine.Run
+			for _, a := range args {
+				id, err := e.parseRunRef(db, a)
+				if err != nil {
+					return err
+				}
+				r, err := db.Run(e.ctx, id)
+				if err != nil {
+					return usageErr(err)
+				}
+				runs = append(runs, r)
+			}
+			c := engine.Compare(runs, all)
+			switch {
+			case asJSON:
+				return writeCompareJSON(e.stdout, c)
+			case md:
+				writeCompareTable(e.stdout, c, "md")
+			case asCSV:
+				return writeCompareCSV(e.stdout, c)
+			default:
+				writeCompareTable(e.stdout, c, "text")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "show every parameter, not only those that differ")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the comparison as JSON")
+	cmd.Flags().BoolVar(&md, "md", false, "print the comparison as a Markdown table")
+	cmd.Flags().BoolVar(&asCSV, "csv", false, "print the comparison as CSV")
+	cmd.MarkFlagsMutuallyExclusive("json", "md", "csv")
+	return cmd
+}
+
+// compareRows flattens a comparison into (section, key, cells) rows.
+func compareRows(c *engine.Comparison) (header []string, rows [][]string) {
+	header = []string{"", "key"}
+	for _, id := range c.Runs {
+		header = append(header, fmt.Sprintf("run %d", id))
+	}
+	for _, p := range c.Params {
+		row := []string{"param", p.Key}
+		for _, v := range p.Values {
+			if v == "" {
+				v = "—"
+			}
+			row = append(row, v)
+		}
+		rows = append(rows, row)
+	}
+	for _, m := range c.Metrics {
+		row := []string{"metric", m.Key}
+		for i, v := range m.Values {
+			cell := "—"
+			if v != nil {
+				cell = fmtMetric(*v)
+				if i > 0 && m.Deltas[i] != nil && *m.Deltas[i] != 0 {
+					cell += fmt.Sprintf(" (%+.4g)", *m.Deltas[i])
+				}
+				if i == m.Best {
+					cell += " ★"
+				}
+			}
+			row = append(row, cell)
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+func writeCompareTable(w io.Writer, c *engine.Comparison, style string) {
+	header, rows := compareRows(c)
+	if style == "md" {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(header[1:], " | "))
+		fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(header)-1))
+		for _, r := range rows {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(r[1:], " | "))
+		}
+	} else {
+		tw := newTable(w)
+		fmt.Fprintln(tw, strings.Join(header[1:], "\t"))
+		section := ""
+		for _, r := range rows {
+			if r[0] != section {
+				section = r[0]
+				label := map[string]string{"param": "PARAMETERS (that differ)", "metric": "METRICS (Δ vs first run, ★ best)"}[section]
+				fmt.Fprintf(tw, "%s\n", label)
+			}
+			fmt.Fprintln(tw, "  "+strings.Join(r[1:], "\t"))
+		}
+		tw.Flush()
+		if len(c.Params) == 0 {
+			fmt.Fprintln(w, "no parameter differs (--all shows every one)")
+		}
+	}
+	if c.FirstDiff != "" {
+		fmt.Fprintf(w, "\nfirst stage whose fingerprint differs: %s\n", c.FirstDiff)
+	} else {
+		fmt.Fprintln(w, "\nevery stage's fingerprint matches: the runs did the same work")
+	}
+}
+
+func writeCompareCSV(w io.Writer, c *engine.Comparison) error {
+	header, rows := compareRows(c)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(append([]string{"section"}, header[1:]...)); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := cw.Write(r); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeCompareJSON(w io.Writer, c *engine.Comparison) error {
+	type param struct {
+		Key     string   `json:"key"`
+		Values  []string `json:"values"`
+		Differs bool     `json:"differs"`
+	}
+	type metric struct {
+		Key            string     `json:"key"`
+		Values         []*float64 `json:"values"`
+		Deltas         []*float64 `json:"deltas"`
+		Best           *int64     `json:"best_run"`
+		HigherIsBetter bool       `json:"higher_is_better"`
+	}
+	doc := struct {
+		Runs      []int64  `json:"runs"`
+		Params    []param  `json:"params"`
+		Metrics   []metric `json:"metrics"`
+		FirstDiff string   `json:"first_differing_stage"`
+	}{Runs: c.Runs, Params: []param{}, Metrics: []metric{}, FirstDiff: c.FirstDiff}
+	for _, p := range c.Params {
+		doc.Params = append(doc.Params, param{p.Key, p.Values, p.Differs})
+	}
+	for _, m := range c.Metrics {
+		mm := metric{Key: m.Key, Values: m.Values, Deltas: m.Deltas, HigherIsBetter: m.HigherIsBetter}
+		if m.Best >= 0 {
+			id := c.Runs[m.Best]
+			mm.Best = &id
+		}
+		doc.Metrics = append(doc.Metrics, mm)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// modelArtifact finds a run's model: the given stage's, or the last model
+// in pipeline order.
+func (e *env) modelArtifact(db *store.DB, run *engine.Run, stage string) ([]byte, engine.ArtifactInfo, error) {
+	var candidates []string
+	for _, s := range run.Stages {
+		for _, a := range s.Artifacts {
+			if a.Name == "model" {
+				candidates = append(candidates, s.ID)
+			}
+		}
+	}
+	if len(candidates) == 0 {
+		return nil, engine.ArtifactInfo{}, usageErr(fmt.Errorf("run %d has no fitted model", run.ID))
+	}
+	if stage == "" {
+		stage = candidates[len(candidates)-1]
+		// export_model passes a model through; prefer the stage that fitted it.
+		for _, s := range run.Stages {
+			if s.ID == stage && s.Uses == "export_model" && len(s.Needs) == 1 {
+				stage = s.Needs[0]
+			}
+		}
+	} else if !containsString(candidates, stage) {
+		return nil, engine.ArtifactInfo{}, usageErr(fmt.Errorf("run %d has no model from stage %q (models: %s)", run.ID, stage, strings.Join(candidates, ", ")))
+	}
+	data, info, err := db.Artifact(e.ctx, run.ID, stage, "model")
+	if err != nil {
+		return nil, info, usageErr(err)
+	}
+	return data, info, nil
+}
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// outsideWorkdir reports whether path leaves the current folder.
+func outsideWorkdir(path string) bool {
+	wd, err := os.Getwd()
+	if err != nil {
+		return true
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return true
+	}
+	rel, err := filepath.Rel(wd, abs)
+	return err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// exportModel writes a run's model file to path atomically and returns
+// its SHA-256.
+func (e *env) exportModel(db *store.DB, id int64, stage, path string, allowOutside bool) (string, string, error) {
+	if !allowOutside && outsideWorkdir(path) {
+		return "", "", usageErr(fmt.Errorf("%s is outside the current folder; pass --allow-outside to write there", path))
+	}
+	run, err := db.Run(e.ctx, id)
+	if err != nil {
+		return "", "", usageErr(err)
+	}
+	data, info, err := e.modelArtifact(db, run, stage)
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := stages.LoadModel(fmt.Sprintf("run %d stage %s", id, info.Stage), data); err != nil {
+		return "", "", usageErr(err)
+	}
+	err = frame.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if err != nil {
+		return "", "", usageErr(err)
+	}
+	return info.SHA256, info.Stage, nil
+}
+
+func (e *env) exportCmd() *cobra.Command {
+	var stage, out, format string
+	var allowOutside bool
+	cmd := &cobra.Command{
+		Use:   "export RUN -o FILE",
+		Short: "Write a run's fitted model to a file that predicts on raw rows",
+		Long: `Export writes the model a run fitted (the last one in pipeline order, or
+--stage's) as one versioned JSON file: input schema, preprocessing chain,
+estimator, metrics and where it came from. The file is written atomically;
+a path outside the current folder needs --allow-outside.`,
+		Example: "  sluice export latest -o iris.model.json\n  sluice export 4 --stage forest -o forest.json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageErr(errors.New("export needs -o FILE"))
+			}
+			if format != "json" {
+				return usageErr(fmt.Errorf("--format %q: the only format is json", format))
+			}
+			db, err := e.openStore()
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			id, err := e.parseRunRef(db, args[0])
+			if err != nil {
+				return err
+			}
+			sum, st, err := e.exportModel(db, id, stage, out, allowOutside)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "wrote %s (run %d, stage %s, sha256 %s)\n", out, id, st, sum)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&stage, "stage", "", "the stage whose model to export (default: the last model)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write")
+	cmd.Flags().StringVar(&format, "format", "json", "file format (json)")
+	cmd.Flags().BoolVar(&allowOutside, "allow-outside", false, "allow a path outside the current folder")
+	return cmd
+}
+
+func (e *env) predictCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "predict MODEL FILE.csv|-",
+		Short: "Predict on raw rows with an exported model",
+		Long: `Predict reads raw rows (the columns the model was trained on; extra columns
+are ignored) and appends the prediction and, for classifiers, one probability
+column per class. With - it reads CSV (header first) or JSONL from stdin and
+writes one prediction per input line as soon as the line arrives.`,
+		Example: "  sluice predict iris.model.json sample-data/iris.csv -o predictions.csv\n  tail -f events.jsonl | sluice predict model.json -",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return usageErr(fmt.Errorf("model: %w", err))
+			}
+			p, err := stages.LoadModel(args[0], data)
+			if err != nil {
+				return usageErr(err)
+			}
+			if args[1] == "-" {
+				return e.predictStream(p)
+			}
+			return e.predictFile(p, args[1], out)
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the rows with predictions here (default: stdout)")
+	return cmd
+}
+
+func readHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	h, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: header: %w", path, err)
+	}
+	if len(h) > 0 {
+		h[0] = strings.TrimPrefix(h[0], "\ufeff")
+	}
+	return h, nil
+}
+
+func (e *env) predictFile(p *stages.Predictor, in, out string) error {
+	header, err := readHeader(in)
+	if err != nil {
+		return usageErr(err)
+	}
+	rows, err := frame.ReadCSVFile(in, frame.ReadOptions{Schema: p.ReadSchema(header)})
+	if err != nil {
+		return usageErr(err)
+	}
+	pred, err := p.Predict(rows)
+	if err != nil {
+		return usageErr(fmt.Errorf("%s: %w", in, err))
+	}
+	result, err := withPredictions(rows, p, pred)
+	if err != nil {
+		return usageErr(err)
+	}
+	if out == "" {
+		w := bufio.NewWriter(e.stdout)
+		if err := frame.WriteCSV(w, result); err != nil {
+			return err
+		}
+		return w.Flush()
+	}
+	if err := frame.WriteFileAtomic(out, func(w io.Writer) error { return frame.WriteCSV(w, result) }); err != nil {
+		return usageErr(err)
+	}
+	fmt.Fprintf(e.stderr, "wrote %d predictions to %s\n", result.NumRows(), out)
+	return nil
+}
+
+// withPredictions appends the prediction (and probability) columns.
+func withPredictions(rows *frame.Frame, p *stages.Predictor, pred *stages.Prediction) (*frame.Frame, error) {
+	name := "prediction"
+	if c, _ := rows.ColByName(name); c != nil {
+		name = p.File.Target + "_prediction"
+	}
+	var col *frame.Column
+	if p.File.Task == "regression" {
+		col = frame.NewFloat(name, pred.Values, nil)
+	} else {
+		col = frame.NewString(name, pred.Labels, nil)
+	}
+	f, err := rows.WithColumn(col)
+	if err != nil {
+		return nil, err
+	}
+	for j, pc := range p.ProbaColumns() {
+		vals := make([]float64, rows.NumRows())
+		for i := range vals {
+			vals[i] = round6(pred.Proba.At(i, j))
+		}
+		if f, err = f.WithColumn(frame.NewFloat(pc, vals, nil)); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+// predictStream answers one line at a time: CSV (first line the header)
+// or JSONL (each line an object), one prediction written and flushed per
+// input line.
+func (e *env) predictStream(p *stages.Predictor) error {
+	in := bufio.NewReaderSize(e.stdin, 1<<16)
+	w := bufio.NewWriter(e.stdout)
+	var header []string
+	jsonl := false
+	started := false
+	probaCols := p.ProbaColumns()
+	lineNo := 0
+	for {
+		line, err := in.ReadString('\n')
+		if len(line) > 0 {
+			lineNo++
+			text := strings.TrimRight(line, "\r\n")
+			if lineNo == 1 {
+				text = strings.TrimPrefix(text, "\ufeff")
+			}
+			if strings.TrimSpace(text) == "" {
+				goto next
+			}
+			if !started {
+				started = true
+				jsonl = strings.HasPrefix(strings.TrimSpace(text), "{")
+				if !jsonl {
+					r := csv.NewReader(strings.NewReader(text))
+					if header, err = r.Read(); err != nil {
+						return usageErr(fmt.Errorf("stdin:1: header: %v", err))
+					}
+					fmt.Fprintln(w, strings.Join(append([]string{"prediction"}, probaCols...), ","))
+					w.Flush()
+					goto next
+				}
+			}
+			if perr := e.predictLine(p, w, header, text, jsonl, lineNo, probaCols); perr != nil {
+				fmt.Fprintf(e.stderr, "stdin:%d: %v\n", lineNo, perr)
+				if jsonl {
+					fmt.Fprintf(w, "{\"line\":%d,\"error\":%q}\n", lineNo, perr.Error())
+				} else {
+					fmt.Fprintln(w)
+				}
+			}
+			if ferr := w.Flush(); ferr != nil {
+				return ferr
+			}
+		}
+	next:
+		if err == io.EOF {
+			return w.Flush()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (e *env) predictLine(p *stages.Predictor, w *bufio.Writer, header []string, text string, jsonl bool, lineNo int, probaCols []string) error {
+	var rows *frame.Frame
+	var err error
+	if jsonl {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(text), &obj); err != nil {
+			return fmt.Errorf("not a JSON object: %v", err)
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		rows, err = frame.ReadJSONL(strings.NewReader(text), frame.ReadOptions{Name: "stdin", Schema: p.ReadSchema(keys)})
+	} else {
+		var b bytes.Buffer
+		cw := csv.NewWriter(&b)
+		cw.Write(header)
+		cw.Flush()
+		b.WriteString(text)
+		b.WriteByte('\n')
+		rows, err = frame.ReadCSV(&b, frame.ReadOptions{Name: "stdin", Schema: p.ReadSchema(header)})
+	}
+	if err != nil {
+		return err
+	}
+	pred, err := p.Predict(rows)
+	if err != nil {
+		return err
+	}
+	if jsonl {
+		doc := map[string]any{"prediction": pred.Labels[0]}
+		if p.File.Task == "regression" {
+			doc["prediction"] = pred.Values[0]
+		}
+		if len(probaCols) > 0 {
+			proba := map[string]float64{}
+			for j, c := range p.File.Classes {
+				proba[c] = round6(pred.Proba.At(0, j))
+			}
+			doc["proba"] = proba
+		}
+		b, _ := json.Marshal(doc)
+		w.Write(b)
+		return w.WriteByte('\n')
+	}
+	cells := []string{pred.Labels[0]}
+	for j := range probaCols {
+		cells = append(cells, strconv.FormatFloat(round6(pred.Proba.At(0, j)), 'g', -1, 64))
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(cells)
+	cw.Flush()
+	return cw.Error()
+}
