@@ -26,7 +26,7 @@ type Split struct {
 	Train, Test   *frame.Frame // features only, preprocessed by Chain
 	RawTrain      *frame.Frame // features as they entered the split
 	RawTest       *frame.Frame
-	YTrain, YTest []float64    // class codes 0..k-1, or values
+	YTrain, YTest []float64 // class codes 0..k-1, or values
 	Target        string
 	Task          string
 	Classes       []string      // class labels by code (classification)

@@ -17,11 +17,11 @@ import (
 // rows, then the estimator; Predict applies them. So no statistic of a
 // fold's held-out rows leaks into its fit.
 type chainEstimator struct {
-	raw   *frame.Frame
-	steps []*Step // fitted on the full training set: their types and params are refitted per fold
-	def   *estimatorDef
-	est   ml.Estimator
-	chain []*Step
+	raw    *frame.Frame
+	steps  []*Step // fitted on the full training set: their types and params are refitted per fold
+	def    *estimatorDef
+	est    ml.Estimator
+	chain  []*Step
 	seed   uint64
 	prog   ml.Progress
 	params map[string]any // the candidate's own parameters
