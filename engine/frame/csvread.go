@@ -800,6 +800,9 @@ func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t [
 	st.kind = String
 	st.restart = true
 	st.nulls, st.dict, st.index = nil, nil, nil
+	if !utf8.Valid(t) {
+		return r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
+	}
 	return nil
 }
 
