@@ -555,13 +555,28 @@ func (x *execution) flushLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return firstErr
 		case <-t.C:
+			if ctx.Err() != nil {
+				return firstErr // the final write takes what is left
+			}
 			x.mu.Lock()
 			x.run.Heartbeat = time.Now().UTC()
 			snap := x.snapshot()
 			d := x.takeDelta()
 			x.mu.Unlock()
-			if err := x.rec.RecordRun(ctx, snap, d); err != nil && firstErr == nil && ctx.Err() == nil {
-				firstErr = err
+			if err := x.rec.RecordRun(ctx, snap, d); err != nil {
+				// Keep the delta for the next write, in order.
+				x.mu.Lock()
+				x.delta = RunDelta{
+					Logs:      append(d.Logs, x.delta.Logs...),
+					Previews:  append(d.Previews, x.delta.Previews...),
+					Artifacts: append(d.Artifacts, x.delta.Artifacts...),
+				}
+				x.mu.Unlock()
+				if firstErr == nil && ctx.Err() == nil {
+					firstErr = err
+				}
+			} else {
+				firstErr = nil
 			}
 		}
 	}

@@ -28,6 +28,9 @@ type PlannedStage struct {
 	Inputs []string // ids of the stages it reads, in order
 	Shape  Shape    // what validation knows of its output
 	Seed   uint64
+
+	badParams bool // a parameter failed its checks: skip the type's Check
+	badNeeds  bool // a needs entry was wrong: skip the arity check
 }
 
 // Stage returns the planned stage with the given id.
@@ -179,12 +182,14 @@ func (v *validator) params(ps *PlannedStage) {
 	for _, p := range t.Params {
 		declared = append(declared, p.Name)
 	}
+	suggested := map[string]bool{}
 	for _, k := range keys {
 		p, ok := t.Param(k)
 		if !ok {
 			msg := fmt.Sprintf("%s%s has no parameter %q", paramLabel(st, k), t.Name, k)
 			if d := didYouMean(k, declared); d != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", d)
+				suggested[d] = true
 			} else if len(declared) == 0 {
 				msg += " (it takes none)"
 			} else {
@@ -195,11 +200,13 @@ func (v *validator) params(ps *PlannedStage) {
 				pos = paramPos(st, k)
 			}
 			v.add(pos, ErrUnknownParam, "%s", msg)
+			ps.badParams = true
 			continue
 		}
 		val, err := coerce(p, st.With[k])
 		if err != nil {
 			v.add(paramPos(st, k), ErrInvalid, "%s%v", paramLabel(st, k), err)
+			ps.badParams = true
 			continue
 		}
 		ps.Params[k] = val
@@ -210,7 +217,10 @@ func (v *validator) params(ps *PlannedStage) {
 			continue
 		}
 		if p.Required {
-			v.add(orPos(st.UsesPos, st.Pos), ErrInvalid, "%s needs parameter %s (%s)", t.Name, p.Name, p.Doc)
+			ps.badParams = true
+			if !suggested[p.Name] { // the did-you-mean above already points at it
+				v.add(orPos(st.UsesPos, st.Pos), ErrInvalid, "%s needs parameter %s (%s)", t.Name, p.Name, p.Doc)
+			}
 			continue
 		}
 		if p.Default != nil {
@@ -244,10 +254,12 @@ func (v *validator) wire() {
 			}
 			if n == st.ID {
 				v.add(pos, ErrCycle, "stage %s needs itself", st.ID)
+				ps.badNeeds = true
 				continue
 			}
 			if seen[n] {
 				v.add(pos, ErrInvalid, "stage %s lists %q twice in needs", st.ID, n)
+				ps.badNeeds = true
 				continue
 			}
 			seen[n] = true
@@ -257,6 +269,7 @@ func (v *validator) wire() {
 					msg += fmt.Sprintf(" (did you mean %q?)", d)
 				}
 				v.add(pos, ErrMissingNeed, "%s", msg)
+				ps.badNeeds = true
 				continue
 			}
 			ps.Inputs = append(ps.Inputs, n)
@@ -340,9 +353,11 @@ func (v *validator) shapes() {
 			continue
 		}
 		st := ps.Spec
-		ok := true
+		ok := !ps.badParams
 		n := len(ps.Inputs)
 		switch {
+		case ps.badNeeds:
+			ok = false
 		case t.MaxIn == 0 && n > 0:
 			v.add(needsPos(st), ErrWiring, "%s takes no input, but stage %s is wired to %s", t.Name, st.ID, strings.Join(ps.Inputs, ", "))
 			ok = false

@@ -119,54 +119,13 @@ func checkRecordVersion(v int) error {
 	return nil
 }
 
-// RunSummary is the part of a run that lists show: kept in its own
-// bucket so that listing thousands of runs reads little.
-type RunSummary struct {
-	ID       int64         `json:"id"`
-	Pipeline string        `json:"pipeline"`
-	File     string        `json:"file,omitempty"`
-	SpecHash string        `json:"spec_hash,omitempty"`
-	Status   engine.Status `json:"status"`
-	Started  time.Time     `json:"started"`
-	Finished time.Time     `json:"finished,omitzero"`
-	Seconds  float64       `json:"seconds"`
-	Error    string        `json:"error,omitempty"` // the run's error, cut to 500 bytes
-	Stages   int           `json:"stages"`          // how many stages the run has
-	Done     int           `json:"done"`            // how many of them have finished
-	// MetricStage is the last stage (in the run's order) that reported
-	// metrics, and Metrics are its metrics: the run's headline scores.
-	MetricStage string             `json:"metric_stage,omitempty"`
-	Metrics     map[string]float64 `json:"metrics,omitempty"`
-}
+// RunSummary is the part of a run that lists show, kept in its own
+// bucket so that listing thousands of runs reads little. It is the
+// engine's type, so consumers (the workbench) need not import store.
+type RunSummary = engine.RunSummary
 
 // Summarize returns the summary of a run, as Runs lists it.
-func Summarize(r *engine.Run) RunSummary {
-	s := RunSummary{
-		ID:       r.ID,
-		Pipeline: r.Pipeline,
-		File:     r.File,
-		SpecHash: r.SpecHash,
-		Status:   r.Status,
-		Started:  r.Started,
-		Finished: r.Finished,
-		Seconds:  r.Seconds,
-		Error:    r.Error,
-		Stages:   len(r.Stages),
-	}
-	if len(s.Error) > 500 {
-		s.Error = s.Error[:500]
-	}
-	for i := range r.Stages {
-		st := &r.Stages[i]
-		if st.Status.Done() {
-			s.Done++
-		}
-		if len(st.Metrics) > 0 {
-			s.MetricStage, s.Metrics = st.ID, st.Metrics
-		}
-	}
-	return s
-}
+func Summarize(r *engine.Run) RunSummary { return engine.Summarize(r) }
 
 // summaryRecord is the stored form of a summary: {"v":1,"id":…,…}.
 type summaryRecord struct {

@@ -254,27 +254,7 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.Run, error) {
 }
 
 // RunFilter selects runs for Runs. The zero RunFilter selects every run.
-type RunFilter struct {
-	Pipeline string          // only runs of this pipeline; "": any
-	Status   []engine.Status // only runs with one of these statuses; empty: any
-	Limit    int             // at most this many runs; 0: no limit
-	Before   int64           // only runs numbered below this (for paging); 0: no bound
-}
-
-func (f *RunFilter) match(s *RunSummary) bool {
-	if f.Pipeline != "" && s.Pipeline != f.Pipeline {
-		return false
-	}
-	if len(f.Status) == 0 {
-		return true
-	}
-	for _, st := range f.Status {
-		if s.Status == st {
-			return true
-		}
-	}
-	return false
-}
+type RunFilter = engine.RunFilter
 
 // Runs returns the summaries of the runs f selects, newest (highest
 // number) first. Each summary is read from a small record of its own,
@@ -315,7 +295,7 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 				return err
 			}
 			for i := range batch {
-				if !f.match(&batch[i]) {
+				if !f.Match(&batch[i]) {
 					continue
 				}
 				out = append(out, batch[i])

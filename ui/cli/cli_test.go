@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sluice runs the command line in-process with args and returns stdout,
+// stderr and the exit status. The store is a temp file unless args set one.
+func sluice(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	return sluiceIn(t, dir, "", args...)
+}
+
+func sluiceIn(t *testing.T, dir, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	if dir != "" {
+		wd, _ := os.Getwd()
+		if err := os.Chdir(dir); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chdir(wd)
+	}
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// sampleDir copies the repository's sample-data into a temp dir and
+// returns that dir (holding sample-data/) and a store path in it.
+func sampleDir(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "sample-data"), os.DirFS(filepath.Join("..", "..", "sample-data"))); err != nil {
+		t.Fatal(err)
+	}
+	return dir, filepath.Join(dir, "store.db")
+}
+
+func TestValidateGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "bad", "*.yaml"))
+	if err != nil || len(files) < 15 {
+		t.Fatalf("want at least 15 bad pipelines in testdata/bad, got %d (%v)", len(files), err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			_, stderr, code := sluice(t, "", "validate", f)
+			if code != ExitInvalid {
+				t.Errorf("exit status: got %d, want %d", code, ExitInvalid)
+			}
+			located := regexp.MustCompile(`(?m)^testdata/bad/` + regexp.QuoteMeta(filepath.Base(f)) + `:\d+:\d+: `)
+			if !located.MatchString(stderr) {
+				t.Errorf("no file:line:col problem in:\n%s", stderr)
+			}
+			golden := filepath.Join("testdata", "bad", name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(stderr), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./ui/cli -run TestValidateGolden -update)", err)
+			}
+			if stderr != string(want) {
+				t.Errorf("validate output changed:\ngot:\n%s\nwant:\n%s", stderr, want)
+			}
+		})
+	}
+}
+
+func TestValidateListsEveryPlantedProblem(t *testing.T) {
+	_, stderr, code := sluice(t, "", "validate", filepath.Join("testdata", "bad", "19_many_problems.yaml"))
+	if code != ExitInvalid {
+		t.Fatalf("exit: got %d, want 2", code)
+	}
+	for _, want := range []string{`unknown stage type "read_csvv" (did you mean "read_csv"?)`, `needs "lood"`, `duplicate stage id "keep"`, "columns wants a list of strings"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("missing %q in:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestRunJSONDocumentAndExitStatus(t *testing.T) {
+	dir, db := sampleDir(t)
+	stdout, stderr, code := sluice(t, dir, "--db", db, "run", "sample-data/etl.yaml", "--json")
+	if code != ExitOK {
+		t.Fatalf("exit: got %d, want 0\n%s", code, stderr)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout)
+	}
+	for _, k := range []string{"run", "pipeline", "status", "seconds", "stages"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("document lacks %q", k)
+		}
+	}
+	if doc["status"] != "succeeded" || doc["run"] != float64(1) || doc["pipeline"] != "etl" {
+		t.Errorf("got run=%v pipeline=%v status=%v, want 1 etl succeeded", doc["run"], doc["pipeline"], doc["status"])
+	}
+	for _, s := range doc["stages"].([]any) {
+		st := s.(map[string]any)
+		for _, k := range []string{"id", "uses", "status", "seconds", "metrics"} {
+			if _, ok := st[k]; !ok {
+				t.Errorf("stage %v lacks %q", st["id"], k)
+			}
+		}
+	}
+	if !strings.Contains(stderr, "etl: started") {
+		t.Errorf("no plain progress lines on stderr (not a terminal):\n%s", stderr)
+	}
+	// runs and show list it.
+	out, _, code := sluice(t, dir, "--db", db, "runs")
+	if code != 0 || !strings.Contains(out, "etl") {
+		t.Errorf("runs: exit %d\n%s", code, out)
+	}
+	out, _, code = sluice(t, dir, "--db", db, "show", "latest")
+	if code != 0 || !strings.Contains(out, "run 1  etl") || !strings.Contains(out, "iris_dirty.csv") {
+		t.Errorf("show latest: exit %d\n%s", code, out)
+	}
+}
+
+func TestExitStatuses(t *testing.T) {
+	dir, db := sampleDir(t)
+	failing := filepath.Join(dir, "fail.yaml")
+	os.WriteFile(failing, []byte("name: fail\nstages:\n  - id: boom\n    uses: exec\n    with: {command: [sh, -c, 'echo no >&2; exit 3']}\n"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"success", []string{"run", "sample-data/iris.yaml"}, ExitOK},
+		{"pipeline fails", []string{"run", failing}, ExitFailed},
+		{"invalid file", []string{"run", "ui/cli/testdata/nothing.yaml"}, ExitInvalid},
+		{"bad override", []string{"run", "sample-data/iris.yaml", "--set", "model.C=abc"}, ExitInvalid},
+		{"override of an unknown stage", []string{"run", "sample-data/iris.yaml", "--set", "nope.C=1"}, ExitInvalid},
+		{"unknown command flag", []string{"run", "--nope", "sample-data/iris.yaml"}, ExitInvalid},
+		{"show a run that is not there", []string{"show", "99"}, ExitInvalid},
+		{"show with a bad reference", []string{"show", "first"}, ExitInvalid},
+		{"compare needs two runs", []string{"compare", "1"}, ExitInvalid},
+		{"stages", []string{"stages"}, ExitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := sluice(t, dir, append([]string{"--db", db}, tt.args...)...)
+			if code != tt.want {
+				t.Errorf("got exit %d, want %d\n%s", code, tt.want, stderr)
+			}
+		})
+	}
+}
+
+func TestStoreFromEnvironment(t *testing.T) {
+	dir, db := sampleDir(t)
+	t.Setenv("SLUICE_DB", db)
+	if _, stderr, code := sluice(t, dir, "run", "sample-data/iris.yaml"); code != 0 {
+		t.Fatalf("run: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("SLUICE_DB not used: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".sluice")); err == nil {
+		t.Error("default store created although SLUICE_DB was set")
+	}
+}
