@@ -337,7 +337,11 @@ func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, se
 // Each index is handled by exactly one call, so results written per index
 // do not depend on the number of cores.
 func treeParallel(n int, fn func(lo, hi int)) {
-	const block = 256
+	treeParallelBlocks(n, 256, fn)
+}
+
+// treeParallelBlocks is treeParallel with blocks of the given size.
+func treeParallelBlocks(n, block int, fn func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), (n+block-1)/block)
 	if workers <= 1 {
 		fn(0, n)
@@ -350,7 +354,7 @@ func treeParallel(n int, fn func(lo, hi int)) {
 		go func() {
 			defer wg.Done()
 			for {
-				lo := int(next.Add(block) - block)
+				lo := int(next.Add(int64(block))) - block
 				if lo >= n {
 					return
 				}

@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package ml
+
+// knnScan runs the block kernel; see knnScanGo.
+func knnScan(q, panels, norms []float64, d, np int, thr *[4]float64, out *[32]float64) (int, uint64) {
+	return knnScanGo(q, panels, norms, d, np, thr, out)
+}
