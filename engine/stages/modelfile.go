@@ -136,7 +136,7 @@ func LoadModel(name string, data []byte) (*Predictor, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			line, col := lineCol(data, se.Offset)
+			line, col := lineCol(data, se.Offset-1)
 			return nil, fmt.Errorf("%s:%d:%d: %w: %v", name, line, col, ErrBadModel, se)
 		case errors.As(err, &te):
 			line, col := lineCol(data, te.Offset)
