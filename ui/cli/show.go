@@ -63,9 +63,11 @@ func (e *env) showCmd() *cobra.Command {
 			}
 			if len(run.Inputs) > 0 {
 				fmt.Fprintln(w, "\nDATA")
+				tw := newTable(w)
 				for _, k := range sortedKeys(run.Inputs) {
-					fmt.Fprintf(w, "  %s  sha256 %s\n", k, short(run.Inputs[k]))
+					fmt.Fprintf(tw, "  %s\tsha256 %s\n", k, run.Inputs[k])
 				}
+				tw.Flush()
 			}
 			fmt.Fprintln(w, "\nSTAGES")
 			tw := newTable(w)
@@ -105,9 +107,13 @@ func (e *env) showCmd() *cobra.Command {
 			if len(arts) > 0 {
 				fmt.Fprintln(w, "\nMODELS AND ARTIFACTS")
 				tw := newTable(w)
-				fmt.Fprintln(tw, "  STAGE\tNAME\tFORMAT\tSIZE\tSHA256")
+				fmt.Fprintln(tw, "  STAGE\tNAME\tSIZE\tSHA256\tMETRICS")
 				for _, a := range arts {
-					fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", a.Stage, a.Name, a.Format, a.Size, a.SHA256)
+					m := ""
+					if st, ok := run.Stage(a.Stage); ok && a.Name == "model" {
+						m = metricsText(st.Metrics, 0)
+					}
+					fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", a.Stage, a.Name, a.Size, a.SHA256, m)
 				}
 				tw.Flush()
 			}
