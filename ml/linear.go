@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -159,53 +160,51 @@ func interceptFrom(st gram, w []float64) float64 {
 }
 
 // gramStats computes the statistics in fixed row blocks (on all cores
-// for tall data), centring each block explicitly for accuracy, and sums
-// the blocks in order.
+// for tall data) and sums the blocks in order. Each block is centred
+// explicitly, for accuracy, into a transposed (feature-major) buffer so
+// the Gram update is a run of unit-stride dot products.
 func gramStats(X *mat.Dense, y []float64, center bool) gram {
 	n, p := X.Dims()
 	st := gram{xmean: make([]float64, p)}
+	nc := (n + chunkRows - 1) / chunkRows
 	if center {
-		for i := 0; i < n; i++ {
-			for j, v := range X.RawRowView(i) {
-				st.xmean[j] += v
+		sums := make([][]float64, nc)
+		parallelChunks(n, func(c, lo, hi int) {
+			s := make([]float64, p+1)
+			for i := lo; i < hi; i++ {
+				floats.Add(s[:p], X.RawRowView(i))
+				s[p] += y[i]
 			}
-			st.ymean += y[i]
+			sums[c] = s
+		})
+		for _, s := range sums {
+			floats.Add(st.xmean, s[:p])
+			st.ymean += s[p]
 		}
-		for j := range st.xmean {
-			st.xmean[j] /= float64(n)
-		}
+		floats.Scale(1/float64(n), st.xmean)
 		st.ymean /= float64(n)
 	}
-	nc := (n + chunkRows - 1) / chunkRows
 	parts := make([][]float64, nc) // p*p Gram, then p of q, then yy
 	parallelChunks(n, func(c, lo, hi int) {
 		m := hi - lo
-		buf := make([]float64, m*p)
+		buf := make([]float64, p*m) // feature-major: buf[j*m+i]
 		yc := make([]float64, m)
 		for i := lo; i < hi; i++ {
-			row := X.RawRowView(i)
-			d := buf[(i-lo)*p : (i-lo+1)*p]
-			for j, v := range row {
-				d[j] = v - st.xmean[j]
+			for j, v := range X.RawRowView(i) {
+				buf[j*m+i-lo] = v - st.xmean[j]
 			}
 			yc[i-lo] = y[i] - st.ymean
 		}
 		part := make([]float64, p*p+p+1)
-		A := blas64.General{Rows: m, Cols: p, Stride: p, Data: buf}
-		blas64.Syrk(blas.Trans, 1, A, 0, blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: part[:p*p]})
-		blas64.Gemv(blas.Trans, 1, A, blas64.Vector{N: m, Inc: 1, Data: yc}, 0, blas64.Vector{N: p, Inc: 1, Data: part[p*p : p*p+p]})
-		var yy float64
-		for _, v := range yc {
-			yy += v * v
-		}
-		part[p*p+p] = yy
+		A := blas64.General{Rows: p, Cols: m, Stride: m, Data: buf}
+		blas64.Syrk(blas.NoTrans, 1, A, 0, blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: part[:p*p]})
+		blas64.Gemv(blas.NoTrans, 1, A, blas64.Vector{N: m, Inc: 1, Data: yc}, 0, blas64.Vector{N: p, Inc: 1, Data: part[p*p : p*p+p]})
+		part[p*p+p] = floats.Dot(yc, yc)
 		parts[c] = part
 	})
 	acc := make([]float64, p*p+p+1)
 	for _, part := range parts {
-		for j, v := range part {
-			acc[j] += v
-		}
+		floats.Add(acc, part)
 	}
 	st.G = mat.NewSymDense(p, nil)
 	for i := 0; i < p; i++ {

@@ -156,25 +156,31 @@ func (o *logitObjective) eval(w, grad []float64) float64 {
 			}
 			if k == 1 {
 				t := z[0]
-				// log(1+e^t) - y t, stably; residual sigmoid(t) - y.
-				f += math.Max(t, 0) + math.Log1p(math.Exp(-math.Abs(t))) - float64(yi)*t
-				var s float64
-				if t >= 0 {
-					s = 1 / (1 + math.Exp(-t))
-				} else {
-					e := math.Exp(t)
-					s = e / (1 + e)
+				// log(1+e^t) - y t, stably, with e = exp(-|t|); the
+				// residual is sigmoid(t) - y.
+				e := math.Exp(-math.Abs(t))
+				f += math.Max(t, 0) + math.Log1p(e) - float64(yi)*t
+				s := 1 / (1 + e)
+				if t < 0 {
+					s = e * s
 				}
 				z[0] = s - float64(yi)
 				continue
 			}
-			zmax := z[0]
-			for _, v := range z[1:] {
-				zmax = math.Max(zmax, v)
+			qmax := 0
+			for q, v := range z {
+				if v > z[qmax] {
+					qmax = q
+				}
 			}
-			var sum float64
+			zmax := z[qmax]
+			sum := 1.0 // exp(zmax - zmax)
 			zy := z[yi]
 			for q, v := range z {
+				if q == qmax {
+					z[q] = 1
+					continue
+				}
 				e := math.Exp(v - zmax)
 				z[q] = e
 				sum += e

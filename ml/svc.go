@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -106,7 +107,6 @@ func (m *LinearSVC) Fit(X mat.Matrix, y []float64) error {
 	icpt := make([]float64, probs)
 	iters := make([]int, probs)
 	conv := make([]bool, probs)
-	errs := make([]error, probs)
 	total := m.MaxIter * probs
 	var done atomic.Int64
 	var hookMu sync.Mutex
@@ -127,37 +127,36 @@ func (m *LinearSVC) Fit(X mat.Matrix, y []float64) error {
 		}
 		return nil
 	}
-	work := make(chan int)
+	// The binary problems are solved in fixed groups of svcGroup that
+	// visit rows together, so each row fetched from memory serves every
+	// problem in its group; groups run concurrently. The grouping does
+	// not depend on the number of cores, nor do the results.
+	ngroups := (probs + svcGroup - 1) / svcGroup
+	errs := make([]error, ngroups)
 	var wg sync.WaitGroup
-	for range min(probs, maxProcs()) {
+	for g := 0; g < ngroups; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range work {
-				pos := float64(c)
+			var pos []float64
+			for c := g * svcGroup; c < min(probs, (g+1)*svcGroup); c++ {
 				if probs == 1 {
-					pos = 1
+					pos = append(pos, 1)
+				} else {
+					pos = append(pos, float64(c))
 				}
-				sgn := make([]float64, n)
-				for i, v := range y {
-					if v == pos {
-						sgn[i] = 1
-					} else {
-						sgn[i] = -1
-					}
-				}
-				rng := rand.New(rand.NewPCG(m.Seed, uint64(c)))
-				w, it, ok, err := svcDualCD(Xd, sgn, sq, bias, m.C, m.Tol, m.MaxIter, rng, hook)
-				coef[c] = w[:p]
-				icpt[c] = w[p] * bias
-				iters[c], conv[c], errs[c] = it, ok, err
 			}
+			rng := rand.New(rand.NewPCG(m.Seed, uint64(g)))
+			ws, its, oks, err := svcDualCD(Xd, y, pos, sq, bias, m.C, m.Tol, m.MaxIter, rng, hook)
+			for q := range ws {
+				c := g*svcGroup + q
+				coef[c] = ws[q][:p]
+				icpt[c] = ws[q][p] * bias
+				iters[c], conv[c] = its[q], oks[q]
+			}
+			errs[g] = err
 		}()
 	}
-	for c := 0; c < probs; c++ {
-		work <- c
-	}
-	close(work)
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil && err != errStopped {
@@ -173,90 +172,184 @@ func (m *LinearSVC) Fit(X mat.Matrix, y []float64) error {
 	return nil
 }
 
+// svcGroup is how many one-vs-rest problems share a pass over the rows.
+const svcGroup = 2
+
+// prefetchSink keeps the prefetching loads from being optimised away.
+var prefetchSink atomic.Uint64
+
 var errStopped = fmt.Errorf("ml: stopped")
 
-// svcDualCD solves one binary L2-loss SVM dual (liblinear's
-// solve_l2r_l1l2_svc with the squared hinge) and returns the weights with
-// the bias weight last.
-func svcDualCD(X *mat.Dense, y, sq []float64, bias, C, eps float64, maxIter int, rng *rand.Rand, hook func() error) ([]float64, int, bool, error) {
+// svcDualCD solves binary L2-loss SVM duals (liblinear's
+// solve_l2r_l1l2_svc with the squared hinge, shrinking included), one
+// per entry of pos (class pos[q] against the rest), and returns each
+// problem's weights with the bias weight last, its sweep count and
+// whether it met eps.
+//
+// The problems share each sweep's visiting order: a random permutation
+// of the rows still active in any problem, from which each problem takes
+// its own active rows (so each sees a uniformly random order of its
+// active set, as in liblinear).
+func svcDualCD(X *mat.Dense, y, pos, sq []float64, bias, C, eps float64, maxIter int, rng *rand.Rand, hook func() error) ([][]float64, []int, []bool, error) {
 	n, p := X.Dims()
-	w := make([]float64, p+1)
-	alpha := make([]float64, n)
+	g := len(pos)
 	diag := 0.5 / C
+	w := make([][]float64, g)
+	alpha := make([][]float64, g)
+	active := make([][]bool, g) // not shrunk
+	nActive := make([]int, g)
+	pgMaxOld, pgMinOld := make([]float64, g), make([]float64, g)
+	pgMaxNew, pgMinNew := make([]float64, g), make([]float64, g)
+	iters := make([]int, g)
+	conv := make([]bool, g)
+	live := make([]bool, g)
+	for q := range w {
+		w[q] = make([]float64, p+1)
+		alpha[q] = make([]float64, n)
+		active[q] = make([]bool, n)
+		for i := range active[q] {
+			active[q][i] = true
+		}
+		nActive[q] = n
+		pgMaxOld[q], pgMinOld[q] = math.Inf(1), math.Inf(-1)
+		live[q] = true
+	}
 	qd := make([]float64, n)
+	for i := range qd {
+		qd[i] = sq[i] + diag
+	}
+	// index[:ua] holds the rows active in some live problem; cnt counts
+	// the live problems a row is active in.
 	index := make([]int, n)
 	for i := range index {
 		index[i] = i
-		qd[i] = sq[i] + diag
 	}
-	active := n
-	pgMaxOld, pgMinOld := math.Inf(1), math.Inf(-1)
-	iter := 0
-	converged := false
-	for iter < maxIter {
-		pgMaxNew, pgMinNew := math.Inf(-1), math.Inf(1)
-		for i := 0; i < active; i++ {
-			j := i + rng.IntN(active-i)
+	cnt := make([]int, n)
+	ua := n
+	recount := func() {
+		ua = n
+		for i := range cnt {
+			c := 0
+			for q := 0; q < g; q++ {
+				if live[q] && active[q][i] {
+					c++
+				}
+			}
+			cnt[i] = c
+		}
+	}
+	recount()
+	var pf float64
+	nLive := g
+	for nLive > 0 {
+		for q := 0; q < g; q++ {
+			pgMaxNew[q], pgMinNew[q] = math.Inf(-1), math.Inf(1)
+		}
+		for i := 0; i < ua; i++ {
+			j := i + rng.IntN(ua-i)
 			index[i], index[j] = index[j], index[i]
 		}
-		for s := 0; s < active; s++ {
+		for s := 0; s < ua; s++ {
 			i := index[s]
-			yi := y[i]
-			xi := X.RawRowView(i)
-			var dot float64
-			for j, v := range xi {
-				dot += v * w[j]
+			if cnt[i] == 0 {
+				ua--
+				index[s], index[ua] = index[ua], index[s]
+				s--
+				continue
 			}
-			dot += bias * w[p]
-			G := yi*dot - 1 + alpha[i]*diag
-			PG := 0.0
-			if alpha[i] == 0 {
-				if G > pgMaxOld {
-					active--
-					index[s], index[active] = index[active], index[s]
-					s--
+			xi := X.RawRowView(i)
+			// Touch a later row's cache lines now so their loads overlap
+			// with this row's work: the order is random, and waiting on
+			// memory dominates otherwise.
+			if s+2 < ua {
+				xn := X.RawRowView(index[s+2])
+				for off := 0; off < len(xn); off += 8 {
+					pf += xn[off]
+				}
+			}
+			for q := 0; q < g; q++ {
+				if !live[q] || !active[q][i] {
 					continue
-				} else if G < 0 {
+				}
+				yi := -1.0
+				if y[i] == pos[q] {
+					yi = 1
+				}
+				wq := w[q]
+				a := alpha[q][i]
+				G := yi*(floats.Dot(xi, wq[:p])+bias*wq[p]) - 1 + a*diag
+				PG := 0.0
+				if a == 0 {
+					if G > pgMaxOld[q] {
+						active[q][i] = false
+						nActive[q]--
+						cnt[i]--
+						continue
+					} else if G < 0 {
+						PG = G
+					}
+				} else {
 					PG = G
 				}
-			} else {
-				PG = G
-			}
-			pgMaxNew = math.Max(pgMaxNew, PG)
-			pgMinNew = math.Min(pgMinNew, PG)
-			if math.Abs(PG) > 1e-12 {
-				old := alpha[i]
-				alpha[i] = math.Max(alpha[i]-G/qd[i], 0)
-				d := (alpha[i] - old) * yi
-				for j, v := range xi {
-					w[j] += d * v
+				pgMaxNew[q] = math.Max(pgMaxNew[q], PG)
+				pgMinNew[q] = math.Min(pgMinNew[q], PG)
+				if math.Abs(PG) > 1e-12 {
+					na := math.Max(a-G/qd[i], 0)
+					alpha[q][i] = na
+					d := (na - a) * yi
+					floats.AddScaled(wq[:p], d, xi)
+					wq[p] += d * bias
 				}
-				w[p] += d * bias
+			}
+			if cnt[i] == 0 {
+				ua--
+				index[s], index[ua] = index[ua], index[s]
+				s--
 			}
 		}
-		iter++
-		if err := hook(); err != nil {
-			return w, iter, false, err
-		}
-		if pgMaxNew-pgMinNew <= eps {
-			if active == n {
-				converged = true
-				break
+		changed := false
+		for q := 0; q < g; q++ {
+			if !live[q] {
+				continue
 			}
-			active = n
-			pgMaxOld, pgMinOld = math.Inf(1), math.Inf(-1)
-			continue
+			iters[q]++
+			if err := hook(); err != nil {
+				return w, iters, conv, err
+			}
+			if pgMaxNew[q]-pgMinNew[q] <= eps {
+				if nActive[q] == n {
+					conv[q], live[q] = true, false
+					nLive--
+					changed = true
+					continue
+				}
+				for i := range active[q] {
+					active[q][i] = true
+				}
+				nActive[q] = n
+				pgMaxOld[q], pgMinOld[q] = math.Inf(1), math.Inf(-1)
+				changed = true
+			} else {
+				pgMaxOld[q], pgMinOld[q] = pgMaxNew[q], pgMinNew[q]
+				if pgMaxOld[q] <= 0 {
+					pgMaxOld[q] = math.Inf(1)
+				}
+				if pgMinOld[q] >= 0 {
+					pgMinOld[q] = math.Inf(-1)
+				}
+			}
+			if iters[q] >= maxIter && live[q] {
+				live[q] = false
+				nLive--
+				changed = true
+			}
 		}
-		pgMaxOld, pgMinOld = pgMaxNew, pgMinNew
-		if pgMaxOld <= 0 {
-			pgMaxOld = math.Inf(1)
-		}
-		if pgMinOld >= 0 {
-			pgMinOld = math.Inf(-1)
+		if changed {
+			recount()
 		}
 	}
-	_ = pgMinOld
-	return w, iter, converged, nil
+	prefetchSink.Store(math.Float64bits(pf))
+	return w, iters, conv, nil
 }
 
 func (m *LinearSVC) checkFitted(X mat.Matrix) {
