@@ -210,7 +210,7 @@ func (c *Column) check() error {
 	}
 	if c.Type == String {
 		for i, k := range c.Codes {
-			if k < -1 || int(k) >= len(c.Dict) || (k == -1 && !c.IsNull(i)) {
+			if k < -1 || int(k) >= len(c.Dict) {
 				return fmt.Errorf("frame: column %q: row %d: code %d out of range", c.Name, i, k)
 			}
 		}

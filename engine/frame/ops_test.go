@@ -102,6 +102,13 @@ func TestNew(t *testing.T) {
 	if got := tm.Str(0); got != "2024-05-06T06:08:09Z" {
 		t.Errorf("time Str: got %q", got)
 	}
+	lit := mustNew(t, &frame.Column{Name: "s", Type: frame.String, Codes: []int32{0, -1}, Dict: []string{"a"}})
+	if !lit.Col(0).IsNull(1) {
+		t.Errorf("code -1 not marked missing")
+	}
+	if _, err := frame.New(&frame.Column{Name: "s", Type: frame.String, Codes: []int32{1}, Dict: []string{"a"}}); err == nil {
+		t.Errorf("code out of range: got no error")
+	}
 	s := frame.NewString("s", []string{"b", "a", "b", ""}, []bool{false, false, false, true})
 	if got := strings.Join(s.Dict, ","); got != "b,a" || s.Codes[3] != -1 || s.Codes[2] != 0 {
 		t.Errorf("NewString: dict %q codes %v", got, s.Codes)
