@@ -15,7 +15,7 @@ import (
 // panics), or any step fails, the temporary file is removed, path is left
 // as it was and the error is returned. A new file gets mode 0644; an
 // existing file's mode is kept.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

@@ -2,7 +2,6 @@ package frame
 
 import (
 	"fmt"
-	"math"
 )
 
 // Concat stacks frames vertically. Every frame must have the same column
@@ -320,5 +319,3 @@ func Join(left, right *Frame, on []string, how string) (*Frame, error) {
 	}
 	return newFrame(cols, n)
 }
-
-var _ = math.NaN

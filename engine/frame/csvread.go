@@ -2,7 +2,6 @@ package frame
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,9 +14,12 @@ import (
 	"unsafe"
 )
 
-// DefaultNullValues are the field texts read as missing values when
-// ReadOptions.NullValues is nil. An empty unquoted field is always missing.
-var DefaultNullValues = []string{"", "NA", "N/A", "NaN", "null", "NULL", "nan"}
+var defaultNullValues = []string{"", "NA", "N/A", "NaN", "null", "NULL", "nan"}
+
+// DefaultNullValues returns the field texts read as missing values when
+// ReadOptions.NullValues is nil: "", "NA", "N/A", "NaN", "null", "NULL" and
+// "nan". An empty unquoted field is always missing.
+func DefaultNullValues() []string { return append([]string(nil), defaultNullValues...) }
 
 // ReadOptions configures ReadCSV and ReadJSONL. The zero value reads
 // comma-separated input with inferred types.
@@ -32,7 +34,7 @@ type ReadOptions struct {
 	// character other than '"', '\r' and '\n'. JSONL ignores it.
 	Delimiter rune
 	// NullValues are the unquoted field texts read as missing; nil means
-	// DefaultNullValues. An empty unquoted field is missing in any case.
+	// DefaultNullValues(). An empty unquoted field is missing in any case.
 	NullValues []string
 	// Progress, if set, is called as the input is parsed, with the bytes done
 	// and the total bytes. Calls come from the reading goroutines, one at a
@@ -92,7 +94,7 @@ func newCSVReader(opts ReadOptions) (*csvReader, error) {
 	}
 	nv := opts.NullValues
 	if nv == nil {
-		nv = DefaultNullValues
+		nv = defaultNullValues
 	}
 	r.nullSet = make(map[string]struct{}, len(nv))
 	for _, s := range nv {
@@ -1013,8 +1015,6 @@ func u64AsInt64(s []uint64) []int64 {
 	}
 	return unsafe.Slice((*int64)(unsafe.Pointer(&s[0])), len(s))
 }
-
-var _ = errors.New
 
 func btoi(b bool) int {
 	if b {

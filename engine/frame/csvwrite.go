@@ -12,7 +12,7 @@ import (
 // reads back as the same value (see Column.Str); a field is quoted only
 // when it must be: a string that contains a comma, a quote, CR or LF, that
 // is empty, that starts with a byte order mark, or that equals one of
-// DefaultNullValues (so that ReadCSV reads it back as that string, not as
+// DefaultNullValues() (so that ReadCSV reads it back as that string, not as
 // missing). A frame with one column writes a
 // missing value as an empty line, which ReadCSV reads back as missing.
 // It returns the first error from w.
@@ -128,7 +128,7 @@ func writeChunks(w io.Writer, nrows int, format func(buf []byte, lo, hi int) []b
 
 var defaultNullSet = func() map[string]bool {
 	m := make(map[string]bool)
-	for _, s := range DefaultNullValues {
+	for _, s := range defaultNullValues {
 		m[s] = true
 	}
 	return m
