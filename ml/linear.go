@@ -185,21 +185,34 @@ func gramStats(X *mat.Dense, y []float64, center bool) gram {
 		st.ymean /= float64(n)
 	}
 	parts := make([][]float64, nc) // p*p Gram, then p of q, then yy
+	raw := X.RawMatrix()
 	parallelChunks(n, func(c, lo, hi int) {
-		m := hi - lo
-		buf := make([]float64, p*m) // feature-major: buf[j*m+i]
-		yc := make([]float64, m)
-		for i := lo; i < hi; i++ {
-			for j, v := range X.RawRowView(i) {
-				buf[j*m+i-lo] = v - st.xmean[j]
-			}
-			yc[i-lo] = y[i] - st.ymean
-		}
+		// Sub-blocks small enough that the centred, transposed copy
+		// stays in cache.
+		const sub = 256
+		buf := make([]float64, p*sub) // feature-major: buf[j*sub+i]
+		yc := make([]float64, sub)
 		part := make([]float64, p*p+p+1)
-		A := blas64.General{Rows: p, Cols: m, Stride: m, Data: buf}
-		blas64.Syrk(blas.NoTrans, 1, A, 0, blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: part[:p*p]})
-		blas64.Gemv(blas.NoTrans, 1, A, blas64.Vector{N: m, Inc: 1, Data: yc}, 0, blas64.Vector{N: p, Inc: 1, Data: part[p*p : p*p+p]})
-		part[p*p+p] = floats.Dot(yc, yc)
+		G := blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: part[:p*p]}
+		q := blas64.Vector{N: p, Inc: 1, Data: part[p*p : p*p+p]}
+		for b := lo; b < hi; b += sub {
+			m := min(sub, hi-b)
+			for j := 0; j < p; j++ {
+				col := buf[j*m : j*m+m]
+				mj := st.xmean[j]
+				src := raw.Data[b*raw.Stride+j:]
+				for i := range col {
+					col[i] = src[i*raw.Stride] - mj
+				}
+			}
+			for i := 0; i < m; i++ {
+				yc[i] = y[b+i] - st.ymean
+			}
+			A := blas64.General{Rows: p, Cols: m, Stride: m, Data: buf[:p*m]}
+			blas64.Syrk(blas.NoTrans, 1, A, 1, G)
+			blas64.Gemv(blas.NoTrans, 1, A, blas64.Vector{N: m, Inc: 1, Data: yc[:m]}, 1, q)
+			part[p*p+p] += floats.Dot(yc[:m], yc[:m])
+		}
 		parts[c] = part
 	})
 	acc := make([]float64, p*p+p+1)

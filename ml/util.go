@@ -38,11 +38,26 @@ func checkXy(name string, X mat.Matrix, y []float64) {
 // non-finite value.
 func checkFinite(X *mat.Dense) error {
 	r, c := X.Dims()
-	for i := 0; i < r; i++ {
-		row := X.RawRowView(i)
-		for j, v := range row[:c] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("%w in X at row %d, column %d", ErrNaN, i, j)
+	bad := make([]bool, (r+chunkRows-1)/chunkRows)
+	parallelChunks(r, func(ch, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for _, v := range X.RawRowView(i)[:c] {
+				if v-v != 0 { // NaN or ±Inf
+					bad[ch] = true
+					return
+				}
+			}
+		}
+	})
+	for ch, b := range bad {
+		if !b {
+			continue
+		}
+		for i := ch * chunkRows; i < r; i++ {
+			for j, v := range X.RawRowView(i)[:c] {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("%w in X at row %d, column %d", ErrNaN, i, j)
+				}
 			}
 		}
 	}
