@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync/atomic"
 )
 
 // WriteCSV writes f as comma-separated values with a header row and LF line
@@ -84,6 +85,7 @@ func writeChunks(w io.Writer, nrows int, format func(buf []byte, lo, hi int) []b
 	order := make(chan chan []byte, 2*workers)
 	free := make(chan []byte, 3*workers)
 	stop := make(chan struct{})
+	var sizeHint atomic.Int64 // the largest chunk so far, to size new buffers
 	for range workers {
 		go func() {
 			for jb := range jobs {
@@ -91,8 +93,13 @@ func writeChunks(w io.Writer, nrows int, format func(buf []byte, lo, hi int) []b
 				select {
 				case buf = <-free:
 				default:
+					buf = make([]byte, 0, sizeHint.Load())
 				}
-				jb.out <- format(buf[:0], jb.lo, jb.hi)
+				buf = format(buf[:0], jb.lo, jb.hi)
+				if n := int64(cap(buf)); n > sizeHint.Load() {
+					sizeHint.Store(n)
+				}
+				jb.out <- buf
 			}
 		}()
 	}

@@ -229,6 +229,7 @@ func appendJSONValue(b *Builder, t Type, v jval) {
 
 // jsonParser parses the lines of one block.
 type jsonParser struct {
+	strs   map[string]string // string values seen in the block, to share them
 	data   []byte
 	pos    int
 	name   string
@@ -243,7 +244,7 @@ func (p *jsonParser) fail(pos int, format string, args ...any) error {
 
 func parseJSONBlock(b *block, opts ReadOptions) (*jblock, error) {
 	jb := &jblock{index: make(map[string]int)}
-	p := &jsonParser{data: b.data, name: opts.Name, b: b, schema: opts.Schema}
+	p := &jsonParser{data: b.data, name: opts.Name, b: b, schema: opts.Schema, strs: make(map[string]string)}
 	data := b.data
 	row := 0
 	for p.pos < len(data) {
@@ -284,7 +285,7 @@ func parseJSONBlock(b *block, opts ReadOptions) (*jblock, error) {
 				j = len(jb.cols)
 				name := string(key)
 				jb.index[name] = j
-				c := &jcol{name: name, vals: make([]jval, row, row+16)}
+				c := &jcol{name: name, vals: make([]jval, row, max(b.maxRows, row+1))}
 				if row > 0 {
 					c.kinds = 1 << jNull
 				}
@@ -391,6 +392,19 @@ func convertJSON(v jval, t Type) (jval, bool) {
 	return v, false
 }
 
+// intern returns s as a string, sharing one copy per distinct value (up
+// to a limit, so that unique values do not fill a map).
+func (p *jsonParser) intern(s []byte) string {
+	if v, ok := p.strs[string(s)]; ok {
+		return v
+	}
+	v := string(s)
+	if len(p.strs) < 1<<16 {
+		p.strs[v] = v
+	}
+	return v
+}
+
 func (p *jsonParser) skipSpace() {
 	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
@@ -414,7 +428,7 @@ func (p *jsonParser) value() (jval, error) {
 		if err != nil {
 			return jval{}, err
 		}
-		return jval{kind: jString, str: string(s)}, nil
+		return jval{kind: jString, str: p.intern(s)}, nil
 	case c == '{' || c == '[':
 		start := p.pos
 		if err := p.skipNested(); err != nil {
