@@ -20,10 +20,14 @@ import (
 // scikit-learn's LinearSVC with its defaults) does. The intercept is the
 // weight of an extra feature of constant value InterceptScaling, and so
 // is penalised like the others, as in liblinear. More than two classes
-// are fitted one-vs-rest, the binary problems on all cores.
+// are fitted one-vs-rest. The binary problems are solved in fixed pairs
+// that share each sweep over the rows (one fetch of a row from memory
+// serves both), and the pairs run concurrently.
 //
 // The visiting order within a sweep is shuffled from Seed, so the same
-// seed and data give the same bits. Running out of iterations is not an
+// seed and data give the same bits on any number of cores. (liblinear's
+// own random sequence is not reproduced, so weights agree with
+// scikit-learn's to the solver tolerance, not bit for bit.) Running out of iterations is not an
 // error: Converged says whether every binary problem met Tol, NIter is
 // the largest number of sweeps any of them ran (scikit-learn warns).
 type LinearSVC struct {
