@@ -10,7 +10,7 @@ import (
 //
 //   - string → float, int, bool, time: the text is trimmed of surrounding
 //     white space and parsed as ReadCSV parses fields; empty text and the
-//     DefaultNullValues() become missing.
+//     DefaultNullValues become missing.
 //   - int → float exactly (beyond 2^53, to the nearest float); float → int
 //     only for whole numbers in range.
 //   - bool → int or float as 1 and 0; int or float → bool only for 0 and 1.

@@ -14,12 +14,14 @@ import (
 	"unsafe"
 )
 
-var defaultNullValues = []string{"", "NA", "N/A", "NaN", "null", "NULL", "nan"}
+// DefaultNullValues are the field texts read as missing values when
+// ReadOptions.NullValues is nil. An empty unquoted field is always missing.
+// It must not be modified: the readers and writers use a copy taken at
+// start-up.
+var DefaultNullValues = []string{"", "NA", "N/A", "NaN", "null", "NULL", "nan"}
 
-// DefaultNullValues returns the field texts read as missing values when
-// ReadOptions.NullValues is nil: "", "NA", "N/A", "NaN", "null", "NULL" and
-// "nan". An empty unquoted field is always missing.
-func DefaultNullValues() []string { return append([]string(nil), defaultNullValues...) }
+// defaultNullValues is the copy the package uses.
+var defaultNullValues = append([]string(nil), DefaultNullValues...)
 
 // ReadOptions configures ReadCSV and ReadJSONL. The zero value reads
 // comma-separated input with inferred types.
@@ -34,7 +36,7 @@ type ReadOptions struct {
 	// character other than '"', '\r' and '\n'. JSONL ignores it.
 	Delimiter rune
 	// NullValues are the unquoted field texts read as missing; nil means
-	// DefaultNullValues(). An empty unquoted field is missing in any case.
+	// DefaultNullValues. An empty unquoted field is missing in any case.
 	NullValues []string
 	// Progress, if set, is called as the input is parsed, with the bytes done
 	// and the total bytes. Calls come from the reading goroutines, one at a

@@ -13,7 +13,7 @@ import (
 // reads back as the same value (see Column.Str); a field is quoted only
 // when it must be: a string that contains a comma, a quote, CR or LF, that
 // is empty, that starts with a byte order mark, or that equals one of
-// DefaultNullValues() (so that ReadCSV reads it back as that string, not as
+// DefaultNullValues (so that ReadCSV reads it back as that string, not as
 // missing). A frame with one column writes a
 // missing value as an empty line, which ReadCSV reads back as missing.
 // It returns the first error from w.
