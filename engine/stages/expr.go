@@ -161,9 +161,12 @@ func compileExpr(src string, s frame.Schema, asBool bool) (*exprProg, error) {
 	node := prog.Node()
 	ast.Walk(&node, v)
 	for _, f := range s {
-		if v.all || v.used[f.Name] {
+		if v.used[f.Name] {
 			p.cols = append(p.cols, f.Name)
 		}
+	}
+	if v.env > v.envNamed {
+		p.cols = s.Names() // $env used other than as $env["column"]
 	}
 	p.nullAware = v.nulls
 	if t := node.Type(); t != nil && t.Kind() != reflect.Interface {
@@ -175,18 +178,26 @@ func compileExpr(src string, s frame.Schema, asBool bool) (*exprProg, error) {
 // refVisitor finds the variables an expression reads and whether it
 // handles missing values itself.
 type refVisitor struct {
-	used  map[string]bool
-	all   bool // $env is used: any column may be read
-	nulls bool
+	used     map[string]bool
+	env      int // uses of $env
+	envNamed int // uses of $env as $env["column"]
+	nulls    bool
 }
 
 func (v *refVisitor) Visit(n *ast.Node) {
 	switch x := (*n).(type) {
 	case *ast.IdentifierNode:
 		if x.Value == "$env" {
-			v.all = true
+			v.env++
 		} else {
 			v.used[x.Value] = true
+		}
+	case *ast.MemberNode:
+		if id, ok := x.Node.(*ast.IdentifierNode); ok && id.Value == "$env" {
+			if s, ok := x.Property.(*ast.StringNode); ok {
+				v.envNamed++
+				v.used[s.Value] = true
+			}
 		}
 	case *ast.NilNode:
 		v.nulls = true
@@ -400,7 +411,9 @@ func (c *collector) put(i int, v any, ok bool) error {
 		c.nulls[i] = true
 		return nil
 	}
-	bad := func() error { return fmt.Errorf("the expression gave %T %v where a %s column needs its type", v, v, c.typ) }
+	bad := func() error {
+		return fmt.Errorf("the expression gave %T %v where %s column needs its type", v, v, typeArticle(c.typ))
+	}
 	switch c.typ {
 	case frame.Float:
 		f, ok := toFloat(v)
@@ -520,7 +533,7 @@ func inferType(vals []any) (frame.Type, error) {
 		case (t == frame.Int || t == frame.Float) && (vt == frame.Int || vt == frame.Float):
 			t = frame.Float
 		default:
-			return 0, fmt.Errorf("the expression gives a %s on row %d and a %s on row %d; make it give one type (float(), string(), ...)", t, first+1, vt, i+1)
+			return 0, fmt.Errorf("the expression gives %s on row %d and %s on row %d; make it give one type (float(), string(), ...)", typeArticle(t), first+1, typeArticle(vt), i+1)
 		}
 	}
 	if t == 0 {

@@ -164,7 +164,7 @@ func planFill(p engine.Params, s frame.Schema) ([]fillCol, []error) {
 					continue
 				}
 				if !fits(v, s[i].Type, true) {
-					errs = append(errs, paramErr("value", "%s: %s does not fit a %s column", name, describe(v), s[i].Type))
+					errs = append(errs, paramErr("value", "%s: %s does not fit %s column", name, describe(v), typeArticle(s[i].Type)))
 					continue
 				}
 			} else if !scalar(v) {
@@ -196,7 +196,7 @@ func planFill(p engine.Params, s frame.Schema) ([]fillCol, []error) {
 			}
 			plan = append(plan, fc)
 		case explicit && method != "":
-			errs = append(errs, paramErr("subset", "%s is a %s column; %s needs a numeric one", name, t, method))
+			errs = append(errs, paramErr("subset", "%s is %s column; %s needs a numeric one", name, typeArticle(t), method))
 		case explicit:
 			errs = append(errs, paramErr("value", "%s does not fit column %s (%s)", describe(value), name, t))
 		}
@@ -209,6 +209,14 @@ func planFill(p engine.Params, s frame.Schema) ([]fillCol, []error) {
 		}
 	}
 	return plan, errs
+}
+
+// typeArticle is "a float", "an int", ...
+func typeArticle(t frame.Type) string {
+	if t == frame.Int {
+		return "an int"
+	}
+	return "a " + t.String()
 }
 
 func methodFits(method string, t frame.Type) bool {

@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sluice-ml/sluice/engine"
@@ -251,14 +252,20 @@ func runCast(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 }
 
 // parseColumn converts a String column to type t, parsing each distinct
-// value once with spaces trimmed; an empty value is missing. With coerce a
-// value that does not parse becomes missing (bad counts the rows);
-// otherwise it is an error naming the first row that holds it.
+// value once with spaces trimmed; empty text and frame.DefaultNullValues
+// are missing. With coerce a value that does not parse becomes missing
+// (bad counts the rows); otherwise it is an error naming the first row
+// that holds it.
 func parseColumn(c *frame.Column, t frame.Type, coerce bool) (*frame.Column, int, error) {
 	b := frame.NewBuilder(c.Name, t, len(c.Dict)+1)
 	failed := make([]bool, len(c.Dict))
 	for k, s := range c.Dict {
-		if err := b.AppendText(strings.TrimSpace(s)); err != nil {
+		s = strings.TrimSpace(s)
+		if slices.Contains(frame.DefaultNullValues, s) {
+			b.AppendNull()
+			continue
+		}
+		if err := b.AppendText(s); err != nil {
 			failed[k] = true
 			b.AppendNull()
 		}

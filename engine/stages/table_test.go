@@ -38,6 +38,21 @@ func pipeline(t *testing.T, stagesYAML string, files map[string]string) string {
 	return path
 }
 
+// rewrite replaces old with new in the file at path.
+func rewrite(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("rewrite: %s has no %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // mustPlan validates the pipeline file and fails the test on any problem.
 func mustPlan(t *testing.T, path string) *engine.Plan {
 	t.Helper()

@@ -1,0 +1,239 @@
+//go:build unix
+
+package stages_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluice-ml/sluice/engine"
+)
+
+// execPipeline is one exec stage running sh -c script, after a read of
+// people.csv when input is set.
+func execPipeline(t *testing.T, script, with string, input bool) string {
+	t.Helper()
+	pre := ""
+	if input {
+		pre = "  - id: load\n    uses: read_csv\n    with: {path: people.csv}\n"
+	}
+	if with != "" {
+		with = ", " + with
+	}
+	return pipeline(t, pre+`  - id: cmd
+    uses: exec
+    with: {command: [sh, -c, `+yamlQuote(script)+`]`+with+`}
+`, map[string]string{"people.csv": peopleCSV})
+}
+
+// The command's output reaches the log line by line while it runs.
+func TestExecStreamsLogs(t *testing.T) {
+	t.Parallel()
+	path := execPipeline(t, "echo one; sleep 0.4; echo two; echo oops >&2; echo $GREETING", "env: {GREETING: hello}", false)
+	run, rec := execute(t, context.Background(), mustPlan(t, path))
+	if run.Status != engine.StatusSucceeded {
+		t.Fatalf("run: got %s (%s), want succeeded", run.Status, run.Error)
+	}
+	var out []string
+	lines := rec.lines("cmd", "stdout")
+	for _, l := range lines {
+		out = append(out, l.Text)
+	}
+	if got, want := strings.Join(out, "|"), "one|two|hello"; got != want {
+		t.Fatalf("stdout lines: got %s, want %s", got, want)
+	}
+	if gap := lines[1].Time.Sub(lines[0].Time); gap < 300*time.Millisecond {
+		t.Errorf("time between the lines: got %s, want about 400ms (each line logged as it came)", gap)
+	}
+	if errs := rec.lines("cmd", "stderr"); len(errs) != 1 || errs[0].Text != "oops" {
+		t.Errorf("stderr lines: got %v, want [oops]", errs)
+	}
+}
+
+func TestExecFails(t *testing.T) {
+	t.Parallel()
+	path := execPipeline(t, "echo working; echo first problem >&2; echo the real problem >&2; exit 3", "", false)
+	err := runErr(t, path)
+	if want := "sh exited with status 3: the real problem"; !strings.Contains(err.Error(), want) {
+		t.Errorf("got %q, want it to contain %q", err, want)
+	}
+}
+
+// Cancelling the run kills the command (and what it started) at once.
+func TestExecCancel(t *testing.T) {
+	t.Parallel()
+	path := execPipeline(t, "echo $$ > pid; exec sleep 30", "", false)
+	plan := mustPlan(t, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	pidFile := filepath.Join(filepath.Dir(path), "pid")
+	go func() {
+		for range 200 { // wait until the command is running
+			if b, err := os.ReadFile(pidFile); err == nil && len(b) > 0 && b[len(b)-1] == '\n' {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	began := time.Now()
+	run, _ := execute(t, ctx, plan)
+	took := time.Since(began)
+	if run.Status != engine.StatusCancelled {
+		t.Errorf("run: got %s, want cancelled", run.Status)
+	}
+	if took > 3*time.Second {
+		t.Errorf("run took %s after start, want it to stop within a second of the cancel", took)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	deadline := time.Now().Add(time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still alive a second after the cancel", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The command's own child is killed with it.
+func TestExecCancelKillsChildren(t *testing.T) {
+	t.Parallel()
+	path := execPipeline(t, "sleep 30 & echo $! > pid; wait", "", false)
+	plan := mustPlan(t, path)
+	ps, _ := plan.Stage("cmd")
+	ctx, cancel := context.WithCancel(context.Background())
+	pidFile := filepath.Join(filepath.Dir(path), "pid")
+	done := make(chan error, 1)
+	go func() {
+		_, err := ps.Type.Run(ctx, engine.NewStageContext(plan, ps, nil, nil))
+		done <- err
+	}()
+	for range 200 {
+		if b, err := os.ReadFile(pidFile); err == nil && len(b) > 0 && b[len(b)-1] == '\n' {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v, want an error wrapping context.Canceled", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("exec still running a second after the cancel")
+	}
+	b, _ := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	deadline := time.Now().Add(time.Second)
+	for pid > 0 && alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d still alive a second after the cancel", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestExecOutput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, script, with string
+		input              bool
+		wantSchema         string
+		wantRows           int
+	}{
+		{"output file becomes the table", `printf 'a,b\n1,x\n2,y\n' > "$SLUICE_OUTPUT"`, "output: made/out.csv", false, "a int, b string", 2},
+		{"jsonl output", `printf '{"a": 1}\n' > "$SLUICE_OUTPUT"`, "output: out.jsonl", false, "a int", 1},
+		{"input reaches the command", `(head -1 "$SLUICE_INPUT"; grep ann "$SLUICE_INPUT") > "$SLUICE_OUTPUT"`, "output: out.csv", true, "name string, age int, height float, member bool, joined time", 1},
+		{"no output passes the input on", `test -s "$SLUICE_INPUT"`, "", true, "name string, age int, height float, member bool, joined time", 3},
+		{"no output and no input gives an empty table", "true", "", false, "", 0},
+		{"working folder", `pwd > "$SLUICE_OUTPUT.txt"; printf 'd\n%s\n' "$(basename "$(pwd)")" > "$SLUICE_OUTPUT"`, "dir: sub, output: out.csv", false, "d string", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := execPipeline(t, tt.script, tt.with, tt.input)
+			if strings.Contains(tt.with, "dir: sub") {
+				if err := os.Mkdir(filepath.Join(filepath.Dir(path), "sub"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f := mustRun(t, path, "cmd")
+			if got := f.Schema().String(); got != tt.wantSchema {
+				t.Errorf("schema: got %q, want %q", got, tt.wantSchema)
+			}
+			if f.NumRows() != tt.wantRows {
+				t.Errorf("rows: got %d, want %d", f.NumRows(), tt.wantRows)
+			}
+		})
+	}
+}
+
+func TestExecStaleOutput(t *testing.T) {
+	t.Parallel()
+	path := execPipeline(t, "true", "output: old.csv", false)
+	old := filepath.Join(filepath.Dir(path), "old.csv")
+	if err := os.WriteFile(old, []byte("a\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(old, long, long); err != nil {
+		t.Fatal(err)
+	}
+	if err := runErr(t, path); !strings.Contains(err.Error(), "sh did not write output old.csv") {
+		t.Errorf("got %q, want it to say the command did not write old.csv", err)
+	}
+	path = execPipeline(t, "true", "output: none.csv", false)
+	if err := runErr(t, path); !strings.Contains(err.Error(), "sh exited without writing output none.csv") {
+		t.Errorf("got %q, want it to say the command wrote no none.csv", err)
+	}
+}
+
+func TestExecInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, with, want string
+	}{
+		{"unknown program", "{command: [no-such-program-xyz, a]}", `command: program "no-such-program-xyz" not found in PATH`},
+		{"missing script", "{command: [./fetch.sh]}", "command: no such program ./fetch.sh"},
+		{"script not executable", "{command: [./people.csv]}", "command: ./people.csv is not executable"},
+		{"empty", "{command: []}", "command: give the program to run"},
+		{"bad env", "{command: [true], env: {A: [1]}}", "env: A: want a string, number or bool"},
+		{"missing folder", "{command: [true], dir: nowhere}", "dir: no such folder nowhere"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := pipeline(t, "  - id: cmd\n    uses: exec\n    with: "+tt.with+"\n", map[string]string{"people.csv": peopleCSV})
+			if got := invalid(t, path); !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want it to contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// alive reports whether process pid runs. A zombie (killed, not yet reaped
+// by its new parent) does not count.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return !os.IsNotExist(err) // no /proc: trust kill
+	}
+	// pid (comm) state ...: the state follows the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
