@@ -231,6 +231,7 @@ func runCast(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		if c.Type == t {
 			continue
 		}
+		sc.Logf("column %s: %s → %s", name, c.Type, t)
 		if c.Type == frame.String {
 			nc, bad, err := parseColumn(c, t, coerce)
 			if err != nil {

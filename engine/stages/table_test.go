@@ -18,7 +18,7 @@ import (
 
 // pipeline writes a pipeline file (name and seed added) and the given data
 // files into a new temporary folder and returns the pipeline's path.
-func pipeline(t *testing.T, stagesYAML string, files map[string]string) string {
+func pipeline(t testing.TB, stagesYAML string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -54,7 +54,7 @@ func rewrite(t *testing.T, path, old, new string) {
 }
 
 // mustPlan validates the pipeline file and fails the test on any problem.
-func mustPlan(t *testing.T, path string) *engine.Plan {
+func mustPlan(t testing.TB, path string) *engine.Plan {
 	t.Helper()
 	plan, err := engine.LoadPlan(path, stages.Registry(), nil)
 	if err != nil {
