@@ -29,12 +29,19 @@ func TestRandomForestScores(t *testing.T) {
 	checkMeanScores(t, cases)
 }
 
-// forestBytes fits a 20-tree forest on GOMAXPROCS procs and returns its
-// JSON.
+// forestBytes fits m on GOMAXPROCS procs and returns its JSON.
 func forestBytes(t *testing.T, m ml.Estimator, procs int, d *splitData) []byte {
 	t.Helper()
+	return forestBytesT(t, procs, func() (any, error) { return m, m.Fit(d.Xtr, d.ytr) })
+}
+
+// forestBytesT runs fit on GOMAXPROCS procs and returns the JSON of the
+// model it returns.
+func forestBytesT(t *testing.T, procs int, fit func() (any, error)) []byte {
+	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	if err := m.Fit(d.Xtr, d.ytr); err != nil {
+	m, err := fit()
+	if err != nil {
 		t.Fatal(err)
 	}
 	b, err := json.Marshal(m)

@@ -11,6 +11,11 @@ func knnXgetbv() (eax, edx uint32)
 //go:noescape
 func knnScanAVX2(q, panels, norms *float64, d, np int, thr, out *float64) (p int, mask uint64)
 
+// knnMinAVX2 is knnMinGo in AVX2 and FMA instructions.
+//
+//go:noescape
+func knnMinAVX2(q, panels, norms *float64, d, np int, minv *float64, mini *int64)
+
 // knnAVX2 reports whether the processor and OS support AVX2 and FMA. It
 // is set once at start-up and only read after.
 var knnAVX2 = knnDetectAVX2()
@@ -44,4 +49,22 @@ func knnScan(q, panels, norms []float64, d, np int, thr *[4]float64, out *[32]fl
 		return knnScanAVX2(&q[0], &panels[0], &norms[0], d, np, &thr[0], &out[0])
 	}
 	return knnScanGo(q, panels, norms, d, np, thr, out)
+}
+
+// knnMin runs the per-panel minimum kernel (see knnMinGo) in AVX2 where
+// available.
+func knnMin(q, panels, norms []float64, d, np int, minv []float64, mini []int64) {
+	if np == 0 {
+		return
+	}
+	if knnAVX2 {
+		_ = q[4*d-1]
+		_ = panels[np*8*d-1]
+		_ = norms[np*8-1]
+		_ = minv[np*4-1]
+		_ = mini[np*4-1]
+		knnMinAVX2(&q[0], &panels[0], &norms[0], d, np, &minv[0], &mini[0])
+		return
+	}
+	knnMinGo(q, panels, norms, d, np, minv, mini)
 }

@@ -155,3 +155,149 @@ none:
 	MOVQ $0, mask+64(FP)
 	VZEROUPPER
 	RET
+
+// func knnMinAVX2(q, panels, norms *float64, d, np int, minv *float64, mini *int64)
+//
+// knnMinAVX2 computes the values of knnScanAVX2 for all np panels (no
+// thresholds) and keeps, for each panel
+// p and query i, the smallest value in minv[p*4+i] and the lowest point j
+// (0..7) holding it in mini[p*4+i].
+TEXT ·knnMinAVX2(SB), NOSPLIT, $0-56
+	MOVQ q+0(FP), SI
+	MOVQ panels+8(FP), DI
+	MOVQ norms+16(FP), R8
+	MOVQ d+24(FP), R9
+	MOVQ np+32(FP), R10
+	MOVQ minv+40(FP), R12
+	MOVQ mini+48(FP), R13
+
+mpanel:
+	TESTQ R10, R10
+	JZ    mdone
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ SI, AX
+	MOVQ R9, CX
+
+mfeature:
+	VMOVUPD      (DI), Y8
+	VMOVUPD      32(DI), Y9
+	VBROADCASTSD (AX), Y10
+	VFMADD231PD  Y8, Y10, Y0
+	VFMADD231PD  Y9, Y10, Y1
+	VBROADCASTSD 8(AX), Y11
+	VFMADD231PD  Y8, Y11, Y2
+	VFMADD231PD  Y9, Y11, Y3
+	VBROADCASTSD 16(AX), Y10
+	VFMADD231PD  Y8, Y10, Y4
+	VFMADD231PD  Y9, Y10, Y5
+	VBROADCASTSD 24(AX), Y11
+	VFMADD231PD  Y8, Y11, Y6
+	VFMADD231PD  Y9, Y11, Y7
+	ADDQ $32, AX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  mfeature
+
+	VMOVUPD (R8), Y8
+	VMOVUPD 32(R8), Y9
+	VADDPD  Y0, Y0, Y0
+	VADDPD  Y1, Y1, Y1
+	VADDPD  Y2, Y2, Y2
+	VADDPD  Y3, Y3, Y3
+	VADDPD  Y4, Y4, Y4
+	VADDPD  Y5, Y5, Y5
+	VADDPD  Y6, Y6, Y6
+	VADDPD  Y7, Y7, Y7
+	VSUBPD  Y0, Y8, Y0
+	VSUBPD  Y1, Y9, Y1
+	VSUBPD  Y2, Y8, Y2
+	VSUBPD  Y3, Y9, Y3
+	VSUBPD  Y4, Y8, Y4
+	VSUBPD  Y5, Y9, Y5
+	VSUBPD  Y6, Y8, Y6
+	VSUBPD  Y7, Y9, Y7
+
+	// query 0: Y0, Y1
+	VMINPD       Y1, Y0, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VMINPD       X9, X8, X9
+	VPERMILPD    $1, X9, X10
+	VMINPD       X10, X9, X9
+	VBROADCASTSD X9, Y9
+	VCMPPD       $0, Y9, Y0, Y10
+	VMOVMSKPD    Y10, AX
+	VCMPPD       $0, Y9, Y1, Y11
+	VMOVMSKPD    Y11, BX
+	SHLQ         $4, BX
+	ORQ          BX, AX
+	BSFQ         AX, AX
+	VMOVSD       X9, (R12)
+	MOVQ         AX, (R13)
+
+	// query 1: Y2, Y3
+	VMINPD       Y3, Y2, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VMINPD       X9, X8, X9
+	VPERMILPD    $1, X9, X10
+	VMINPD       X10, X9, X9
+	VBROADCASTSD X9, Y9
+	VCMPPD       $0, Y9, Y2, Y10
+	VMOVMSKPD    Y10, AX
+	VCMPPD       $0, Y9, Y3, Y11
+	VMOVMSKPD    Y11, BX
+	SHLQ         $4, BX
+	ORQ          BX, AX
+	BSFQ         AX, AX
+	VMOVSD       X9, 8(R12)
+	MOVQ         AX, 8(R13)
+
+	// query 2: Y4, Y5
+	VMINPD       Y5, Y4, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VMINPD       X9, X8, X9
+	VPERMILPD    $1, X9, X10
+	VMINPD       X10, X9, X9
+	VBROADCASTSD X9, Y9
+	VCMPPD       $0, Y9, Y4, Y10
+	VMOVMSKPD    Y10, AX
+	VCMPPD       $0, Y9, Y5, Y11
+	VMOVMSKPD    Y11, BX
+	SHLQ         $4, BX
+	ORQ          BX, AX
+	BSFQ         AX, AX
+	VMOVSD       X9, 16(R12)
+	MOVQ         AX, 16(R13)
+
+	// query 3: Y6, Y7
+	VMINPD       Y7, Y6, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VMINPD       X9, X8, X9
+	VPERMILPD    $1, X9, X10
+	VMINPD       X10, X9, X9
+	VBROADCASTSD X9, Y9
+	VCMPPD       $0, Y9, Y6, Y10
+	VMOVMSKPD    Y10, AX
+	VCMPPD       $0, Y9, Y7, Y11
+	VMOVMSKPD    Y11, BX
+	SHLQ         $4, BX
+	ORQ          BX, AX
+	BSFQ         AX, AX
+	VMOVSD       X9, 24(R12)
+	MOVQ         AX, 24(R13)
+
+	ADDQ $64, R8
+	ADDQ $32, R12
+	ADDQ $32, R13
+	DECQ R10
+	JMP  mpanel
+
+mdone:
+	VZEROUPPER
+	RET

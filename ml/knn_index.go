@@ -2,6 +2,7 @@ package ml
 
 import (
 	"math"
+	mbits "math/bits"
 	"slices"
 )
 
@@ -88,10 +89,28 @@ func (ix *knnIndex) query(q []float64, nq, stride, k int, dist []float64, ind []
 
 // bruteBlock searches query rows lo..hi-1 by brute force.
 func (ix *knnIndex) bruteBlock(q []float64, stride, lo, hi, k int, dist []float64, ind []int32) {
+	qp := knnPackQueries(q, stride, lo, hi, ix.d)
+	bd, bi := dist[lo*k:hi*k], ind[lo*k:hi*k]
+	ix.bruteScan(qp, hi-lo, k, bd, bi)
+	// Distances so far lack |q|².
 	d := ix.d
+	for r := range hi - lo {
+		row := q[(lo+r)*stride : (lo+r)*stride+d]
+		var s float64
+		for _, v := range row {
+			s += v * v
+		}
+		for j := range k {
+			bd[r*k+j] = max(0, bd[r*k+j]+s)
+		}
+	}
+}
+
+// knnPackQueries returns query rows lo..hi-1 of q packed for the kernel:
+// quads of rows, feature-interleaved, the last quad padded with zeros.
+func knnPackQueries(q []float64, stride, lo, hi, d int) []float64 {
 	nb := hi - lo
-	quads := (nb + 3) / 4
-	qp := make([]float64, quads*4*d)
+	qp := make([]float64, (nb+3)/4*4*d)
 	for r := range nb {
 		row := q[(lo+r)*stride : (lo+r)*stride+d]
 		base := (r / 4) * 4 * d
@@ -99,8 +118,15 @@ func (ix *knnIndex) bruteBlock(q []float64, stride, lo, hi, k int, dist []float6
 			qp[base+l*4+r%4] = v
 		}
 	}
-	bd := dist[lo*k : hi*k]
-	bi := ind[lo*k : hi*k]
+	return qp
+}
+
+// bruteScan finds the k nearest training rows of the nb queries packed in
+// qp, writing |x|² - 2 q·x and the row index, nearest first, to bd[r*k:]
+// and bi[r*k:] for query r.
+func (ix *knnIndex) bruteScan(qp []float64, nb, k int, bd []float64, bi []int32) {
+	d := ix.d
+	quads := (nb + 3) / 4
 	cnt := make([]int, nb)
 	chunk := max(1, 4096/d) // panels per chunk: about 256 KB of rows
 	var thr [4]float64
@@ -130,11 +156,8 @@ func (ix *knnIndex) bruteBlock(q []float64, stride, lo, hi, k int, dist []float6
 					bits := (mask >> (8 * i)) & 0xff
 					r := qd*4 + i
 					for bits != 0 {
-						j := 0
-						for bits&(1<<j) == 0 {
-							j++
-						}
-						bits &^= 1 << j
+						j := mbits.TrailingZeros64(bits)
+						bits &= bits - 1
 						v := out[i*8+j]
 						if !(v < thr[i]) {
 							continue
@@ -147,17 +170,6 @@ func (ix *knnIndex) bruteBlock(q []float64, stride, lo, hi, k int, dist []float6
 				}
 				p++
 			}
-		}
-	}
-	// Distances so far lack |q|².
-	for r := range nb {
-		row := q[(lo+r)*stride : (lo+r)*stride+d]
-		var s float64
-		for _, v := range row {
-			s += v * v
-		}
-		for j := range k {
-			bd[r*k+j] = max(0, bd[r*k+j]+s)
 		}
 	}
 }
@@ -218,6 +230,74 @@ func knnScanGo(q, panels, norms []float64, d, np int, thr *[4]float64, out *[32]
 		}
 	}
 	return np, 0
+}
+
+// knnDistsGo computes the values of knnScanGo for all np panels, without
+// thresholds: panel p's 32 values go to out[p*32:].
+func knnDistsGo(q, panels, norms []float64, d, np int, out []float64) {
+	for p := range np {
+		var o [32]float64
+		pan := panels[p*8*d : (p+1)*8*d]
+		var acc [32]float64
+		for l := range d {
+			t := pan[l*8 : l*8+8]
+			for i := range 4 {
+				qi := q[l*4+i]
+				a := acc[i*8 : i*8+8]
+				for j, tj := range t {
+					a[j] = math.FMA(qi, tj, a[j])
+				}
+			}
+		}
+		nm := norms[p*8 : p*8+8]
+		for i := range 4 {
+			for j := range 8 {
+				o[i*8+j] = nm[j] - (acc[i*8+j] + acc[i*8+j])
+			}
+		}
+		copy(out[p*32:], o[:])
+	}
+}
+
+// knnMinGo computes the values of knnDistsGo and keeps, for each panel p
+// and query i, the smallest in minv[p*4+i] and the lowest point j (0..7)
+// holding it in mini[p*4+i].
+func knnMinGo(q, panels, norms []float64, d, np int, minv []float64, mini []int64) {
+	var out [32]float64
+	for p := range np {
+		knnDistsGo(q, panels[p*8*d:(p+1)*8*d], norms[p*8:(p+1)*8], d, 1, out[:])
+		for i := range 4 {
+			best, bj := out[i*8], 0
+			for j, v := range out[i*8+1 : i*8+8] {
+				if v < best {
+					best, bj = v, j+1
+				}
+			}
+			minv[p*4+i], mini[p*4+i] = best, int64(bj)
+		}
+	}
+}
+
+// nearest sets, for each of the nb queries packed in qp, ind to its
+// nearest training row (ties to the lower index) and dist to |x|² - 2 q·x
+// for it. It suits few training rows (k-means centers): it computes all
+// distances.
+func (ix *knnIndex) nearest(qp []float64, nb int, dist []float64, ind []int32) {
+	d := ix.d
+	minv := make([]float64, ix.np*4)
+	mini := make([]int64, ix.np*4)
+	for qd := range (nb + 3) / 4 {
+		knnMin(qp[qd*4*d:(qd+1)*4*d], ix.panels, ix.norms, d, ix.np, minv, mini)
+		for i := range min(4, nb-qd*4) {
+			best, bi := minv[i], int32(mini[i])
+			for p := 1; p < ix.np; p++ {
+				if v := minv[p*4+i]; v < best {
+					best, bi = v, int32(p*8)+int32(mini[p*4+i])
+				}
+			}
+			dist[qd*4+i], ind[qd*4+i] = best, bi
+		}
+	}
 }
 
 // knnKD is a k-d tree over training rows.
