@@ -453,4 +453,3 @@ func (km *kmeansData) relocateEmpty(centers []float64, labels []int32, sums, cou
 		counts[c] = 1
 	}
 }
-
