@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,7 +12,9 @@ import (
 	"strings"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/engine/stages"
 	"github.com/sluice-ml/sluice/store"
+	"github.com/sluice-ml/sluice/ui"
 )
 
 // findPipelines returns the pipeline files named by paths: files as
@@ -67,43 +71,122 @@ func (e *env) workbench(paths []string) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	return e.listPipelines(files)
-}
-
-// listPipelines prints the pipelines found with their validation state
-// and the recorded runs: what the workbench shows, as text.
-func (e *env) listPipelines(files []string) error {
-	w := e.stdout
-	fmt.Fprintln(w, "PIPELINES")
-	for _, f := range files {
-		plan, err := engine.LoadPlan(f, e.reg, nil)
-		if err != nil {
-			first := err.Error()
-			var list engine.ErrorList
-			if errors.As(err, &list) && len(list) > 0 {
-				first = fmt.Sprintf("%s (%d problem%s)", list[0].Error(), len(list), plural(len(list)))
-			}
-			fmt.Fprintf(w, "  ✗ %s\n      %s\n", f, first)
-			continue
-		}
-		fmt.Fprintf(w, "  ✓ %-40s %s, %d stages\n", f, plan.Spec.Name, len(plan.Stages))
-	}
 	db, err := e.openStore()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	runs, err := db.Runs(e.ctx, store.RunFilter{Limit: 20})
+	dir := "."
+	if len(paths) > 0 {
+		if fi, err := os.Stat(paths[0]); err == nil {
+			dir = paths[0]
+			if !fi.IsDir() {
+				dir = filepath.Dir(paths[0])
+			}
+		}
+	}
+	stages.Version = Version
+	deps := ui.Deps{
+		Paths:    files,
+		Dir:      dir,
+		Registry: e.reg,
+		Store:    db,
+		Recorder: db,
+		Models:   &workbenchModels{e: e, db: db},
+		Version:  Version,
+		Workers:  e.cfg.Workers,
+		DBPath:   e.cfg.DBPath,
+	}
+	// The terminal by default (Bubble Tea opens /dev/tty when stdin is
+	// piped); other readers and writers as given (tests).
+	if f, ok := e.stdin.(*os.File); !ok || f != os.Stdin {
+		deps.Input = e.stdin
+	}
+	if f, ok := e.stdout.(*os.File); !ok || f != os.Stdout {
+		deps.Output = e.stdout
+	}
+	return ui.Run(e.ctx, deps)
+}
+
+// workbenchModels describes and exports the models the workbench shows,
+// reading them as `sluice show` and `sluice export` do.
+type workbenchModels struct {
+	e  *env
+	db *store.DB
+}
+
+var _ ui.ModelService = (*workbenchModels)(nil)
+
+// DescribeModel loads the model a run's stage kept (the run's last model
+// for stage "") and the confusion matrix of the evaluate stage that
+// scored it.
+func (w *workbenchModels) DescribeModel(ctx context.Context, run int64, stage string) (*ui.ModelView, error) {
+	r, err := w.db.Run(ctx, run)
 	if err != nil {
-		return usageErr(err)
+		return nil, err
 	}
-	fmt.Fprintf(w, "\nRUNS (%s)\n", e.cfg.DBPath)
-	if len(runs) == 0 {
-		fmt.Fprintln(w, "  none yet: sluice run FILE records one")
+	data, info, err := w.e.modelArtifact(w.db, r, stage)
+	if err != nil {
+		return nil, errors.Unwrap(err)
 	}
-	tw := newTable(w)
-	for _, r := range runs {
-		fmt.Fprintf(tw, "  %d\t%s\t%s %s\t%s\t%s\n", r.ID, r.Pipeline, statusIcon(r.Status), r.Status, fmtSeconds(r.Seconds), metricsText(r.Metrics, 3))
+	p, err := stages.LoadModel(fmt.Sprintf("run %d stage %s", run, info.Stage), data)
+	if err != nil {
+		return nil, err
 	}
-	return tw.Flush()
+	mf := p.File
+	v := &ui.ModelView{
+		Run: run, Stage: info.Stage, Estimator: mf.Estimator.Type, Task: mf.Task, Target: mf.Target,
+		Classes: mf.Classes, Params: mf.Estimator.Params, Metrics: mf.Metrics, SHA256: info.SHA256, Size: len(data),
+	}
+	for _, s := range mf.Chain {
+		v.Chain = append(v.Chain, s.Describe())
+	}
+	if im, ok := p.Estimator().(interface{ FeatureImportances() []float64 }); ok {
+		for i, x := range im.FeatureImportances() {
+			name := fmt.Sprint(i)
+			if i < len(mf.Features) {
+				name = mf.Features[i]
+			}
+			v.Importances = append(v.Importances, ui.Importance{Feature: name, Value: x})
+		}
+	}
+	v.Confusion = w.confusion(ctx, r, info.Stage)
+	return v, nil
+}
+
+// confusion reads the confusion matrix from the report of the evaluate
+// stage that scored the model, if there is one.
+func (w *workbenchModels) confusion(ctx context.Context, r *engine.Run, stage string) [][]int {
+	for _, s := range r.Stages {
+		if s.Uses != "evaluate" || !containsString(s.Needs, stage) {
+			continue
+		}
+		b, _, err := w.db.Artifact(ctx, r.ID, s.ID, "report")
+		if err != nil {
+			continue
+		}
+		var rep struct {
+			Details struct {
+				Confusion [][]int `json:"confusion_matrix"`
+			} `json:"details"`
+		}
+		if json.Unmarshal(b, &rep) == nil && len(rep.Details.Confusion) > 0 {
+			return rep.Details.Confusion
+		}
+	}
+	return nil
+}
+
+// ExportModel writes the model file `sluice export` writes, to any path
+// the user typed.
+func (w *workbenchModels) ExportModel(ctx context.Context, run int64, stage, path string) (string, error) {
+	sum, _, err := w.e.exportModel(w.db, run, stage, path, true)
+	if err != nil {
+		var xe *exitError
+		if errors.As(err, &xe) && xe.err != nil {
+			return "", xe.err
+		}
+		return "", err
+	}
+	return sum, nil
 }

@@ -1,0 +1,515 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui/compare"
+	"github.com/sluice-ml/sluice/ui/internal/common"
+	"github.com/sluice-ml/sluice/ui/model"
+	"github.com/sluice-ml/sluice/ui/pipelines"
+	"github.com/sluice-ml/sluice/ui/runs"
+	"github.com/sluice-ml/sluice/ui/runview"
+)
+
+// MinWidth and MinHeight are the smallest terminal the workbench lays out
+// in; a smaller one gets a message instead.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// Run opens the workbench and returns when the user quits (or ctx ends).
+// Runs started from it are cancelled on the way out and recorded before
+// Run returns.
+func Run(ctx context.Context, deps Deps) error {
+	m := New(ctx, deps)
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx)}
+	if deps.Input != nil {
+		opts = append(opts, tea.WithInput(deps.Input))
+	}
+	if deps.Output != nil {
+		opts = append(opts, tea.WithOutput(deps.Output))
+	}
+	p := tea.NewProgram(m, opts...)
+	_, err := p.Run()
+	m.Shutdown(10 * time.Second)
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // interrupted: not an error of the workbench
+	}
+	return err
+}
+
+// Model is the workbench's root model: it owns the screens, routes keys
+// and messages to them, starts and cancels runs, and bridges engine
+// events into Bubble Tea.
+type Model struct {
+	deps Deps
+	ctx  *common.Context
+	stop context.CancelFunc
+
+	pipelines *pipelines.Model
+	runview   *runview.Model
+	runs      *runs.Model
+	compare   *compare.Model
+	model     *model.Model
+	screens   [5]common.Screen
+	active    int
+	history   []int
+
+	w, h     int
+	help     help.Model
+	showHelp bool
+	status   string
+	isErr    bool
+	statusAt time.Time
+	confirm  *common.Confirm
+
+	broker    *engine.Broker
+	events    <-chan engine.Event
+	exec      *engine.Executor
+	launchSeq int
+	pending   map[int]context.CancelFunc   // launches without a number yet
+	cancels   map[int64]context.CancelFunc // live runs, by number
+	wg        *sync.WaitGroup
+	poll      time.Duration
+}
+
+// New returns the root model. Its context ends with ctx or on Shutdown.
+func New(ctx context.Context, deps Deps) *Model {
+	ctx, stop := context.WithCancel(ctx)
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	rec := deps.Recorder
+	if rec == nil {
+		rec = &engine.NopRecorder{}
+	}
+	c := &common.Context{Ctx: ctx, Styles: newStyles(monochrome(&deps)), Now: now, Registry: deps.Registry, Version: deps.Version, Dir: deps.Dir}
+	if c.Dir == "" {
+		c.Dir = "."
+	}
+	if c.Registry == nil {
+		c.Registry = engine.NewRegistry()
+	}
+	m := &Model{
+		deps: deps, ctx: c, stop: stop,
+		help:    help.New(),
+		broker:  &engine.Broker{},
+		pending: map[int]context.CancelFunc{},
+		cancels: map[int64]context.CancelFunc{},
+		wg:      &sync.WaitGroup{},
+		poll:    deps.Poll,
+		w:       100, h: 30,
+	}
+	if m.poll == 0 {
+		m.poll = time.Second
+	}
+	m.events = m.broker.Subscribe(ctx)
+	m.exec = &engine.Executor{Recorder: rec, Events: m.broker, MaxParallel: deps.Workers, Version: deps.Version}
+	var ms model.Service
+	if deps.Models != nil {
+		ms = modelService{deps.Models}
+	}
+	m.pipelines = pipelines.New(c, deps.Store, deps.Paths)
+	m.runview = runview.New(c, deps.Store, m)
+	m.runs = runs.New(c, deps.Store, m)
+	m.compare = compare.New(c, deps.Store)
+	m.model = model.New(c, deps.Store, ms)
+	m.screens = [5]common.Screen{m.pipelines, m.runview, m.runs, m.compare, m.model}
+	m.resize()
+	return m
+}
+
+// Live reports whether run id is running in this process.
+func (m *Model) Live(id int64) bool {
+	_, ok := m.cancels[id]
+	return ok
+}
+
+// Shutdown cancels the runs still going and waits up to d for them to
+// be recorded.
+func (m *Model) Shutdown(d time.Duration) {
+	for _, c := range m.pending {
+		c()
+	}
+	for _, c := range m.cancels {
+		c()
+	}
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+	m.stop()
+}
+
+// Init starts the screens' first reads, the event bridge and the clock.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{waitForEvents(m.events)}
+	for _, s := range m.screens {
+		cmds = append(cmds, s.Init())
+	}
+	if m.poll > 0 {
+		cmds = append(cmds, tick(m.poll))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) bodyHeight() int { return m.h - 3 }
+
+func (m *Model) resize() {
+	for _, s := range m.screens {
+		s.Resize(m.w, m.bodyHeight())
+	}
+	m.help.Width = m.w
+}
+
+func (m *Model) tooSmall() bool { return m.w < MinWidth || m.h < MinHeight }
+
+// Update routes a message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	case tea.MouseMsg:
+		if m.tooSmall() || m.showHelp || m.confirm != nil {
+			return m, nil
+		}
+		return m, m.screens[m.active].Update(msg)
+	case eventsMsg:
+		var cmd tea.Cmd
+		if len(msg.events) > 0 {
+			ev := common.EventsMsg{Events: msg.events}
+			cmd = tea.Batch(m.runview.Update(ev), m.runs.Update(ev))
+		}
+		if msg.closed {
+			return m, cmd
+		}
+		return m, tea.Batch(cmd, waitForEvents(m.events))
+	case common.TickMsg:
+		if m.status != "" && !m.isErr && m.ctx.Now().Sub(m.statusAt) > 8*time.Second {
+			m.status = ""
+		}
+		return m, tea.Batch(m.broadcast(msg), tick(m.poll))
+	case common.RunFileMsg:
+		m.setStatus(false, "starting "+msg.Path+"…")
+		return m, m.startRun(msg)
+	case launchedMsg:
+		if c, ok := m.pending[msg.launch]; ok {
+			m.cancels[msg.id] = c
+			delete(m.pending, msg.launch)
+		}
+		m.setStatus(false, fmt.Sprintf("run %d started: %s", msg.id, msg.path))
+		cmd := m.runview.Update(common.WatchRunMsg{ID: msg.id})
+		m.switchTo(common.ScreenRun)
+		return m, tea.Batch(cmd, waitEnd(msg.done))
+	case launchFailedMsg:
+		if c, ok := m.pending[msg.launch]; ok {
+			c()
+			delete(m.pending, msg.launch)
+		}
+		m.setStatus(true, fmt.Sprintf("cannot run %s: %s", msg.path, firstLine(msg.err)))
+		return m, nil
+	case common.RunEndedMsg:
+		if c, ok := m.cancels[msg.ID]; ok {
+			c()
+			delete(m.cancels, msg.ID)
+		}
+		switch {
+		case msg.Err != nil:
+			m.setStatus(true, fmt.Sprintf("run %d: %v", msg.ID, msg.Err))
+		case msg.Run != nil:
+			text := fmt.Sprintf("run %d %s %s in %s", msg.ID, msg.Run.Pipeline, msg.Run.Status, common.Seconds(msg.Run.Seconds))
+			m.setStatus(msg.Run.Status != engine.StatusSucceeded, text)
+		}
+		return m, m.broadcast(msg)
+	case common.CancelRunMsg:
+		if c, ok := m.cancels[msg.ID]; ok {
+			c()
+			m.setStatus(false, fmt.Sprintf("cancelling run %d…", msg.ID))
+		}
+		return m, nil
+	case common.SwitchMsg:
+		m.switchTo(int(msg))
+		return m, nil
+	case common.WatchRunMsg:
+		return m, m.runview.Update(msg)
+	case common.OpenRunMsg:
+		return m, m.runs.Update(msg)
+	case common.CompareMsg:
+		m.switchTo(common.ScreenCompare)
+		return m, m.compare.Update(msg)
+	case common.OpenModelMsg:
+		return m, m.model.Update(msg)
+	case common.ErrMsg:
+		m.setStatus(true, firstLine(msg.Err))
+		return m, nil
+	case common.InfoMsg:
+		m.setStatus(false, string(msg))
+		return m, nil
+	case quitMsg:
+		m.Shutdown(0)
+		return m, tea.Quit
+	}
+	if m.confirm != nil {
+		_, cmd := m.confirm.Update(msg)
+		return m, cmd
+	}
+	// The screens' own replies go to every screen (only the one that sent
+	// it knows the type); library messages (forms, cursors) to the active
+	// one.
+	if ours(msg) {
+		return m, m.broadcast(msg)
+	}
+	return m, m.screens[m.active].Update(msg)
+}
+
+var uiPkg = reflect.TypeOf(Model{}).PkgPath()
+
+// ours reports whether msg is a type of the workbench's own packages.
+func ours(msg tea.Msg) bool {
+	t := reflect.TypeOf(msg)
+	if t == nil {
+		return false
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return strings.HasPrefix(t.PkgPath(), uiPkg+"/")
+}
+
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(m.screens))
+	for _, s := range m.screens {
+		cmds = append(cmds, s.Update(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+func firstLine(err error) string {
+	var list engine.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		s := list[0].Error()
+		if len(list) > 1 {
+			s += fmt.Sprintf(" (and %d more)", len(list)-1)
+		}
+		return s
+	}
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func (m *Model) setStatus(isErr bool, text string) {
+	m.status, m.isErr, m.statusAt = text, isErr, m.ctx.Now()
+}
+
+func (m *Model) switchTo(n int) {
+	if n < 0 || n >= len(m.screens) || n == m.active {
+		return
+	}
+	m.history = append(m.history, m.active)
+	if len(m.history) > 50 {
+		m.history = m.history[1:]
+	}
+	m.active = n
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if key.Matches(msg, keys.ForceQuit) {
+		return m.quit()
+	}
+	if m.confirm != nil {
+		done, cmd := m.confirm.Update(msg)
+		if done {
+			m.confirm = nil
+		}
+		return cmd
+	}
+	if m.showHelp {
+		if key.Matches(msg, keys.Quit) && msg.String() == "q" {
+			m.showHelp = false
+			return nil
+		}
+		m.showHelp = false
+		return nil
+	}
+	if m.tooSmall() {
+		if key.Matches(msg, keys.Quit) {
+			return m.quit()
+		}
+		return nil
+	}
+	scr := m.screens[m.active]
+	if scr.Capturing() {
+		return scr.Update(msg)
+	}
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+		// Keys typed faster than they are read arrive as one message
+		// ("jjr"); outside a text field each is a command of its own.
+		cmds := make([]tea.Cmd, 0, len(msg.Runes))
+		for _, r := range msg.Runes {
+			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
+	switch {
+	case key.Matches(msg, keys.Quit):
+		return m.quit()
+	case key.Matches(msg, keys.Help):
+		m.showHelp = true
+		return nil
+	case key.Matches(msg, keys.Next):
+		m.switchTo((m.active + 1) % len(m.screens))
+		return nil
+	case key.Matches(msg, keys.Prev):
+		m.switchTo((m.active + len(m.screens) - 1) % len(m.screens))
+		return nil
+	case key.Matches(msg, keys.Screens):
+		m.switchTo(int(msg.Runes[0] - '1'))
+		return nil
+	case key.Matches(msg, keys.Back):
+		if scr.Back() {
+			return nil
+		}
+		if n := len(m.history); n > 0 {
+			m.active = m.history[n-1]
+			m.history = m.history[:n-1]
+		}
+		return nil
+	}
+	return scr.Update(msg)
+}
+
+// quit ends the program, asking first while runs are live.
+func (m *Model) quit() tea.Cmd {
+	if len(m.cancels) == 0 && len(m.pending) == 0 {
+		return func() tea.Msg { return quitMsg{} }
+	}
+	if m.confirm != nil {
+		return nil
+	}
+	n := len(m.cancels) + len(m.pending)
+	m.confirm = common.NewConfirm(m.ctx.Styles, fmt.Sprintf("Quit? %d run%s still going.", n, common.Plural(n)),
+		"Quitting cancels them; what they did so far stays in the store.", func() tea.Msg { return quitMsg{} })
+	return m.confirm.Init()
+}
+
+// View draws the tabs, the active screen, the status line and the help.
+func (m *Model) View() string {
+	st := m.ctx.Styles
+	if m.tooSmall() {
+		msg := fmt.Sprintf("sluice needs a terminal of at least %d×%d;\nthis one is %d×%d.\n\nEnlarge it, or press q to quit.", MinWidth, MinHeight, m.w, m.h)
+		return lipgloss.Place(max(m.w, 1), max(m.h, 1), lipgloss.Center, lipgloss.Center, msg)
+	}
+	var body string
+	switch {
+	case m.confirm != nil:
+		body = m.confirm.View(st, m.w, m.bodyHeight())
+	case m.showHelp:
+		body = m.helpView()
+	default:
+		body = m.screens[m.active].View()
+	}
+	body = common.Block(body, m.w, m.bodyHeight())
+	return m.tabs() + "\n" + body + "\n" + m.statusLine() + "\n" + m.helpBar()
+}
+
+func (m *Model) tabs() string {
+	st := m.ctx.Styles
+	out := st.Title.Render("sluice") + " "
+	for i, n := range common.ScreenNames {
+		label := fmt.Sprintf("%d %s", i+1, n)
+		if i == m.active {
+			out += st.ActiveTab.Render("[" + label + "]")
+		} else {
+			out += st.Tab.Render(" " + label + " ")
+		}
+	}
+	right := ""
+	if n := len(m.cancels); n > 0 {
+		right += st.Running.Render(fmt.Sprintf("● %d live", n)) + st.Subtle.Render(" · ")
+	}
+	right += st.Subtle.Render(fmt.Sprintf("%d runs", len(m.runs.Summaries())))
+	gap := m.w - common.Width(out) - common.Width(right)
+	if gap < 1 {
+		return common.Fit(out, m.w)
+	}
+	return out + strings.Repeat(" ", gap) + right
+}
+
+func (m *Model) statusLine() string {
+	st := m.ctx.Styles
+	if m.status == "" {
+		return ""
+	}
+	if m.isErr {
+		return common.Fit(st.Error.Render("✗ "+m.status), m.w)
+	}
+	return common.Fit(st.Subtle.Render("· "+m.status), m.w)
+}
+
+func (m *Model) helpBar() string {
+	if m.confirm != nil {
+		return m.help.ShortHelpView([]key.Binding{common.Binding("y", "yes", "y"), common.Binding("n/esc", "no", "n")})
+	}
+	if m.showHelp {
+		return m.help.ShortHelpView([]key.Binding{common.Binding("any key", "close", "esc")})
+	}
+	b := append([]key.Binding{}, m.screens[m.active].Keys().ShortHelp()...)
+	if !m.screens[m.active].Capturing() {
+		b = append(b, keys.short()...)
+	}
+	return m.help.ShortHelpView(b)
+}
+
+// helpView lists every key of the screen and the global ones.
+func (m *Model) helpView() string {
+	st := m.ctx.Styles
+	groups := append([][]key.Binding{}, m.screens[m.active].Keys().FullHelp()...)
+	groups = append(groups, keys.full())
+	title := st.Title.Render("KEYS") + st.Subtle.Render(" · "+common.ScreenNames[m.active]+" screen and everywhere · any key closes")
+	return title + "\n\n" + m.help.FullHelpView(groups)
+}
+
+// modelService adapts the ModelService given by the command line to the
+// Model screen.
+type modelService struct{ ModelService }
+
+func (s modelService) Describe(ctx context.Context, run int64, stage string) (*model.Details, error) {
+	v, err := s.DescribeModel(ctx, run, stage)
+	if err != nil {
+		return nil, err
+	}
+	d := &model.Details{Run: v.Run, Stage: v.Stage, Estimator: v.Estimator, Task: v.Task, Target: v.Target, Classes: v.Classes,
+		Chain: v.Chain, Params: v.Params, Metrics: v.Metrics, Confusion: v.Confusion, SHA256: v.SHA256, Size: v.Size}
+	for _, i := range v.Importances {
+		d.Features = append(d.Features, i.Feature)
+		d.Importances = append(d.Importances, i.Value)
+	}
+	return d, nil
+}
+
+func (s modelService) Export(ctx context.Context, run int64, stage, path string) (string, error) {
+	return s.ExportModel(ctx, run, stage, path)
+}

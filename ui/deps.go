@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/sluice-ml/sluice/engine"
+)
+
+// RunLister lists recorded runs, newest first.
+type RunLister interface {
+	Runs(ctx context.Context, f engine.RunFilter) ([]engine.RunSummary, error)
+	Latest(ctx context.Context, pipeline string) (int64, error)
+	Count(ctx context.Context) (int, error)
+}
+
+// RunReader reads one recorded run.
+type RunReader interface {
+	Run(ctx context.Context, id int64) (*engine.Run, error)
+}
+
+// OutputReader reads what a run's stages logged, produced and kept.
+type OutputReader interface {
+	Logs(ctx context.Context, run int64, stage string, from int) ([]engine.LogLine, error)
+	Preview(ctx context.Context, run int64, stage string) (*engine.Preview, error)
+	Artifacts(ctx context.Context, run int64) ([]engine.ArtifactInfo, error)
+}
+
+// Store is what the workbench reads from the run store. *store.DB
+// satisfies it. Every call is made inside a tea.Cmd, never in Update.
+type Store interface {
+	RunLister
+	RunReader
+	OutputReader
+}
+
+// Importance is one feature's importance in a fitted model.
+type Importance struct {
+	Feature string
+	Value   float64
+}
+
+// ModelView is a fitted model as the Model screen shows it.
+type ModelView struct {
+	Run         int64
+	Stage       string
+	Estimator   string
+	Task        string // "classification", "regression", "clustering"
+	Target      string
+	Classes     []string
+	Chain       []string // one line per preprocessing step, in order
+	Params      map[string]any
+	Metrics     map[string]float64
+	Confusion   [][]int // rows: true class, columns: predicted (Classes order)
+	Importances []Importance
+	SHA256      string // of the exported file
+	Size        int    // bytes of the exported file
+}
+
+// ModelService describes and exports fitted models. The workbench cannot
+// decode model files itself (that is the catalog's business), so the
+// command line gives it one.
+type ModelService interface {
+	// DescribeModel returns the model a run's stage fitted, or an error
+	// wrapping engine.ErrNotFound.
+	DescribeModel(ctx context.Context, run int64, stage string) (*ModelView, error)
+	// ExportModel writes the model to path, the same file `sluice export`
+	// writes, and returns its SHA-256.
+	ExportModel(ctx context.Context, run int64, stage, path string) (sha256 string, err error)
+}
+
+// Deps is everything the workbench needs from outside, wired by ui/cli.
+type Deps struct {
+	// Paths are the pipeline files to list.
+	Paths []string
+	// Dir is where new pipelines and exported models go by default
+	// ("" for the current directory).
+	Dir string
+	// Registry is the stage catalog.
+	Registry *engine.Registry
+	// Store is the run store.
+	Store Store
+	// Recorder records runs started from the workbench (the store).
+	Recorder engine.Recorder
+	// Models describes and exports fitted models; nil hides the details.
+	Models ModelService
+	// Version is sluice's version, recorded with runs.
+	Version string
+	// Workers bounds the stages a run executes at once (0: CPUs).
+	Workers int
+	// DBPath names the store in the header.
+	DBPath string
+
+	// Test hooks.
+
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// Poll is how often the store is polled for runs from other
+	// processes (0: every second; negative: never, for tests).
+	Poll time.Duration
+	// Mono forces a monochrome screen, as NO_COLOR does.
+	Mono bool
+	// Input and Output replace the terminal (nil: stdin and stdout).
+	Input  io.Reader
+	Output io.Writer
+}

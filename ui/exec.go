@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui/internal/common"
+)
+
+// Bridge tuning: after the first event arrives, the bridge keeps reading
+// for up to coalesceWindow or maxBurst events and delivers them as one
+// message. At most one burst is in Bubble Tea's queue at a time, so keys
+// never wait behind thousands of log lines.
+const (
+	coalesceWindow = 16 * time.Millisecond
+	maxBurst       = 8192
+)
+
+// waitForEvents is the event bridge: a command that blocks for the next
+// event, gathers what follows it for a moment, and returns the burst.
+// Update re-arms it after each burst (bubbletea's realtime example).
+func waitForEvents(ch <-chan engine.Event) tea.Cmd {
+	return func() tea.Msg {
+		e, ok := <-ch
+		if !ok {
+			return eventsMsg{closed: true}
+		}
+		evs := make([]engine.Event, 1, 64)
+		evs[0] = e
+		timer := time.NewTimer(coalesceWindow)
+		defer timer.Stop()
+		for len(evs) < maxBurst {
+			select {
+			case e, ok := <-ch:
+				if !ok {
+					return eventsMsg{events: evs, closed: true}
+				}
+				evs = append(evs, e)
+			case <-timer.C:
+				return eventsMsg{events: evs}
+			}
+		}
+		return eventsMsg{events: evs}
+	}
+}
+
+// numbering is the recorder of one run the workbench starts: it passes
+// everything on and reports the run's number as soon as it has one.
+type numbering struct {
+	engine.Recorder
+	ids chan<- int64
+}
+
+func (n *numbering) BeginRun(ctx context.Context, r *engine.Run) (int64, error) {
+	id, err := n.Recorder.BeginRun(ctx, r)
+	if err == nil {
+		n.ids <- id
+	}
+	return id, err
+}
+
+// startRun loads, validates and runs a pipeline file in this process. The
+// command returns once the run has its number (launchedMsg, carrying a
+// channel for the end) or could not start (launchFailedMsg).
+func (m *Model) startRun(msg common.RunFileMsg) tea.Cmd {
+	m.launchSeq++
+	launch := m.launchSeq
+	ctx, cancel := context.WithCancel(m.ctx.Ctx)
+	m.pending[launch] = cancel
+	ex := *m.exec
+	reg, wg := m.deps.Registry, m.wg
+	wg.Add(1)
+	return func() tea.Msg {
+		var overrides []engine.Override
+		for _, s := range msg.Sets {
+			o, err := engine.ParseOverride(s)
+			if err != nil {
+				wg.Done()
+				return launchFailedMsg{launch: launch, path: msg.Path, err: err}
+			}
+			overrides = append(overrides, o)
+		}
+		plan, err := engine.LoadPlan(msg.Path, reg, overrides)
+		if err != nil {
+			wg.Done()
+			return launchFailedMsg{launch: launch, path: msg.Path, err: err}
+		}
+		ids := make(chan int64, 1)
+		ex.Recorder = &numbering{Recorder: ex.Recorder, ids: ids}
+		done := make(chan common.RunEndedMsg, 1)
+		go func() {
+			defer wg.Done()
+			r, err := ex.Run(ctx, plan)
+			end := common.RunEndedMsg{Run: r, Err: err}
+			if r != nil {
+				end.ID = r.ID
+			}
+			done <- end
+		}()
+		select {
+		case id := <-ids:
+			return launchedMsg{launch: launch, id: id, path: msg.Path, done: done}
+		case end := <-done:
+			if end.Run != nil { // it ended before its number was read
+				again := make(chan common.RunEndedMsg, 1)
+				again <- end
+				return launchedMsg{launch: launch, id: end.ID, path: msg.Path, done: again}
+			}
+			return launchFailedMsg{launch: launch, path: msg.Path, err: end.Err}
+		}
+	}
+}
+
+// waitEnd delivers the end of a run.
+func waitEnd(done <-chan common.RunEndedMsg) tea.Cmd {
+	return func() tea.Msg { return <-done }
+}
+
+func tick(d time.Duration) tea.Cmd {
+	return tea.Tick(d, func(t time.Time) tea.Msg { return common.TickMsg(t) })
+}

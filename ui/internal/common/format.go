@@ -1,0 +1,246 @@
+package common
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sluice-ml/sluice/engine"
+)
+
+// StatusIcon is the one-character mark of a status, the same the command
+// line prints.
+func StatusIcon(s engine.Status) string {
+	switch s {
+	case engine.StatusSucceeded:
+		return "✓"
+	case engine.StatusFailed:
+		return "✗"
+	case engine.StatusRunning:
+		return "●"
+	case engine.StatusCancelled, engine.StatusInterrupted:
+		return "■"
+	case engine.StatusSkipped:
+		return "↷"
+	case engine.StatusCached:
+		return "≡"
+	}
+	return "○"
+}
+
+// Seconds renders a duration in seconds: 12ms, 3.4s, 2m05s, 1h02m.
+func Seconds(s float64) string {
+	switch {
+	case s < 0:
+		return "-"
+	case s < 1:
+		return fmt.Sprintf("%dms", int(s*1000+0.5))
+	case s < 60:
+		return fmt.Sprintf("%.1fs", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", int(s)/60, int(s)%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(s)/3600, int(s)%3600/60)
+}
+
+// Metric renders a metric value: integers as such, others with 4 decimals.
+func Metric(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 0):
+		return fmt.Sprint(v)
+	case v == math.Trunc(v) && math.Abs(v) < 1e15:
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%.4f", v)
+}
+
+// Delta renders a signed difference: +0.0133, -2, ±0.
+func Delta(d float64) string {
+	if d == 0 {
+		return "±0"
+	}
+	s := Metric(d)
+	if d > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+// SortedKeys returns a map's keys, sorted.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// MetricsText renders up to max metrics as "name value", sorted by name
+// (max 0: all).
+func MetricsText(m map[string]float64, max int) string {
+	keys := SortedKeys(m)
+	var parts []string
+	for i, k := range keys {
+		if max > 0 && i == max {
+			parts = append(parts, fmt.Sprintf("+%d", len(keys)-max))
+			break
+		}
+		parts = append(parts, k+" "+Metric(m[k]))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// headlineOrder are the metrics a run's headline prefers, best first.
+var headlineOrder = []string{"accuracy", "f1", "f1_macro", "roc_auc", "r2", "rmse", "mae", "mse", "log_loss", "inertia", "rows"}
+
+// Headline picks a run's headline metric from its summary metrics: the
+// first of the usual scores it has, else the first by name.
+func Headline(m map[string]float64) (string, float64, bool) {
+	if len(m) == 0 {
+		return "", 0, false
+	}
+	for _, k := range headlineOrder {
+		if v, ok := m[k]; ok {
+			return k, v, true
+		}
+	}
+	k := SortedKeys(m)[0]
+	return k, m[k], true
+}
+
+// HeadlineText renders the headline metric as "accuracy 0.9667".
+func HeadlineText(m map[string]float64) string {
+	k, v, ok := Headline(m)
+	if !ok {
+		return ""
+	}
+	return k + " " + Metric(v)
+}
+
+// Value renders a parameter value as JSON text (strings unquoted when
+// plain).
+func Value(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// Truncate cuts s (which may hold ANSI styles) to w cells with an ellipsis.
+func Truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// Fit pads or cuts s to exactly w cells.
+func Fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, w, "…")
+	if n := ansi.StringWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// FitRight pads s on the left (or cuts it) to exactly w cells.
+func FitRight(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, w, "…")
+	if n := ansi.StringWidth(s); n < w {
+		s = strings.Repeat(" ", w-n) + s
+	}
+	return s
+}
+
+// Block fits text into exactly w×h cells: lines cut or padded, missing
+// lines added, extra lines dropped.
+func Block(text string, w, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = Fit(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Width is the printed width of s.
+func Width(s string) int { return lipgloss.Width(s) }
+
+// Started renders a start time in the local zone.
+func Started(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// Ago renders how long before now t was: 5s ago, 3m ago, 2h ago, 4d ago.
+func Ago(now, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(max(d.Seconds(), 0)))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// Short cuts a hash to 12 characters.
+func Short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// Bytes renders a size: 512 B, 12.3 KB, 4.5 MB.
+func Bytes(n int) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.1f KB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1024/1024)
+}
+
+// Plural returns "s" unless n is 1.
+func Plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,544 @@
+// Package pipelines is the workbench's Pipelines screen: the pipeline
+// files found, each with its validation state (a bad file shows its first
+// problem as file:line:col), run with r, and opened with enter in the
+// composer, which adds, removes, reorders and wires stages, edits their
+// parameters in forms generated from the catalog, validates as you go and
+// saves to YAML.
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/table"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui/internal/common"
+)
+
+// Store is what the Pipelines screen reads: each pipeline's last run.
+type Store interface {
+	Runs(ctx context.Context, f engine.RunFilter) ([]engine.RunSummary, error)
+}
+
+var keys = struct {
+	Open, Run, RunWith, New, Reload key.Binding
+}{
+	Open:    common.Binding("enter", "compose", "enter"),
+	Run:     common.Binding("r", "run", "r"),
+	RunWith: common.Binding("o", "run with --set", "o"),
+	New:     common.Binding("n", "new pipeline", "n"),
+	Reload:  common.Binding("R", "revalidate", "R"),
+}
+
+// file is one pipeline file and what validation found.
+type file struct {
+	path     string
+	spec     *engine.Spec
+	plan     *engine.Plan
+	problems engine.ErrorList
+	err      error // a problem that is not located in the file
+	last     *engine.RunSummary
+	mod      time.Time
+	checked  bool
+}
+
+func (f *file) valid() bool { return f.checked && f.plan != nil }
+
+// firstProblem is the file's first problem as file:line:col: message.
+func (f *file) firstProblem() string {
+	if len(f.problems) > 0 {
+		return f.problems[0].Error()
+	}
+	if f.err != nil {
+		return f.err.Error()
+	}
+	return ""
+}
+
+// Model is the Pipelines screen.
+type Model struct {
+	ctx   *common.Context
+	store Store
+	w, h  int
+
+	files    []*file
+	table    common.Table
+	loaded   bool
+	seq      common.Seq
+	stating  bool
+	composer *composer
+	form     *common.Form
+	sets     string
+}
+
+// New returns the Pipelines screen listing paths.
+func New(ctx *common.Context, store Store, paths []string) *Model {
+	m := &Model{ctx: ctx, store: store}
+	for _, p := range paths {
+		m.files = append(m.files, &file{path: p})
+	}
+	m.table = common.NewTable(ctx.Styles, m.columns(100))
+	m.setRows()
+	return m
+}
+
+func (m *Model) columns(w int) []table.Column {
+	fileW := 10
+	for _, f := range m.files {
+		fileW = max(fileW, len(f.path))
+	}
+	fileW = min(fileW, max(w/3, 16))
+	rest := max(w-fileW-1-14-7-24-9, 10)
+	return []table.Column{
+		{Title: " ", Width: 1},
+		{Title: "FILE", Width: fileW},
+		{Title: "PIPELINE", Width: 14},
+		{Title: "STAGES", Width: 6},
+		{Title: "LAST RUN", Width: 24},
+		{Title: "STATE", Width: rest},
+	}
+}
+
+// Init validates every file.
+func (m *Model) Init() tea.Cmd { return m.check() }
+
+type checkedMsg struct {
+	seq   int
+	files []*file
+}
+
+type statMsg struct {
+	mods map[string]time.Time
+}
+
+// check loads, validates and finds the last run of every file.
+func (m *Model) check() tea.Cmd {
+	seq := m.seq.Next()
+	paths := make([]string, len(m.files))
+	for i, f := range m.files {
+		paths[i] = f.path
+	}
+	reg, store, ctx := m.ctx.Registry, m.store, m.ctx.Ctx
+	return func() tea.Msg {
+		out := make([]*file, len(paths))
+		for i, p := range paths {
+			out[i] = checkFile(ctx, reg, store, p)
+		}
+		return checkedMsg{seq: seq, files: out}
+	}
+}
+
+func checkFile(ctx context.Context, reg *engine.Registry, store Store, path string) *file {
+	f := &file{path: path, checked: true}
+	if fi, err := os.Stat(path); err == nil {
+		f.mod = fi.ModTime()
+	}
+	spec, err := engine.LoadSpec(path)
+	if err == nil {
+		f.spec = spec
+		f.plan, err = engine.Validate(spec, reg)
+	} else if spec != nil {
+		f.spec = spec
+	}
+	if err != nil {
+		if !errors.As(err, &f.problems) {
+			f.err = err
+		}
+	}
+	if f.spec != nil && f.spec.Name != "" && store != nil {
+		if runs, err := store.Runs(ctx, engine.RunFilter{Pipeline: f.spec.Name, Limit: 1}); err == nil && len(runs) > 0 {
+			f.last = &runs[0]
+		}
+	}
+	return f
+}
+
+// stat looks for files changed on disk (edited in another program).
+func (m *Model) stat() tea.Cmd {
+	if m.stating || !m.loaded {
+		return nil
+	}
+	m.stating = true
+	paths := make([]string, len(m.files))
+	for i, f := range m.files {
+		paths[i] = f.path
+	}
+	return func() tea.Msg {
+		mods := map[string]time.Time{}
+		for _, p := range paths {
+			if fi, err := os.Stat(p); err == nil {
+				mods[p] = fi.ModTime()
+			}
+		}
+		return statMsg{mods: mods}
+	}
+}
+
+// Resize sets the screen's size.
+func (m *Model) Resize(w, h int) {
+	m.w, m.h = w, h
+	m.table.SetColumns(m.columns(w))
+	m.table.SetWidth(w)
+	m.table.SetHeight(m.tableHeight())
+	if m.composer != nil {
+		m.composer.resize(w, h)
+	}
+}
+
+func (m *Model) tableHeight() int {
+	return min(len(m.files)+1, max(m.h/2-1, 4))
+}
+
+// Keys are the screen's bindings.
+func (m *Model) Keys() help.KeyMap {
+	if m.composer != nil {
+		return m.composer.keys()
+	}
+	if m.form != nil {
+		return common.KeyMap{Short: []key.Binding{common.Binding("enter", "run", "enter"), common.Binding("esc", "cancel", "esc")}}
+	}
+	return common.KeyMap{
+		Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Run, keys.RunWith, keys.Open, keys.New, keys.Reload},
+		Full: [][]key.Binding{
+			{common.Nav.Up, common.Nav.Down, common.Nav.Top, common.Nav.Bottom},
+			{keys.Run, keys.RunWith},
+			{keys.Open, keys.New, keys.Reload},
+		},
+	}
+}
+
+// Capturing reports whether a form or the composer's text has the keys.
+func (m *Model) Capturing() bool {
+	if m.composer != nil {
+		return m.composer.capturing()
+	}
+	return m.form != nil
+}
+
+// Back closes a form, or the composer (asking first when it has unsaved
+// changes).
+func (m *Model) Back() bool {
+	if m.form != nil {
+		m.form = nil
+		return true
+	}
+	if m.composer != nil {
+		if m.composer.back() {
+			return true
+		}
+		m.composer = nil
+		return true
+	}
+	return false
+}
+
+// Composing reports whether the composer is open.
+func (m *Model) Composing() bool { return m.composer != nil }
+
+// Update handles a message.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case checkedMsg:
+		if !m.seq.Current(msg.seq) {
+			return nil
+		}
+		m.loaded = true
+		byPath := map[string]*file{}
+		for _, f := range msg.files {
+			byPath[f.path] = f
+		}
+		for i, f := range m.files {
+			if nf, ok := byPath[f.path]; ok {
+				m.files[i] = nf
+			}
+		}
+		m.setRows()
+		return nil
+	case statMsg:
+		m.stating = false
+		for _, f := range m.files {
+			if t, ok := msg.mods[f.path]; ok && !t.Equal(f.mod) {
+				return m.check()
+			}
+		}
+		return nil
+	case common.TickMsg:
+		cmds := []tea.Cmd{m.stat()}
+		if m.composer != nil {
+			cmds = append(cmds, m.composer.update(msg))
+		}
+		return tea.Batch(cmds...)
+	case common.RunEndedMsg:
+		return m.check()
+	case closeMsg:
+		m.composer = nil
+		return nil
+	case savedMsg:
+		known := false
+		for _, f := range m.files {
+			if f.path == msg.path {
+				known = true
+			}
+		}
+		if !known {
+			m.files = append(m.files, &file{path: msg.path})
+			m.Resize(m.w, m.h)
+			m.setRows()
+		}
+		for i, f := range m.files {
+			if f.path == msg.path {
+				m.table.SetCursor(i)
+			}
+		}
+		var cmd tea.Cmd
+		if m.composer != nil {
+			cmd = m.composer.update(msg)
+		}
+		return tea.Batch(cmd, m.check())
+	}
+	if m.composer != nil {
+		return m.composer.update(msg)
+	}
+	if m.form != nil {
+		done, cmd := m.form.Update(msg)
+		if done {
+			m.form = nil
+		}
+		return cmd
+	}
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		return m.key(msg)
+	case tea.MouseMsg:
+		return m.table.Update(msg)
+	}
+	return nil
+}
+
+func (m *Model) selected() *file {
+	c := m.table.Cursor()
+	if c < 0 || c >= len(m.files) {
+		return nil
+	}
+	return m.files[c]
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, keys.Run):
+		f := m.selected()
+		if f == nil {
+			return common.Errorf("no pipeline file here: n starts a new one")
+		}
+		if f.checked && !f.valid() {
+			return common.Errorf(fmt.Sprintf("%s is not valid: %s", f.path, f.firstProblem()))
+		}
+		path := f.path
+		return func() tea.Msg { return common.RunFileMsg{Path: path} }
+	case key.Matches(msg, keys.RunWith):
+		return m.askOverrides()
+	case key.Matches(msg, keys.Open):
+		f := m.selected()
+		if f == nil {
+			return nil
+		}
+		return m.openComposer(f)
+	case key.Matches(msg, keys.New):
+		m.composer = newComposer(m.ctx, "", nil, m.w, m.h)
+		return tea.Batch(m.composer.validate(), m.composer.openCatalog())
+	case key.Matches(msg, keys.Reload):
+		return tea.Batch(m.check(), common.Info("revalidating the pipeline files"))
+	}
+	return m.table.Update(msg)
+}
+
+func (m *Model) openComposer(f *file) tea.Cmd {
+	if f.spec == nil {
+		return common.Errorf(fmt.Sprintf("%s does not parse, so it cannot be composed: %s", f.path, f.firstProblem()))
+	}
+	m.composer = newComposer(m.ctx, f.path, f.spec, m.w, m.h)
+	return m.composer.validate()
+}
+
+// askOverrides asks for --set assignments, checked as they are typed.
+func (m *Model) askOverrides() tea.Cmd {
+	f := m.selected()
+	if f == nil {
+		return nil
+	}
+	if !f.valid() {
+		return common.Errorf(fmt.Sprintf("%s is not valid: %s", f.path, f.firstProblem()))
+	}
+	path, plan := f.path, f.plan
+	check := func(s string) error {
+		_, err := checkOverrides(plan, s)
+		return err
+	}
+	input := huh.NewInput().Title("Run "+path+" with").
+		Placeholder("model.C=0.5 split.test_size=0.3").
+		Value(&m.sets).
+		Validate(check).
+		DescriptionFunc(func() string {
+			if strings.TrimSpace(m.sets) == "" {
+				return "STAGE.PARAM=VALUE, separated by spaces, as sluice run --set takes them"
+			}
+			if err := check(m.sets); err != nil {
+				return "✗ " + err.Error()
+			}
+			return "✓ ready"
+		}, &m.sets)
+	m.form = common.NewForm(m.ctx.Styles, "RUN WITH OVERRIDES", min(m.w, 90), 8, func() tea.Cmd {
+		sets, _ := checkOverrides(plan, m.sets)
+		return func() tea.Msg { return common.RunFileMsg{Path: path, Sets: sets} }
+	}, huh.NewGroup(input))
+	return m.form.Init()
+}
+
+// checkOverrides splits and checks --set assignments against a plan's
+// stages and their parameter declarations.
+func checkOverrides(plan *engine.Plan, text string) ([]string, error) {
+	var out []string
+	for _, s := range strings.Fields(text) {
+		o, err := engine.ParseOverride(s)
+		if err != nil {
+			return nil, err
+		}
+		ps, ok := plan.Stage(o.Stage)
+		if !ok {
+			return nil, fmt.Errorf("%s: no stage %q", s, o.Stage)
+		}
+		p, ok := ps.Type.Param(o.Param)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s has no parameter %q", s, ps.Type.Name, o.Param)
+		}
+		if _, err := p.Coerce(o.Value); err != nil {
+			return nil, fmt.Errorf("%s: %v", s, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (m *Model) setRows() {
+	st := m.ctx.Styles
+	rows := make([]table.Row, len(m.files))
+	for i, f := range m.files {
+		icon, name, stages, last, state := "…", "", "", "", "checking…"
+		if f.spec != nil {
+			name = f.spec.Name
+			stages = fmt.Sprint(len(f.spec.Stages))
+		}
+		if f.last != nil {
+			last = fmt.Sprintf("#%d %s %s", f.last.ID, common.StatusIcon(f.last.Status), common.HeadlineText(f.last.Metrics))
+		}
+		if f.checked {
+			if f.valid() {
+				icon, state = "✓", "valid"
+				if f.spec.Description != "" {
+					state = f.spec.Description
+				}
+			} else {
+				icon, state = "✗", f.firstProblem()
+				if n := len(f.problems); n > 1 {
+					state = fmt.Sprintf("(%d problems) %s", n, state)
+				}
+			}
+		}
+		_ = st
+		rows[i] = table.Row{icon, f.path, name, stages, last, state}
+	}
+	m.table.SetRows(rows)
+}
+
+// View renders the list, or the composer.
+func (m *Model) View() string {
+	st := m.ctx.Styles
+	if m.composer != nil {
+		return m.composer.view()
+	}
+	if m.form != nil {
+		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), 10))
+	}
+	valid := 0
+	for _, f := range m.files {
+		if f.valid() {
+			valid++
+		}
+	}
+	head := st.Title.Render("PIPELINES") + st.Subtle.Render(fmt.Sprintf("  %d file%s, %d valid", len(m.files), common.Plural(len(m.files)), valid))
+	if len(m.files) == 0 {
+		return common.Block(head+"\n\n"+st.Subtle.Render("No pipeline files (*.yaml) here. n composes a new one; or start sluice with a folder or file: sluice sample-data"), m.w, m.h)
+	}
+	tableView := m.table.View()
+	used := 2 + m.tableHeight()
+	detail := m.detailView(m.h - used - 1)
+	return common.Block(head+"\n\n"+tableView+"\n"+detail, m.w, m.h)
+}
+
+// detailView shows the selected file: its stages, or all its problems.
+func (m *Model) detailView(h int) string {
+	st := m.ctx.Styles
+	f := m.selected()
+	if f == nil || h <= 0 {
+		return ""
+	}
+	var b []string
+	rule := st.Subtle.Render(strings.Repeat("─", m.w))
+	b = append(b, rule)
+	switch {
+	case !f.checked:
+		b = append(b, st.Subtle.Render("Checking "+f.path+"…"))
+	case !f.valid():
+		n := len(f.problems)
+		if n == 0 {
+			n = 1
+		}
+		b = append(b, st.Error.Render(fmt.Sprintf("%s: %d problem%s", f.path, n, common.Plural(n))))
+		for _, p := range f.problems {
+			b = append(b, "  "+p.Error())
+		}
+		if f.err != nil {
+			b = append(b, "  "+f.err.Error())
+		}
+	default:
+		s := f.spec
+		line := st.Bold.Render(s.Name) + st.Subtle.Render(fmt.Sprintf("  seed %d · %d stages", s.Seed, len(s.Stages)))
+		if f.last != nil {
+			line += st.Subtle.Render(fmt.Sprintf(" · last run #%d ", f.last.ID)) + st.StatusText(f.last.Status) + st.Subtle.Render(" "+common.Ago(m.ctx.Now(), f.last.Started))
+		}
+		b = append(b, line)
+		if s.Description != "" {
+			b = append(b, st.Subtle.Render(s.Description))
+		}
+		idW, usesW := 4, 4
+		for _, ps := range f.plan.Stages {
+			idW, usesW = max(idW, len(ps.Spec.ID)), max(usesW, len(ps.Type.Name))
+		}
+		for _, ps := range f.plan.Stages {
+			needs := ""
+			if len(ps.Inputs) > 0 {
+				needs = "← " + strings.Join(ps.Inputs, ", ")
+			}
+			var with []string
+			for _, d := range engine.DraftSpec(&engine.Spec{Stages: []*engine.StageSpec{ps.Spec}})[0].With {
+				with = append(with, d.Name+": "+engine.FormatValue(d.Value))
+			}
+			params := ""
+			if len(with) > 0 {
+				params = "{" + strings.Join(with, ", ") + "}"
+			}
+			b = append(b, fmt.Sprintf("  %-*s  %-*s  %-14s %s", idW, ps.Spec.ID, usesW, ps.Type.Name, needs, st.Subtle.Render(params)))
+		}
+	}
+	return common.Block(strings.Join(b, "\n"), m.w, h)
+}

@@ -1,0 +1,649 @@
+// Package runs is the workbench's Runs screen: the history of runs as a
+// table, filtered with /, marked with space for comparison, and stepped
+// into (enter) to see a run's stages, parameters, metrics, data previews
+// and logs.
+package runs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/table"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui/internal/common"
+)
+
+// Store is what the Runs screen reads.
+type Store interface {
+	Runs(ctx context.Context, f engine.RunFilter) ([]engine.RunSummary, error)
+	Latest(ctx context.Context, pipeline string) (int64, error)
+	Run(ctx context.Context, id int64) (*engine.Run, error)
+	Logs(ctx context.Context, run int64, stage string, from int) ([]engine.LogLine, error)
+	Preview(ctx context.Context, run int64, stage string) (*engine.Preview, error)
+	Artifacts(ctx context.Context, run int64) ([]engine.ArtifactInfo, error)
+}
+
+type keyMap struct {
+	Filter, Mark, Compare, Open, Clear, Watch, Model key.Binding
+	// detail
+	Prev, Next, Section, SectionBack, Scroll key.Binding
+}
+
+var keys = keyMap{
+	Filter:      common.Binding("/", "filter", "/"),
+	Mark:        common.Binding("space", "mark", " "),
+	Compare:     common.Binding("c", "compare marked", "c"),
+	Open:        common.Binding("enter", "step into run", "enter"),
+	Clear:       common.Binding("x", "clear marks", "x"),
+	Watch:       common.Binding("w", "watch live", "w"),
+	Model:       common.Binding("m", "model", "m"),
+	Prev:        common.Binding("[", "previous run", "["),
+	Next:        common.Binding("]", "next run", "]"),
+	Section:     common.Binding("→/l", "next section", "right", "l"),
+	SectionBack: common.Binding("←/h", "previous section", "left", "h"),
+	Scroll:      common.Binding("pgup/pgdn", "scroll", "pgup", "pgdown"),
+}
+
+// Model is the Runs screen.
+type Model struct {
+	ctx   *common.Context
+	store Store
+	live  common.LiveChecker
+	w, h  int
+
+	all     []engine.RunSummary // newest first
+	search  []string            // lower-case text each filter matches against
+	shown   []int               // indexes into all of the rows shown
+	marked  map[int64]bool
+	table   common.Table
+	loaded  bool
+	loadErr error
+
+	filter    textinput.Model
+	filtering bool
+
+	loadSeq  common.Seq
+	pollSeq  common.Seq
+	polling  bool
+	detail   *detail
+	pendOpen int64 // run to step into once the list has it
+}
+
+// New returns the Runs screen reading from store.
+func New(ctx *common.Context, store Store, live common.LiveChecker) *Model {
+	m := &Model{ctx: ctx, store: store, live: live, marked: map[int64]bool{}}
+	m.table = common.NewTable(ctx.Styles, m.columns(100))
+	m.filter = textinput.New()
+	m.filter.Prompt = "/"
+	m.filter.Placeholder = "pipeline, status, metric or number"
+	return m
+}
+
+type loadedMsg struct {
+	seq  int
+	runs []engine.RunSummary
+	err  error
+}
+
+type polledMsg struct {
+	seq     int
+	runs    []engine.RunSummary // new or changed
+	err     error
+	latest  int64
+	emptyOK bool
+}
+
+// Init loads every run.
+func (m *Model) Init() tea.Cmd { return m.load() }
+
+func (m *Model) load() tea.Cmd {
+	seq, store, ctx := m.loadSeq.Next(), m.store, m.ctx.Ctx
+	return func() tea.Msg {
+		runs, err := store.Runs(ctx, engine.RunFilter{})
+		return loadedMsg{seq: seq, runs: runs, err: err}
+	}
+}
+
+// poll asks the store for runs newer than the newest known one and for
+// the current state of runs that were unfinished.
+func (m *Model) poll() tea.Cmd {
+	if m.polling || !m.loaded {
+		return nil
+	}
+	m.polling = true
+	seq, store, ctx := m.pollSeq.Next(), m.store, m.ctx.Ctx
+	var newest int64
+	if len(m.all) > 0 {
+		newest = m.all[0].ID
+	}
+	var unfinished []int64
+	for _, s := range m.all {
+		if !s.Status.Done() && (m.live == nil || !m.live.Live(s.ID)) {
+			unfinished = append(unfinished, s.ID)
+		}
+	}
+	return func() tea.Msg {
+		msg := polledMsg{seq: seq}
+		latest, err := store.Latest(ctx, "")
+		if errors.Is(err, engine.ErrNotFound) {
+			return msg
+		}
+		if err != nil {
+			msg.err = err
+			return msg
+		}
+		msg.latest = latest
+		if latest > newest {
+			fresh, err := store.Runs(ctx, engine.RunFilter{Limit: int(latest - newest)})
+			if err != nil {
+				msg.err = err
+				return msg
+			}
+			for _, s := range fresh {
+				if s.ID > newest {
+					msg.runs = append(msg.runs, s)
+				}
+			}
+		}
+		for _, id := range unfinished {
+			r, err := store.Run(ctx, id)
+			if err != nil {
+				continue
+			}
+			msg.runs = append(msg.runs, engine.Summarize(r))
+		}
+		return msg
+	}
+}
+
+// Resize sets the screen's size.
+func (m *Model) Resize(w, h int) {
+	m.w, m.h = w, h
+	m.table.SetColumns(m.columns(w))
+	m.table.SetWidth(w)
+	m.table.SetHeight(max(h-2, 3))
+	m.filter.Width = max(w-4, 10)
+	if m.detail != nil {
+		m.detail.resize(w, h)
+	}
+}
+
+func (m *Model) columns(w int) []table.Column {
+	fixed := 1 + 7 + 14 + 20 + 10 + 7*1 + 2 // marker columns, padding
+	rest := max(w-fixed, 30)
+	pipeline := min(max(rest/3, 12), 28)
+	metric := rest - pipeline
+	return []table.Column{
+		{Title: " ", Width: 1},
+		{Title: "RUN", Width: 6},
+		{Title: "PIPELINE", Width: pipeline},
+		{Title: "STATUS", Width: 13},
+		{Title: "STARTED", Width: 19},
+		{Title: "DURATION", Width: 9},
+		{Title: "METRIC", Width: metric},
+	}
+}
+
+// Keys are the screen's bindings.
+func (m *Model) Keys() help.KeyMap {
+	if m.detail != nil {
+		k := common.KeyMap{Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Section, keys.Prev, keys.Next, keys.Scroll, keys.Watch, keys.Model}}
+		k.Full = [][]key.Binding{
+			{common.Nav.Up, common.Nav.Down, keys.Scroll},
+			{keys.SectionBack, keys.Section, keys.Prev, keys.Next},
+			{keys.Watch, keys.Model, keys.Mark},
+		}
+		return k
+	}
+	if m.filtering {
+		return common.KeyMap{Short: []key.Binding{common.Binding("enter", "keep filter", "enter"), common.Binding("esc", "clear", "esc")}}
+	}
+	return common.KeyMap{
+		Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Open, keys.Filter, keys.Mark, keys.Compare, keys.Watch},
+		Full: [][]key.Binding{
+			{common.Nav.Up, common.Nav.Down, common.Nav.PageUp, common.Nav.PageDown, common.Nav.Top, common.Nav.Bottom},
+			{keys.Open, keys.Filter, keys.Watch, keys.Model},
+			{keys.Mark, keys.Clear, keys.Compare},
+		},
+	}
+}
+
+// Capturing reports whether the filter has the keyboard.
+func (m *Model) Capturing() bool { return m.filtering }
+
+// Back leaves the run detail, or clears the filter.
+func (m *Model) Back() bool {
+	if m.detail != nil {
+		m.detail = nil
+		return true
+	}
+	if m.filter.Value() != "" {
+		m.filter.SetValue("")
+		m.applyFilter()
+		return true
+	}
+	return false
+}
+
+// Summaries returns the runs the screen holds, newest first.
+func (m *Model) Summaries() []engine.RunSummary { return m.all }
+
+// Update handles a message.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		if !m.loadSeq.Current(msg.seq) {
+			return nil
+		}
+		if msg.err != nil {
+			m.loadErr = msg.err
+			return common.Err(fmt.Errorf("reading runs: %w", msg.err))
+		}
+		m.loaded, m.loadErr = true, nil
+		m.setAll(msg.runs)
+		return m.openPending()
+	case polledMsg:
+		if !m.pollSeq.Current(msg.seq) {
+			return nil
+		}
+		m.polling = false
+		if msg.err != nil {
+			return common.Err(fmt.Errorf("polling runs: %w", msg.err))
+		}
+		if len(msg.runs) > 0 {
+			m.upsert(msg.runs)
+		}
+		return m.openPending()
+	case common.TickMsg:
+		var cmds []tea.Cmd
+		cmds = append(cmds, m.poll())
+		if m.detail != nil {
+			cmds = append(cmds, m.detail.tick())
+		}
+		m.refreshRunning()
+		return tea.Batch(cmds...)
+	case common.EventsMsg:
+		var snaps []engine.RunSummary
+		for _, e := range msg.Events {
+			if e.Run != nil && m.loaded {
+				snaps = append(snaps, engine.Summarize(e.Run))
+			}
+		}
+		if len(snaps) > 0 {
+			m.upsert(snaps)
+		}
+		if m.detail != nil {
+			return m.detail.events(msg.Events)
+		}
+		return nil
+	case common.RunEndedMsg:
+		if msg.Run != nil && m.loaded {
+			m.upsert([]engine.RunSummary{engine.Summarize(msg.Run)})
+		}
+		if m.detail != nil && m.detail.id == msg.ID {
+			return m.detail.load()
+		}
+		return nil
+	case common.OpenRunMsg:
+		m.pendOpen = msg.ID
+		if m.loaded {
+			if _, ok := m.find(msg.ID); !ok {
+				return m.poll()
+			}
+		}
+		return m.openPending()
+	case tea.KeyMsg:
+		return m.key(msg)
+	case tea.MouseMsg:
+		if m.detail != nil {
+			return m.detail.update(msg)
+		}
+		return m.table.Update(msg)
+	}
+	if m.detail != nil {
+		return m.detail.update(msg)
+	}
+	return nil
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if m.filtering {
+		switch msg.String() {
+		case "enter":
+			m.filtering = false
+			m.filter.Blur()
+			return nil
+		case "esc":
+			m.filtering = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+			m.applyFilter()
+			return nil
+		case "up", "down", "pgup", "pgdown":
+			return m.table.Update(msg)
+		}
+		var cmd tea.Cmd
+		before := m.filter.Value()
+		m.filter, cmd = m.filter.Update(msg)
+		if m.filter.Value() != before {
+			m.applyFilter()
+		}
+		return cmd
+	}
+	if m.detail != nil {
+		switch {
+		case key.Matches(msg, keys.Prev):
+			return m.step(+1)
+		case key.Matches(msg, keys.Next):
+			return m.step(-1)
+		case key.Matches(msg, keys.Mark):
+			m.toggleMark(m.detail.id)
+			return nil
+		}
+		return m.detail.update(msg)
+	}
+	switch {
+	case key.Matches(msg, keys.Filter):
+		m.filtering = true
+		return m.filter.Focus()
+	case key.Matches(msg, keys.Mark):
+		if s, ok := m.selected(); ok {
+			m.toggleMark(s.ID)
+			m.table.MoveDown(1)
+		}
+		return nil
+	case key.Matches(msg, keys.Clear):
+		m.marked = map[int64]bool{}
+		m.refreshRows()
+		return nil
+	case key.Matches(msg, keys.Compare):
+		ids := m.markedIDs()
+		if len(ids) < 2 {
+			return common.Errorf("mark at least two runs with space, then press c")
+		}
+		return func() tea.Msg { return common.CompareMsg{IDs: ids} }
+	case key.Matches(msg, keys.Open):
+		if s, ok := m.selected(); ok {
+			return m.open(s.ID)
+		}
+		return nil
+	case key.Matches(msg, keys.Watch):
+		if s, ok := m.selected(); ok {
+			id := s.ID
+			return tea.Batch(func() tea.Msg { return common.WatchRunMsg{ID: id} }, common.Switch(common.ScreenRun))
+		}
+		return nil
+	case key.Matches(msg, keys.Model):
+		if s, ok := m.selected(); ok {
+			id := s.ID
+			return tea.Batch(func() tea.Msg { return common.OpenModelMsg{Run: id} }, common.Switch(common.ScreenModel))
+		}
+		return nil
+	}
+	return m.table.Update(msg)
+}
+
+// markedIDs returns the marked runs, oldest first (as compare lists them).
+func (m *Model) markedIDs() []int64 {
+	var ids []int64
+	for id, ok := range m.marked {
+		if ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+func (m *Model) toggleMark(id int64) {
+	if m.marked[id] {
+		delete(m.marked, id)
+	} else {
+		m.marked[id] = true
+	}
+	if i, ok := m.find(id); ok {
+		for row, k := range m.shown {
+			if k == i {
+				m.table.SetCell(row, 0, m.markCell(id))
+				break
+			}
+		}
+	}
+}
+
+func (m *Model) markCell(id int64) string {
+	if m.marked[id] {
+		return "●"
+	}
+	return " "
+}
+
+func (m *Model) selected() (engine.RunSummary, bool) {
+	c := m.table.Cursor()
+	if c < 0 || c >= len(m.shown) {
+		return engine.RunSummary{}, false
+	}
+	return m.all[m.shown[c]], true
+}
+
+func (m *Model) find(id int64) (int, bool) {
+	// all is sorted by id, descending.
+	i := sort.Search(len(m.all), func(i int) bool { return m.all[i].ID <= id })
+	if i < len(m.all) && m.all[i].ID == id {
+		return i, true
+	}
+	return 0, false
+}
+
+func (m *Model) open(id int64) tea.Cmd {
+	m.pendOpen = 0
+	m.detail = newDetail(m.ctx, m.store, id, m.w, m.h)
+	if i, ok := m.find(id); ok {
+		for row, k := range m.shown {
+			if k == i {
+				m.table.SetCursor(row)
+				break
+			}
+		}
+	}
+	return m.detail.load()
+}
+
+func (m *Model) openPending() tea.Cmd {
+	if m.pendOpen == 0 {
+		return nil
+	}
+	if _, ok := m.find(m.pendOpen); !ok {
+		return nil
+	}
+	return m.open(m.pendOpen)
+}
+
+// step moves the detail to the run d rows down the list (+1: the previous,
+// older run; -1: the next, newer one).
+func (m *Model) step(d int) tea.Cmd {
+	i, ok := m.find(m.detail.id)
+	if !ok {
+		return nil
+	}
+	row := -1
+	for r, k := range m.shown {
+		if k == i {
+			row = r
+			break
+		}
+	}
+	next := row + d
+	if row < 0 || next < 0 || next >= len(m.shown) {
+		if d > 0 {
+			return common.Info("no earlier run")
+		}
+		return common.Info("no later run")
+	}
+	section, stage := m.detail.section, m.detail.stageID()
+	cmd := m.open(m.all[m.shown[next]].ID)
+	m.detail.section, m.detail.wantStage = section, stage
+	return cmd
+}
+
+// setAll replaces every run.
+func (m *Model) setAll(runs []engine.RunSummary) {
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].ID > runs[j].ID })
+	m.all = runs
+	m.search = make([]string, len(runs))
+	for i := range runs {
+		m.search[i] = searchText(&runs[i])
+	}
+	m.applyFilter()
+}
+
+// upsert adds new runs and replaces changed ones.
+func (m *Model) upsert(runs []engine.RunSummary) {
+	added := false
+	for _, s := range runs {
+		if i, ok := m.find(s.ID); ok {
+			m.all[i] = s
+			m.search[i] = searchText(&s)
+			continue
+		}
+		m.all = append(m.all, s)
+		m.search = append(m.search, searchText(&s))
+		added = true
+	}
+	if added {
+		idx := make([]int, len(m.all))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return m.all[idx[a]].ID > m.all[idx[b]].ID })
+		all := make([]engine.RunSummary, len(m.all))
+		search := make([]string, len(m.all))
+		for k, i := range idx {
+			all[k], search[k] = m.all[i], m.search[i]
+		}
+		m.all, m.search = all, search
+	}
+	m.applyFilter()
+}
+
+func searchText(s *engine.RunSummary) string {
+	return strings.ToLower(fmt.Sprintf("#%d %d %s %s %s %s", s.ID, s.ID, s.Pipeline, s.Status, s.File, common.MetricsText(s.Metrics, 0)))
+}
+
+// applyFilter recomputes the rows shown, keeping the selected run.
+func (m *Model) applyFilter() {
+	keep := int64(-1)
+	if s, ok := m.selected(); ok {
+		keep = s.ID
+	}
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	m.shown = m.shown[:0]
+	for i := range m.all {
+		if q == "" || matches(m.search[i], q) {
+			m.shown = append(m.shown, i)
+		}
+	}
+	m.refreshRows()
+	if keep >= 0 {
+		for row, i := range m.shown {
+			if m.all[i].ID == keep {
+				m.table.SetCursor(row)
+				return
+			}
+		}
+	}
+	if m.table.Cursor() < 0 && len(m.shown) > 0 {
+		m.table.SetCursor(0)
+	}
+}
+
+// matches reports whether every word of q is in text.
+func matches(text, q string) bool {
+	for _, w := range strings.Fields(q) {
+		if !strings.Contains(text, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// refreshRunning redraws the status and duration of unfinished runs.
+func (m *Model) refreshRunning() {
+	for r, i := range m.shown {
+		if s := &m.all[i]; !s.Status.Done() {
+			row := m.row(s)
+			m.table.SetCell(r, 3, row[3])
+			m.table.SetCell(r, 5, row[5])
+		}
+	}
+}
+
+func (m *Model) refreshRows() {
+	rows := make([]table.Row, len(m.shown))
+	for r, i := range m.shown {
+		rows[r] = m.row(&m.all[i])
+	}
+	m.table.SetRows(rows)
+}
+
+func (m *Model) row(s *engine.RunSummary) table.Row {
+	{
+		now := m.ctx.Now()
+		secs := s.Seconds
+		if !s.Status.Done() && !s.Started.IsZero() {
+			secs = now.Sub(s.Started).Seconds()
+		}
+		status := common.StatusIcon(s.Status) + " " + s.Status.String()
+		if !s.Status.Done() && s.Stages > 0 {
+			status += fmt.Sprintf(" %d/%d", s.Done, s.Stages)
+		}
+		metric := common.HeadlineText(s.Metrics)
+		if s.Status == engine.StatusFailed && s.Error != "" {
+			metric = s.Error
+		}
+		return table.Row{m.markCell(s.ID), fmt.Sprintf("%d", s.ID), s.Pipeline, status, common.Started(s.Started), common.Seconds(secs), metric}
+	}
+}
+
+// View renders the table, or the run stepped into.
+func (m *Model) View() string {
+	st := m.ctx.Styles
+	if m.detail != nil {
+		return m.detail.view()
+	}
+	var head string
+	switch {
+	case m.filtering || m.filter.Value() != "":
+		head = m.filter.View()
+	default:
+		head = st.Title.Render("RUNS") + st.Subtle.Render(fmt.Sprintf("  %d run%s", len(m.all), common.Plural(len(m.all))))
+		if n := len(m.markedIDs()); n > 0 {
+			head += st.Marked.Render(fmt.Sprintf("  ● %d marked", n)) + st.Subtle.Render(" (c compares)")
+		}
+	}
+	if m.filter.Value() != "" && !m.filtering {
+		head += st.Subtle.Render(fmt.Sprintf("  %d of %d", len(m.shown), len(m.all)))
+	}
+	var body string
+	switch {
+	case m.loadErr != nil:
+		body = st.Error.Render("Cannot read the runs: " + m.loadErr.Error())
+	case !m.loaded:
+		body = st.Subtle.Render("Reading the runs…")
+	case len(m.all) == 0:
+		body = st.Subtle.Render("No runs yet. Press 1 for the pipelines and r to run one, or run `sluice run FILE` in another terminal: it shows up here.")
+	case len(m.shown) == 0:
+		body = st.Subtle.Render("No run matches the filter. esc clears it.")
+	default:
+		body = m.table.View()
+	}
+	return common.Block(head+"\n"+body, m.w, m.h)
+}
