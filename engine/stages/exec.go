@@ -25,7 +25,7 @@ func execStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "exec",
 		Group: "extract",
-		Doc:   "Run a command (no shell); its output streams into the log and the CSV file it writes becomes the table",
+		Doc:   "run a command (no shell); its output streams into the log and the CSV file it writes becomes the table",
 		In:    engine.KindTable, MinIn: 0, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "command", Type: engine.TypeStrings, Required: true, Doc: "the program and its arguments, e.g. [python3, fetch.py, --day, \"2024-01-31\"]"},

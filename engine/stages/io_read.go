@@ -53,7 +53,7 @@ func readCSVStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "read_csv",
 		Group: "extract",
-		Doc:   "Read a CSV file with a header row into a table, inferring column types",
+		Doc:   "read a CSV file with a header row into a table, inferring column types",
 		In:    engine.KindNone, MinIn: 0, MaxIn: 0, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "path", Type: engine.TypePath, Required: true, Input: true, Doc: "the CSV file, relative to the pipeline file"},
@@ -70,7 +70,7 @@ func readJSONLStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "read_jsonl",
 		Group: "extract",
-		Doc:   "Read a file of JSON objects, one per line, into a table",
+		Doc:   "read a file of JSON objects, one per line, into a table",
 		In:    engine.KindNone, MinIn: 0, MaxIn: 0, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "path", Type: engine.TypePath, Required: true, Input: true, Doc: "the JSONL file, relative to the pipeline file"},

@@ -263,3 +263,29 @@ func TestWriteCSVIntoFolderIsInvalid(t *testing.T) {
 		t.Errorf("got %q, want it to say out is a folder", got)
 	}
 }
+
+// Reading reports its progress in bytes, ending at the file's size.
+func TestReadCSVProgress(t *testing.T) {
+	t.Parallel()
+	path := pipeline(t, "  - id: load\n    uses: read_csv\n    with: {path: people.csv}\n", map[string]string{"people.csv": peopleCSV})
+	plan := mustPlan(t, path)
+	broker := &engine.Broker{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := broker.Subscribe(ctx)
+	ex := &engine.Executor{Events: broker}
+	if _, err := ex.Run(context.Background(), plan); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	var last engine.Progress
+	for e := range events {
+		if e.Kind == engine.EventProgress && e.Stage == "load" {
+			last = e.Progress
+		}
+	}
+	size := int64(len(peopleCSV))
+	if last.Unit != "bytes" || last.Done != size || last.Total != size {
+		t.Errorf("last progress: got %d/%d %s, want %d/%d bytes", last.Done, last.Total, last.Unit, size, size)
+	}
+}

@@ -12,11 +12,11 @@ import (
 )
 
 func writeCSVStage() *engine.StageType {
-	return writeStage(formatCSV, "write_csv", "Write the table to a CSV file (atomically) and pass it on")
+	return writeStage(formatCSV, "write_csv", "write the table to a CSV file (atomically) and pass it on")
 }
 
 func writeJSONLStage() *engine.StageType {
-	return writeStage(formatJSONL, "write_jsonl", "Write the table as JSON objects, one per line (atomically), and pass it on")
+	return writeStage(formatJSONL, "write_jsonl", "write the table as JSON objects, one per line (atomically), and pass it on")
 }
 
 func writeStage(format fileFormat, name, doc string) *engine.StageType {

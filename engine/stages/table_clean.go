@@ -16,7 +16,7 @@ func dropnaStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "dropna",
 		Group: "transform",
-		Doc:   "Drop the rows with missing values",
+		Doc:   "drop the rows with missing values",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "subset", Type: engine.TypeStrings, Doc: "look only at these columns (default: all)"},
@@ -44,7 +44,7 @@ func dedupeStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "dedupe",
 		Group: "transform",
-		Doc:   "Drop repeated rows, keeping the first (or last) of each",
+		Doc:   "drop repeated rows, keeping the first (or last) of each",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "subset", Type: engine.TypeStrings, Doc: "rows repeat when these columns are equal (default: all columns)"},
@@ -93,7 +93,7 @@ func fillnaStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "fillna",
 		Group: "transform",
-		Doc:   "Fill missing values with a value, or with each column's mean, median, mode or neighbour",
+		Doc:   "fill missing values with a value, or with each column's mean, median, mode or neighbour",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "value", Type: engine.TypeAny, Doc: "the fill value for every column it fits, or a mapping column → value"},

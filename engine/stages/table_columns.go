@@ -14,7 +14,7 @@ func selectStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "select",
 		Group: "transform",
-		Doc:   "Keep the listed columns, in the order listed",
+		Doc:   "keep the listed columns, in the order listed",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "columns", Type: engine.TypeStrings, Required: true, Doc: "the columns to keep"},
@@ -52,7 +52,7 @@ func dropStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "drop",
 		Group: "transform",
-		Doc:   "Remove the listed columns",
+		Doc:   "remove the listed columns",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "columns", Type: engine.TypeStrings, Required: true, Doc: "the columns to remove"},
@@ -105,7 +105,7 @@ func renameStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "rename",
 		Group: "transform",
-		Doc:   "Rename columns",
+		Doc:   "rename columns",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "columns", Type: engine.TypeMap, Required: true, Doc: "old name → new name, e.g. {sepal_len: sepal_length}"},
@@ -178,7 +178,7 @@ func castStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "cast",
 		Group: "transform",
-		Doc:   "Convert columns to other types; text is trimmed before it is parsed",
+		Doc:   "convert columns to other types; text is trimmed before it is parsed",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "columns", Type: engine.TypeMap, Required: true, Doc: "column → type (float, int, bool, string, time), e.g. {sepal_width: float}"},

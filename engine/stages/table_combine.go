@@ -12,7 +12,7 @@ func joinStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "join",
 		Group: "transform",
-		Doc:   "Join two tables on key columns (needs: [left, right])",
+		Doc:   "join two tables on key columns (needs: [left, right])",
 		In:    engine.KindTable, MinIn: 2, MaxIn: 2, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "on", Type: engine.TypeStrings, Required: true, Doc: "the key columns, present in both tables"},
@@ -147,7 +147,7 @@ func concatStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "concat",
 		Group: "transform",
-		Doc:   "Stack tables, one after another, matching columns by name",
+		Doc:   "stack tables, one after another, matching columns by name",
 		In:    engine.KindTable, MinIn: 2, MaxIn: -1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "join", Type: engine.TypeEnum, Enum: []string{"outer", "inner"}, Default: "outer", Doc: "keep every column (missing where a table lacks it), or only the columns all tables have"},

@@ -12,10 +12,10 @@ func filterStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "filter",
 		Group: "transform",
-		Doc:   "Keep the rows for which an expression over their columns is true",
+		Doc:   "keep the rows where an expression is true (a missing value it reads drops the row unless it uses isnull/notnull/coalesce)",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
-			{Name: "expr", Type: engine.TypeExpr, Required: true, Doc: "a bool expression, e.g. petal_width > 0 && species != \"setosa\"; a row with a missing value it reads is dropped unless it uses isnull/notnull/coalesce"},
+			{Name: "expr", Type: engine.TypeExpr, Required: true, Doc: "a bool expression over the columns, e.g. petal_width > 0 && species != \"setosa\""},
 		},
 		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
 			src := p.String("expr")
@@ -77,7 +77,7 @@ func deriveStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "derive",
 		Group: "transform",
-		Doc:   "Add a column, or replace one, computed by an expression over each row",
+		Doc:   "add a column, or replace one, computed by an expression over each row",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "name", Type: engine.TypeString, Required: true, Doc: "the column to add or replace"},

@@ -14,7 +14,7 @@ func sortStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "sort",
 		Group: "transform",
-		Doc:   "Sort the rows by columns (stable; missing values last)",
+		Doc:   "sort the rows by columns (stable; missing values last)",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "by", Type: engine.TypeStrings, Required: true, Doc: "the columns to sort by, most significant first"},
@@ -80,7 +80,7 @@ func sampleStage() *engine.StageType {
 	return &engine.StageType{
 		Name:  "sample",
 		Group: "transform",
-		Doc:   "Take random rows, drawn from the stage's seed",
+		Doc:   "take random rows, drawn from the stage's seed",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "n", Type: engine.TypeInt, Min: engine.Range(0), Doc: "how many rows to take"},
