@@ -84,7 +84,7 @@ func sampleStage() *engine.StageType {
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
 			{Name: "n", Type: engine.TypeInt, Min: engine.Range(0), Doc: "how many rows to take"},
-			{Name: "frac", Type: engine.TypeFloat, Min: engine.Range(0), Doc: "or the fraction of the rows to take (rounded)"},
+			{Name: "frac", Type: engine.TypeFloat, Min: engine.Range(0), Doc: "or the fraction of the rows to take (rounded half to even, as pandas)"},
 			{Name: "replace", Type: engine.TypeBool, Default: false, Doc: "draw with replacement, so a row may come more than once"},
 		},
 		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
@@ -106,7 +106,7 @@ func sampleStage() *engine.StageType {
 			rows := f.NumRows()
 			n := sc.Params.Int("n")
 			if sc.Params.Has("frac") {
-				n = int(math.Round(sc.Params.Float("frac") * float64(rows)))
+				n = int(math.RoundToEven(sc.Params.Float("frac") * float64(rows))) // as pandas rounds
 			}
 			replace := sc.Params.Bool("replace")
 			if n > rows && !replace {
