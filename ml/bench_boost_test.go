@@ -7,9 +7,9 @@ import (
 )
 
 func BenchmarkGradientBoostingClassifier(b *testing.B) {
-	benchEstimator(b, false, func() ml.Estimator { return ml.NewGradientBoostingClassifier() })
+	treeBenchEstimator(b, false, func() ml.Estimator { return ml.NewGradientBoostingClassifier() })
 }
 
 func BenchmarkGradientBoostingRegressor(b *testing.B) {
-	benchEstimator(b, true, func() ml.Estimator { return ml.NewGradientBoostingRegressor() })
+	treeBenchEstimator(b, true, func() ml.Estimator { return ml.NewGradientBoostingRegressor() })
 }

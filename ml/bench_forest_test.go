@@ -7,9 +7,9 @@ import (
 )
 
 func BenchmarkRandomForestClassifier(b *testing.B) {
-	benchEstimator(b, false, func() ml.Estimator { return ml.NewRandomForestClassifier() })
+	treeBenchEstimator(b, false, func() ml.Estimator { return ml.NewRandomForestClassifier() })
 }
 
 func BenchmarkRandomForestRegressor(b *testing.B) {
-	benchEstimator(b, true, func() ml.Estimator { return ml.NewRandomForestRegressor() })
+	treeBenchEstimator(b, true, func() ml.Estimator { return ml.NewRandomForestRegressor() })
 }

@@ -10,7 +10,7 @@ import (
 // the synthetic set) and 8 (the default) clusters, reporting the test
 // adjusted Rand index.
 func BenchmarkKMeans(b *testing.B) {
-	for _, ds := range benchSets(b, false) {
+	for _, ds := range treeBenchSets(b, false) {
 		ks := []int{2}
 		if ds.name != "breast_cancer" {
 			ks = []int{3, 8}

@@ -7,9 +7,9 @@ import (
 )
 
 func BenchmarkKNeighborsClassifier(b *testing.B) {
-	benchEstimator(b, false, func() ml.Estimator { return ml.NewKNeighborsClassifier() })
+	treeBenchEstimator(b, false, func() ml.Estimator { return ml.NewKNeighborsClassifier() })
 }
 
 func BenchmarkKNeighborsRegressor(b *testing.B) {
-	benchEstimator(b, true, func() ml.Estimator { return ml.NewKNeighborsRegressor() })
+	treeBenchEstimator(b, true, func() ml.Estimator { return ml.NewKNeighborsRegressor() })
 }

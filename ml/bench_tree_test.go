@@ -7,9 +7,9 @@ import (
 )
 
 func BenchmarkDecisionTreeClassifier(b *testing.B) {
-	benchEstimator(b, false, func() ml.Estimator { return ml.NewDecisionTreeClassifier() })
+	treeBenchEstimator(b, false, func() ml.Estimator { return ml.NewDecisionTreeClassifier() })
 }
 
 func BenchmarkDecisionTreeRegressor(b *testing.B) {
-	benchEstimator(b, true, func() ml.Estimator { return ml.NewDecisionTreeRegressor() })
+	treeBenchEstimator(b, true, func() ml.Estimator { return ml.NewDecisionTreeRegressor() })
 }

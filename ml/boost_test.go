@@ -13,20 +13,20 @@ import (
 )
 
 func TestGradientBoostingScores(t *testing.T) {
-	var cases []scoreCase
+	var cases []treeScoreCase
 	for _, ds := range []string{"iris", "wine", "breast_cancer", "digits"} {
-		cases = append(cases, scoreCase{name: "GradientBoostingClassifier", dataset: ds, make: func(seed uint64) ml.Estimator {
+		cases = append(cases, treeScoreCase{name: "GradientBoostingClassifier", dataset: ds, make: func(seed uint64) ml.Estimator {
 			m := ml.NewGradientBoostingClassifier()
 			m.Seed = seed
 			return m
 		}})
 	}
-	cases = append(cases, scoreCase{name: "GradientBoostingRegressor", dataset: "diabetes", tolR2: 0.05, make: func(seed uint64) ml.Estimator {
+	cases = append(cases, treeScoreCase{name: "GradientBoostingRegressor", dataset: "diabetes", tolR2: 0.05, make: func(seed uint64) ml.Estimator {
 		m := ml.NewGradientBoostingRegressor()
 		m.Seed = seed
 		return m
 	}})
-	checkMeanScores(t, cases)
+	treeCheckMeanScores(t, cases)
 }
 
 func TestGradientBoostingDeterminism(t *testing.T) {

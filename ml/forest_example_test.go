@@ -10,8 +10,8 @@ import (
 
 func ExampleRandomForestClassifier() {
 	r := rand.New(rand.NewPCG(1, 1))
-	Xtr, ytr := exampleBlobs(r, 300)
-	Xte, yte := exampleBlobs(r, 100)
+	Xtr, ytr := treeExampleBlobs(r, 300)
+	Xte, yte := treeExampleBlobs(r, 100)
 
 	m := ml.NewRandomForestClassifier()
 	m.NEstimators, m.Seed = 50, 1

@@ -13,20 +13,20 @@ import (
 )
 
 func TestRandomForestScores(t *testing.T) {
-	var cases []scoreCase
+	var cases []treeScoreCase
 	for _, ds := range []string{"iris", "wine", "breast_cancer", "digits"} {
-		cases = append(cases, scoreCase{name: "RandomForestClassifier", dataset: ds, make: func(seed uint64) ml.Estimator {
+		cases = append(cases, treeScoreCase{name: "RandomForestClassifier", dataset: ds, make: func(seed uint64) ml.Estimator {
 			m := ml.NewRandomForestClassifier()
 			m.Seed = seed
 			return m
 		}})
 	}
-	cases = append(cases, scoreCase{name: "RandomForestRegressor", dataset: "diabetes", tolR2: 0.05, make: func(seed uint64) ml.Estimator {
+	cases = append(cases, treeScoreCase{name: "RandomForestRegressor", dataset: "diabetes", tolR2: 0.05, make: func(seed uint64) ml.Estimator {
 		m := ml.NewRandomForestRegressor()
 		m.Seed = seed
 		return m
 	}})
-	checkMeanScores(t, cases)
+	treeCheckMeanScores(t, cases)
 }
 
 // forestBytes fits m on GOMAXPROCS procs and returns its JSON.

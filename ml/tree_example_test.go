@@ -8,9 +8,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// exampleBlobs returns n rows of two features: class 1 where x0 + x1 plus
+// treeExampleBlobs returns n rows of two features: class 1 where x0 + x1 plus
 // a little noise is positive, else class 0.
-func exampleBlobs(r *rand.Rand, n int) (*mat.Dense, []float64) {
+func treeExampleBlobs(r *rand.Rand, n int) (*mat.Dense, []float64) {
 	X := mat.NewDense(n, 2, nil)
 	y := make([]float64, n)
 	for i := range n {
@@ -26,8 +26,8 @@ func exampleBlobs(r *rand.Rand, n int) (*mat.Dense, []float64) {
 
 func ExampleDecisionTreeClassifier() {
 	r := rand.New(rand.NewPCG(1, 1))
-	Xtr, ytr := exampleBlobs(r, 300)
-	Xte, yte := exampleBlobs(r, 100)
+	Xtr, ytr := treeExampleBlobs(r, 300)
+	Xte, yte := treeExampleBlobs(r, 100)
 
 	m := ml.NewDecisionTreeClassifier()
 	m.MaxDepth, m.Seed = 4, 1

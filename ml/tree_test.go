@@ -13,18 +13,18 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// scoreCase is one randomised model scored against scikit-learn's
+// treeScoreCase is one randomised model scored against scikit-learn's
 // reference over treeSeeds.
-type scoreCase struct {
+type treeScoreCase struct {
 	name    string // estimator name in testdata/reference.json
 	dataset string
 	make    func(seed uint64) ml.Estimator
 	tolR2   float64 // regression tolerance
 }
 
-// checkMeanScores fits each case once per seed and compares the mean test
+// treeCheckMeanScores fits each case once per seed and compares the mean test
 // accuracy (or R²) with scikit-learn's.
-func checkMeanScores(t *testing.T, cases []scoreCase) {
+func treeCheckMeanScores(t *testing.T, cases []treeScoreCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name+"/"+tc.dataset, func(t *testing.T) {
@@ -63,20 +63,20 @@ func checkMeanScores(t *testing.T, cases []scoreCase) {
 }
 
 func TestDecisionTreeScores(t *testing.T) {
-	var cases []scoreCase
+	var cases []treeScoreCase
 	for _, ds := range []string{"iris", "wine", "breast_cancer", "digits"} {
-		cases = append(cases, scoreCase{name: "DecisionTreeClassifier", dataset: ds, make: func(seed uint64) ml.Estimator {
+		cases = append(cases, treeScoreCase{name: "DecisionTreeClassifier", dataset: ds, make: func(seed uint64) ml.Estimator {
 			m := ml.NewDecisionTreeClassifier()
 			m.Seed = seed
 			return m
 		}})
 	}
-	cases = append(cases, scoreCase{name: "DecisionTreeRegressor", dataset: "diabetes", tolR2: 0.1, make: func(seed uint64) ml.Estimator {
+	cases = append(cases, treeScoreCase{name: "DecisionTreeRegressor", dataset: "diabetes", tolR2: 0.1, make: func(seed uint64) ml.Estimator {
 		m := ml.NewDecisionTreeRegressor()
 		m.Seed = seed
 		return m
 	}})
-	checkMeanScores(t, cases)
+	treeCheckMeanScores(t, cases)
 }
 
 // TestDecisionTreeExact checks small cases worked by hand.

@@ -53,18 +53,18 @@ func treeAccTol(ntest int) float64 {
 	return math.Max(2/float64(ntest), 0.03) + 1e-9
 }
 
-// synth is the benchmark data set: n rows of 20 standard normal features
+// treeSynthSet is the benchmark data set: n rows of 20 standard normal features
 // (then standardised); class is the argmax of three random linear
 // functions plus noise, and target a random linear function plus sin and
 // product terms plus noise.
-type synth struct {
+type treeSynthSet struct {
 	X      *mat.Dense
 	class  []float64
 	target []float64
 }
 
 // treeSynth generates the benchmark set of n rows with a fixed seed.
-func treeSynth(n int) *synth {
+func treeSynth(n int) *treeSynthSet {
 	const d = 20
 	r := rand.New(rand.NewPCG(1, 1))
 	W := make([]float64, 3*d)
@@ -75,7 +75,7 @@ func treeSynth(n int) *synth {
 	for i := range B {
 		B[i] = r.NormFloat64()
 	}
-	s := &synth{X: mat.NewDense(n, d, nil), class: make([]float64, n), target: make([]float64, n)}
+	s := &treeSynthSet{X: mat.NewDense(n, d, nil), class: make([]float64, n), target: make([]float64, n)}
 	for i := 0; i < n; i++ {
 		x := s.X.RawRowView(i)
 		for j := range x {
@@ -119,7 +119,7 @@ func treeSynth(n int) *synth {
 }
 
 // split returns rows [0, at) and [at, n) of s.
-func (s *synth) split(at int) (Xtr, Xte *mat.Dense, ctr, cte, ttr, tte []float64) {
+func (s *treeSynthSet) split(at int) (Xtr, Xte *mat.Dense, ctr, cte, ttr, tte []float64) {
 	n, d := s.X.Dims()
 	Xtr = s.X.Slice(0, at, 0, d).(*mat.Dense)
 	Xte = s.X.Slice(at, n, 0, d).(*mat.Dense)
@@ -172,46 +172,46 @@ func TestWriteSynthCSV(t *testing.T) {
 }
 
 var (
-	synthOnce sync.Once
-	synthData *synth
+	treeSynthOnce sync.Once
+	treeSynthData *treeSynthSet
 )
 
-// benchSynth returns the 100,000-row benchmark set, generated once.
-func benchSynth() *synth {
-	synthOnce.Do(func() { synthData = treeSynth(100000) })
-	return synthData
+// treeBenchSynth returns the 100,000-row benchmark set, generated once.
+func treeBenchSynth() *treeSynthSet {
+	treeSynthOnce.Do(func() { treeSynthData = treeSynth(100000) })
+	return treeSynthData
 }
 
-// benchData is one benchmark data set: training and test rows with class
+// treeBenchData is one benchmark data set: training and test rows with class
 // codes (classifiers) or a continuous target (regressors).
-type benchData struct {
+type treeBenchData struct {
 	name     string
 	Xtr, Xte *mat.Dense
 	ytr, yte []float64
 }
 
-// benchSets returns breast_cancer (or diabetes for regressors) and the
+// treeBenchSets returns breast_cancer (or diabetes for regressors) and the
 // synthetic 80,000 / 20,000 split.
-func benchSets(b *testing.B, regression bool) []benchData {
+func treeBenchSets(b *testing.B, regression bool) []treeBenchData {
 	b.Helper()
 	small := "breast_cancer"
 	if regression {
 		small = "diabetes"
 	}
 	d := loadSplit(b, small)
-	s := benchSynth()
+	s := treeBenchSynth()
 	Xtr, Xte, ctr, cte, ttr, tte := s.split(80000)
-	big := benchData{name: "synth100k", Xtr: Xtr, Xte: Xte, ytr: ctr, yte: cte}
+	big := treeBenchData{name: "synth100k", Xtr: Xtr, Xte: Xte, ytr: ctr, yte: cte}
 	if regression {
 		big.ytr, big.yte = ttr, tte
 	}
-	return []benchData{{name: small, Xtr: d.Xtr, Xte: d.Xte, ytr: d.ytr, yte: d.yte}, big}
+	return []treeBenchData{{name: small, Xtr: d.Xtr, Xte: d.Xte, ytr: d.ytr, yte: d.yte}, big}
 }
 
-// benchEstimator benchmarks Fit and Predict of the estimators newModel
-// makes on benchSets, reporting the test score as a metric.
-func benchEstimator(b *testing.B, regression bool, newModel func() ml.Estimator) {
-	for _, ds := range benchSets(b, regression) {
+// treeBenchEstimator benchmarks Fit and Predict of the estimators newModel
+// makes on treeBenchSets, reporting the test score as a metric.
+func treeBenchEstimator(b *testing.B, regression bool, newModel func() ml.Estimator) {
+	for _, ds := range treeBenchSets(b, regression) {
 		score := func(pred []float64) float64 {
 			if regression {
 				return treeR2(ds.yte, pred)
