@@ -56,22 +56,26 @@ func (m *Lasso) SetProgress(p Progress) { m.progress = p }
 // differs from the rows of X, and returns ErrNaN for non-finite input,
 // an error for a negative alpha or max_iter < 1, or the hook's error.
 func (m *Lasso) Fit(X mat.Matrix, y []float64) error {
-	Xd, err := prepare("Lasso", X, y)
-	if err != nil {
-		return err
-	}
+	checkXy("Lasso", X, y)
 	if !(m.Alpha >= 0) || m.MaxIter < 1 || m.Tol < 0 {
 		return fmt.Errorf("ml: Lasso: need alpha >= 0, max_iter >= 1, tol >= 0 (got alpha=%v, max_iter=%d, tol=%v)", m.Alpha, m.MaxIter, m.Tol)
 	}
-	n, p := Xd.Dims()
+	n, p := X.Dims()
 	alpha := m.Alpha * float64(n)
 	w := make([]float64, p)
 	var st gram
 	var sw sweeper
 	if n >= p && p <= 4096 {
-		st = gramStats(Xd, y, m.FitIntercept)
+		var err error
+		if _, st, err = gramFit("Lasso", X, y, m.FitIntercept); err != nil {
+			return err
+		}
 		sw = newGramSweeper(st)
 	} else {
+		Xd, err := prepare("Lasso", X, y)
+		if err != nil {
+			return err
+		}
 		st = gram{xmean: make([]float64, p)}
 		if m.FitIntercept {
 			st = columnMeans(Xd, y)

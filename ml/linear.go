@@ -40,11 +40,10 @@ func (m *LinearRegression) SetParams(params map[string]any) error { return SetPa
 // the rows of X, and returns ErrNaN for non-finite input and ErrSingular
 // if the SVD fails to converge.
 func (m *LinearRegression) Fit(X mat.Matrix, y []float64) error {
-	Xd, err := prepare("LinearRegression", X, y)
+	Xd, st, err := gramFit("LinearRegression", X, y, m.FitIntercept)
 	if err != nil {
 		return err
 	}
-	st := gramStats(Xd, y, m.FitIntercept)
 	_, p := Xd.Dims()
 	var chol mat.Cholesky
 	w := make([]float64, p)
@@ -99,14 +98,14 @@ func (m *Ridge) SetParams(params map[string]any) error { return SetParams(m, par
 // error for a negative alpha, and ErrSingular when alpha is 0 and the
 // system is singular.
 func (m *Ridge) Fit(X mat.Matrix, y []float64) error {
-	Xd, err := prepare("Ridge", X, y)
+	if !(m.Alpha >= 0) {
+		checkXy("Ridge", X, y)
+		return fmt.Errorf("ml: Ridge: alpha=%v must be >= 0", m.Alpha)
+	}
+	Xd, st, err := gramFit("Ridge", X, y, m.FitIntercept)
 	if err != nil {
 		return err
 	}
-	if !(m.Alpha >= 0) {
-		return fmt.Errorf("ml: Ridge: alpha=%v must be >= 0", m.Alpha)
-	}
-	st := gramStats(Xd, y, m.FitIntercept)
 	_, p := Xd.Dims()
 	for j := 0; j < p; j++ {
 		st.G.SetSym(j, j, st.G.At(j, j)+m.Alpha)
@@ -159,74 +158,121 @@ func interceptFrom(st gram, w []float64) float64 {
 	return b
 }
 
-// gramStats computes the statistics in fixed row blocks (on all cores
-// for tall data) and sums the blocks in order. Each block is centred
-// explicitly, for accuracy, into a transposed (feature-major) buffer so
+// gramFit is the Fit preamble of the least-squares models: shape checks
+// (panic), finite y, then the centred statistics in one pass over X.
+// Non-finite values in X show up as non-finite statistics, and only then
+// is X scanned to say where.
+func gramFit(name string, X mat.Matrix, y []float64, center bool) (*mat.Dense, gram, error) {
+	checkXy(name, X, y)
+	if len(y) == 0 {
+		return nil, gram{}, fmt.Errorf("%s: %w", name, ErrEmpty)
+	}
+	if err := checkFiniteVec("y", y); err != nil {
+		return nil, gram{}, fmt.Errorf("%s: %w", name, err)
+	}
+	Xd := dense(X)
+	st := gramStats(Xd, y, center)
+	ok := st.yy-st.yy == 0
+	for j, v := range st.q {
+		ok = ok && v-v == 0 && st.G.At(j, j)-st.G.At(j, j) == 0
+	}
+	if !ok {
+		if err := checkFinite(Xd); err != nil {
+			return nil, gram{}, fmt.Errorf("%s: %w", name, err)
+		}
+		return nil, gram{}, fmt.Errorf("%s: %w (overflow in XᵀX)", name, ErrNaN)
+	}
+	return Xd, st, nil
+}
+
+// gramStats computes the statistics in one pass of fixed row blocks (on
+// all cores for tall data), summed in block order. Rows are shifted by
+// the mean of the first rows, an estimate of the column means, so that
+// the sums of products lose little to cancellation; the exact centring
+// is then a rank-one correction. Each block is copied shifted into a
+// transposed (feature-major) buffer small enough to stay in cache, so
 // the Gram update is a run of unit-stride dot products.
 func gramStats(X *mat.Dense, y []float64, center bool) gram {
 	n, p := X.Dims()
-	st := gram{xmean: make([]float64, p)}
-	nc := (n + chunkRows - 1) / chunkRows
+	const sub = 256
+	shift := make([]float64, p)
+	var yshift float64
 	if center {
-		sums := make([][]float64, nc)
-		parallelChunks(n, func(c, lo, hi int) {
-			s := make([]float64, p+1)
-			for i := lo; i < hi; i++ {
-				floats.Add(s[:p], X.RawRowView(i))
-				s[p] += y[i]
-			}
-			sums[c] = s
-		})
-		for _, s := range sums {
-			floats.Add(st.xmean, s[:p])
-			st.ymean += s[p]
+		m := min(n, sub)
+		for i := 0; i < m; i++ {
+			floats.Add(shift, X.RawRowView(i))
+			yshift += y[i]
 		}
-		floats.Scale(1/float64(n), st.xmean)
-		st.ymean /= float64(n)
+		floats.Scale(1/float64(m), shift)
+		yshift /= float64(m)
 	}
-	parts := make([][]float64, nc) // p*p Gram, then p of q, then yy
+	nc := (n + chunkRows - 1) / chunkRows
+	// Per block: p*p Gram, p of q, yy, p column sums, y sum.
+	width := p*p + p + 1 + p + 1
+	parts := make([][]float64, nc)
 	raw := X.RawMatrix()
 	parallelChunks(n, func(c, lo, hi int) {
-		// Sub-blocks small enough that the centred, transposed copy
-		// stays in cache.
-		const sub = 256
-		buf := make([]float64, p*sub) // feature-major: buf[j*sub+i]
+		// Feature-major buffer: buf[j*ld+i]. The padded row length keeps
+		// the p rows being written from landing in the same cache sets.
+		const ld = sub + 8
+		buf := make([]float64, p*ld)
 		yc := make([]float64, sub)
-		part := make([]float64, p*p+p+1)
+		part := make([]float64, width)
 		G := blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: part[:p*p]}
 		q := blas64.Vector{N: p, Inc: 1, Data: part[p*p : p*p+p]}
+		sx := part[p*p+p+1 : p*p+p+1+p]
 		for b := lo; b < hi; b += sub {
 			m := min(sub, hi-b)
-			for j := 0; j < p; j++ {
-				col := buf[j*m : j*m+m]
-				mj := st.xmean[j]
-				src := raw.Data[b*raw.Stride+j:]
-				for i := range col {
-					col[i] = src[i*raw.Stride] - mj
+			for i := 0; i < m; i++ {
+				row := raw.Data[(b+i)*raw.Stride : (b+i)*raw.Stride+p]
+				for j, v := range row {
+					d := v - shift[j]
+					buf[j*ld+i] = d
+					sx[j] += d
 				}
 			}
+			var sy float64
 			for i := 0; i < m; i++ {
-				yc[i] = y[b+i] - st.ymean
+				yc[i] = y[b+i] - yshift
+				sy += yc[i]
 			}
-			A := blas64.General{Rows: p, Cols: m, Stride: m, Data: buf[:p*m]}
+			part[width-1] += sy
+			A := blas64.General{Rows: p, Cols: m, Stride: ld, Data: buf}
 			blas64.Syrk(blas.NoTrans, 1, A, 1, G)
 			blas64.Gemv(blas.NoTrans, 1, A, blas64.Vector{N: m, Inc: 1, Data: yc[:m]}, 1, q)
 			part[p*p+p] += floats.Dot(yc[:m], yc[:m])
 		}
 		parts[c] = part
 	})
-	acc := make([]float64, p*p+p+1)
+	acc := make([]float64, width)
 	for _, part := range parts {
 		floats.Add(acc, part)
 	}
+	st := gram{xmean: make([]float64, p)}
+	d := acc[p*p+p+1 : p*p+p+1+p] // mean - shift
+	dy := 0.0
+	if center {
+		floats.Scale(1/float64(n), d)
+		dy = acc[width-1] / float64(n)
+		floats.AddTo(st.xmean, shift, d)
+		st.ymean = yshift + dy
+	} else {
+		for j := range d {
+			d[j] = 0
+		}
+	}
+	fn := float64(n)
 	st.G = mat.NewSymDense(p, nil)
 	for i := 0; i < p; i++ {
 		for j := i; j < p; j++ {
-			st.G.SetSym(i, j, acc[i*p+j])
+			st.G.SetSym(i, j, acc[i*p+j]-fn*d[i]*d[j])
 		}
 	}
-	st.q = acc[p*p : p*p+p]
-	st.yy = acc[p*p+p]
+	st.q = make([]float64, p)
+	for j := range st.q {
+		st.q[j] = acc[p*p+j] - fn*d[j]*dy
+	}
+	st.yy = acc[p*p+p] - fn*dy*dy
 	return st
 }
 
