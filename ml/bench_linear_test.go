@@ -198,3 +198,22 @@ func TestWriteBenchCSV(t *testing.T) {
 	write("reg_train.csv", Xtr, rtr, "target")
 	write("reg_test.csv", Xte, rte, "target")
 }
+
+// BenchmarkGridSearch is the breast_cancer grid search of
+// testdata/reference.json: a StandardScaler + LogisticRegression
+// pipeline, C in {0.01, 0.1, 1, 10}, five stratified folds, then the
+// refit (21 fits; scikit-learn's fit_s there is for the same work).
+func BenchmarkGridSearch(b *testing.B) {
+	d := loadRaw(b, "breast_cancer")
+	b.ReportAllocs()
+	for range b.N {
+		g := &ml.GridSearch{
+			Factory: scaledLogistic,
+			Grid:    map[string][]any{"C": {0.01, 0.1, 1.0, 10.0}},
+			CV:      ml.StratifiedKFold{NSplits: 5},
+		}
+		if err := g.Fit(d.Xtr, d.ytr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
