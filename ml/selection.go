@@ -298,7 +298,7 @@ func TrainTestSplit(n int, opt SplitOptions) (train, test []int, err error) {
 // better (errors are negated, as in scikit-learn's scoring names).
 type Scorer func(m Estimator, X mat.Matrix, y []float64) float64
 
-// ScorerNames lists the names ScorerFor knows.
+// scorerNames are the scoring names ScorerFor knows, in the order listed.
 var scorerNames = []string{"accuracy", "f1", "f1_macro", "f1_weighted", "precision_macro", "recall_macro",
 	"roc_auc", "roc_auc_ovr", "neg_log_loss", "r2", "neg_mean_squared_error",
 	"neg_root_mean_squared_error", "neg_mean_absolute_error"}
