@@ -114,7 +114,7 @@ func (m *RandomForestClassifier) PredictProba(dst *mat.Dense, X mat.Matrix) *mat
 	k := m.NClasses
 	dst = denseDst(dst, r, k)
 	scale := 1 / float64(len(m.Trees))
-	treeParallel(r, func(lo, hi int) {
+	treeParallelBlocks(r, forestPredictBlock, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			clear(dst.RawRowView(i))
 		}
@@ -224,7 +224,7 @@ func (m *RandomForestRegressor) Predict(dst []float64, X mat.Matrix) []float64 {
 	x := treePredictInput("RandomForestRegressor", X, m.NFeatures, len(m.Trees))
 	r, _ := x.Dims()
 	dst = predictDst(dst, r)
-	treeParallel(r, func(lo, hi int) {
+	treeParallelBlocks(r, forestPredictBlock, func(lo, hi int) {
 		clear(dst[lo:hi])
 		for t := range m.Trees {
 			tr := &m.Trees[t]
@@ -364,3 +364,8 @@ func treeParallelBlocks(n, block int, fn func(lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// forestPredictBlock is the number of rows pushed through one tree before
+// the next: large, so a deep tree is read from memory a few times per
+// prediction rather than once per small block.
+const forestPredictBlock = 2048
