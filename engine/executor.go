@@ -654,7 +654,7 @@ type StageContext struct {
 // NewStageContext makes a context for running a stage outside an executor
 // (tests, and running one stage alone). Logs go to logf if not nil.
 func NewStageContext(plan *Plan, stage *PlannedStage, inputs []*Value, logf func(LogLine)) *StageContext {
-	x := &execution{ex: &Executor{}, plan: plan, rec: &NopRecorder{}, run: &Run{}, lines: map[string]int{}, vals: map[string]*Value{}}
+	x := &execution{ex: &Executor{}, plan: plan, rec: &NopRecorder{}, run: &Run{Inputs: map[string]string{}}, lines: map[string]int{}, vals: map[string]*Value{}}
 	for _, ps := range plan.Stages {
 		x.run.Stages = append(x.run.Stages, StageRun{ID: ps.Spec.ID})
 	}
