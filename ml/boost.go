@@ -38,9 +38,9 @@ type GradientBoostingClassifier struct {
 
 	NFeatures int `json:"n_features_in"`
 	NClasses  int `json:"n_classes"`
-	// Init is the initial score: one log-odds for two classes, else one
-	// log prior per class.
-	Init []float64 `json:"init"`
+	// InitScore is the initial score: one log-odds for two classes, else
+	// one log prior per class.
+	InitScore []float64 `json:"init_score"`
 	// Trees has one row per stage, of one tree (two classes) or one per
 	// class; a leaf's Value is its step before LearningRate.
 	Trees       [][]Tree  `json:"estimators"`
@@ -66,7 +66,7 @@ func NewGradientBoostingClassifier() *GradientBoostingClassifier {
 // n_estimators, max_depth, min_samples_split, min_samples_leaf,
 // subsample, max_features, seed); see SetParams.
 func (m *GradientBoostingClassifier) SetParams(params map[string]any) error {
-	return SetParams(m, params)
+	return SetParams(m, treeHyper(params))
 }
 
 // SetProgress sets a hook called after every stage with (stages done,
@@ -102,7 +102,7 @@ func (m *GradientBoostingClassifier) Fit(X mat.Matrix, y []float64) error {
 		return err
 	}
 	m.NFeatures, m.NClasses = in.d, in.k
-	m.Init, m.Trees, m.Importances = b.init, b.trees, b.importances()
+	m.InitScore, m.Trees, m.Importances = b.init, b.trees, b.importances()
 	return nil
 }
 
@@ -110,8 +110,17 @@ func (m *GradientBoostingClassifier) Fit(X mat.Matrix, y []float64) error {
 // (one for two classes).
 func (m *GradientBoostingClassifier) decision(X mat.Matrix) (*mat.Dense, int) {
 	x := treePredictInput("GradientBoostingClassifier", X, m.NFeatures, len(m.Trees))
+	for i, stage := range m.Trees {
+		if len(stage) != len(m.InitScore) {
+			panic(fmt.Sprintf("ml: GradientBoostingClassifier: stage %d has %d trees, want %d", i, len(stage), len(m.InitScore)))
+		}
+		treeCheck("GradientBoostingClassifier", stage, m.NFeatures, 1)
+	}
+	if k := len(m.InitScore); (k == 1) != (m.NClasses == 2) || (k > 1 && k != m.NClasses) {
+		panic(fmt.Sprintf("ml: GradientBoostingClassifier: %d initial scores for %d classes", k, m.NClasses))
+	}
 	r, _ := x.Dims()
-	return boostRaw(x, m.Init, m.Trees, m.LearningRate), r
+	return boostRaw(x, m.InitScore, m.Trees, m.LearningRate), r
 }
 
 // Predict writes the most probable class code of each row of X into dst
@@ -177,7 +186,7 @@ type GradientBoostingRegressor struct {
 	Seed            uint64  `json:"seed" ml:"param"`
 
 	NFeatures   int       `json:"n_features_in"`
-	Init        float64   `json:"init"` // the mean training target
+	InitScore   float64   `json:"init_score"` // the mean training target
 	Trees       []Tree    `json:"estimators"`
 	Importances []float64 `json:"feature_importances"`
 
@@ -201,7 +210,7 @@ func NewGradientBoostingRegressor() *GradientBoostingRegressor {
 // n_estimators, max_depth, min_samples_split, min_samples_leaf,
 // subsample, max_features, seed); see SetParams.
 func (m *GradientBoostingRegressor) SetParams(params map[string]any) error {
-	return SetParams(m, params)
+	return SetParams(m, treeHyper(params))
 }
 
 // SetProgress sets a hook called after every stage with (stages done,
@@ -225,7 +234,7 @@ func (m *GradientBoostingRegressor) Fit(X mat.Matrix, y []float64) error {
 	if err := b.run(m.progress); err != nil {
 		return err
 	}
-	m.NFeatures, m.Init, m.Importances = in.d, b.init[0], b.importances()
+	m.NFeatures, m.InitScore, m.Importances = in.d, b.init[0], b.importances()
 	m.Trees = make([]Tree, len(b.trees))
 	for i, st := range b.trees {
 		m.Trees[i] = st[0]
@@ -239,11 +248,12 @@ func (m *GradientBoostingRegressor) Fit(X mat.Matrix, y []float64) error {
 // columns.
 func (m *GradientBoostingRegressor) Predict(dst []float64, X mat.Matrix) []float64 {
 	x := treePredictInput("GradientBoostingRegressor", X, m.NFeatures, len(m.Trees))
+	treeCheck("GradientBoostingRegressor", m.Trees, m.NFeatures, 1)
 	r, _ := x.Dims()
 	dst = predictDst(dst, r)
 	treeParallel(r, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			dst[i] = m.Init
+			dst[i] = m.InitScore
 		}
 		for t := range m.Trees {
 			tr := &m.Trees[t]

@@ -106,8 +106,8 @@ func TestGradientBoostingExact(t *testing.T) {
 	}
 	// Prior 1/2: init log-odds 0, p = 1/2; residuals ∓1/2; Newton step
 	// Σr / Σp(1-p) = ±1 / (2·1/4) = ±2.
-	if m.Init[0] != 0 {
-		t.Errorf("init: got %v, want 0", m.Init[0])
+	if m.InitScore[0] != 0 {
+		t.Errorf("init: got %v, want 0", m.InitScore[0])
 	}
 	tr := m.Trees[0][0]
 	if got := []float64{tr.Value[1], tr.Value[2]}; !slices.Equal(got, []float64{-2, 2}) {

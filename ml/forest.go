@@ -57,7 +57,7 @@ func NewRandomForestClassifier() *RandomForestClassifier {
 // criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
 // bootstrap, seed); see SetParams.
 func (m *RandomForestClassifier) SetParams(params map[string]any) error {
-	return SetParams(m, params)
+	return SetParams(m, treeHyper(params))
 }
 
 // SetProgress sets a hook called as trees finish with (trees done,
@@ -110,6 +110,7 @@ func (m *RandomForestClassifier) Predict(dst []float64, X mat.Matrix) []float64 
 // It panics as Predict does.
 func (m *RandomForestClassifier) PredictProba(dst *mat.Dense, X mat.Matrix) *mat.Dense {
 	x := treePredictInput("RandomForestClassifier", X, m.NFeatures, len(m.Trees))
+	treeCheck("RandomForestClassifier", m.Trees, m.NFeatures, m.NClasses)
 	r, _ := x.Dims()
 	k := m.NClasses
 	dst = denseDst(dst, r, k)
@@ -186,7 +187,7 @@ func NewRandomForestRegressor() *RandomForestRegressor {
 // criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
 // bootstrap, seed); see SetParams.
 func (m *RandomForestRegressor) SetParams(params map[string]any) error {
-	return SetParams(m, params)
+	return SetParams(m, treeHyper(params))
 }
 
 // SetProgress sets a hook called as trees finish with (trees done,
@@ -222,6 +223,7 @@ func (m *RandomForestRegressor) Fit(X mat.Matrix, y []float64) error {
 // number of columns.
 func (m *RandomForestRegressor) Predict(dst []float64, X mat.Matrix) []float64 {
 	x := treePredictInput("RandomForestRegressor", X, m.NFeatures, len(m.Trees))
+	treeCheck("RandomForestRegressor", m.Trees, m.NFeatures, 1)
 	r, _ := x.Dims()
 	dst = predictDst(dst, r)
 	treeParallelBlocks(r, forestPredictBlock, func(lo, hi int) {

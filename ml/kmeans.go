@@ -109,7 +109,10 @@ func (m *KMeans) Fit(X mat.Matrix) error {
 				} else {
 					centers = km.plusPlus(k, rng)
 				}
-				runs[i] = km.lloyd(centers, m.MaxIter)
+				runs[i] = km.lloyd(centers, m.MaxIter, &stop)
+				if runs[i] == nil {
+					return
+				}
 				done <- struct{}{}
 			}
 		}()
@@ -337,8 +340,8 @@ type kmeansRun struct {
 }
 
 // lloyd runs Lloyd's algorithm from centers, as scikit-learn's
-// _kmeans_single_lloyd does.
-func (km *kmeansData) lloyd(centers []float64, maxIter int) *kmeansRun {
+// _kmeans_single_lloyd does. It returns nil if stop is set meanwhile.
+func (km *kmeansData) lloyd(centers []float64, maxIter int, stop *atomic.Bool) *kmeansRun {
 	n, d := km.n, km.d
 	k := len(centers) / d
 	labels := make([]int32, n)
@@ -353,6 +356,9 @@ func (km *kmeansData) lloyd(centers []float64, maxIter int) *kmeansRun {
 	strict := false
 	it := 0
 	for ; it < maxIter; it++ {
+		if stop.Load() {
+			return nil
+		}
 		km.assign(centers, labels, dist)
 		clear(sums)
 		clear(counts)

@@ -33,6 +33,7 @@ type Tree struct {
 
 	nodes []treeNode // packed copy for prediction; nil for trees not made by Fit or decoding
 	prob  []float64  // Value normalised per node, for classification trees
+	maxF  int        // largest feature tested, -1 if none; valid when nodes != nil
 }
 
 // treeNode is a node packed into 16 bytes for prediction; its left child
@@ -46,7 +47,9 @@ type treeNode struct {
 // pack fills t.nodes from the exported arrays, which must be valid.
 func (t *Tree) pack() {
 	t.nodes = make([]treeNode, len(t.Feature))
+	t.maxF = -1
 	for i, f := range t.Feature {
+		t.maxF = max(t.maxF, f)
 		t.nodes[i] = treeNode{thr: t.Threshold[i], feat: int32(f), right: int32(t.Right[i])}
 	}
 	if t.NValues > 1 {
@@ -101,6 +104,9 @@ func (t *Tree) UnmarshalJSON(b []byte) error {
 
 // maxFeature returns the largest feature index the tree tests, or -1.
 func (t *Tree) maxFeature() int {
+	if t.nodes != nil {
+		return t.maxF
+	}
 	m := -1
 	for _, f := range t.Feature {
 		m = max(m, f)
@@ -205,7 +211,7 @@ func NewDecisionTreeClassifier() *DecisionTreeClassifier {
 // max_depth, min_samples_split, min_samples_leaf, max_features, seed);
 // see SetParams.
 func (m *DecisionTreeClassifier) SetParams(params map[string]any) error {
-	return SetParams(m, params)
+	return SetParams(m, treeHyper(params))
 }
 
 // NumClasses is the number of classes seen by Fit (the largest class
@@ -243,6 +249,7 @@ func (m *DecisionTreeClassifier) Fit(X mat.Matrix, y []float64) error {
 // has the wrong number of columns.
 func (m *DecisionTreeClassifier) Predict(dst []float64, X mat.Matrix) []float64 {
 	x := treePredictInput("DecisionTreeClassifier", X, m.NFeatures, len(m.Tree.Feature))
+	treeCheck("DecisionTreeClassifier", []Tree{m.Tree}, m.NFeatures, m.NClasses)
 	r, _ := x.Dims()
 	dst = predictDst(dst, r)
 	for i := range r {
@@ -257,6 +264,7 @@ func (m *DecisionTreeClassifier) Predict(dst []float64, X mat.Matrix) []float64 
 // empty) and returns it. It panics as Predict does.
 func (m *DecisionTreeClassifier) PredictProba(dst *mat.Dense, X mat.Matrix) *mat.Dense {
 	x := treePredictInput("DecisionTreeClassifier", X, m.NFeatures, len(m.Tree.Feature))
+	treeCheck("DecisionTreeClassifier", []Tree{m.Tree}, m.NFeatures, m.NClasses)
 	r, _ := x.Dims()
 	dst = denseDst(dst, r, m.NClasses)
 	for i := range r {
@@ -308,7 +316,7 @@ func NewDecisionTreeRegressor() *DecisionTreeRegressor {
 // max_depth, min_samples_split, min_samples_leaf, max_features, seed);
 // see SetParams.
 func (m *DecisionTreeRegressor) SetParams(params map[string]any) error {
-	return SetParams(m, params)
+	return SetParams(m, treeHyper(params))
 }
 
 // Fit grows the tree on rows of X with targets y. It panics if len(y)
@@ -339,6 +347,7 @@ func (m *DecisionTreeRegressor) Fit(X mat.Matrix, y []float64) error {
 // fitted or X has the wrong number of columns.
 func (m *DecisionTreeRegressor) Predict(dst []float64, X mat.Matrix) []float64 {
 	x := treePredictInput("DecisionTreeRegressor", X, m.NFeatures, len(m.Tree.Feature))
+	treeCheck("DecisionTreeRegressor", []Tree{m.Tree}, m.NFeatures, 1)
 	r, _ := x.Dims()
 	dst = predictDst(dst, r)
 	for i := range r {
@@ -476,4 +485,51 @@ func treeArgmax(v []float64) int {
 		}
 	}
 	return b
+}
+
+// treeHyper adapts decoded parameters for SetParams on the tree models:
+// a number for max_features becomes its string form (a whole number of
+// an integer type a count, a float a fraction, as in scikit-learn), and a
+// null max_depth means unlimited (0).
+func treeHyper(params map[string]any) map[string]any {
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		out[k] = v
+	}
+	switch v := params["max_features"].(type) {
+	case nil:
+		if _, ok := params["max_features"]; ok {
+			out["max_features"] = "all"
+		}
+	case int:
+		out["max_features"] = strconv.Itoa(v)
+	case int64:
+		out["max_features"] = strconv.FormatInt(v, 10)
+	case uint64:
+		out["max_features"] = strconv.FormatUint(v, 10)
+	case float64:
+		f := strconv.FormatFloat(v, 'g', -1, 64)
+		if !strings.ContainsAny(f, ".eE") {
+			f += ".0"
+		}
+		out["max_features"] = f
+	}
+	if v, ok := params["max_depth"]; ok && v == nil {
+		out["max_depth"] = 0
+	}
+	return out
+}
+
+// treeCheck panics unless every tree tests features below d and holds nv
+// values per node.
+func treeCheck(name string, trees []Tree, d, nv int) {
+	for i := range trees {
+		t := &trees[i]
+		if t.NValues != nv || len(t.Value) != nv*len(t.Feature) {
+			panic(fmt.Sprintf("ml: %s: tree %d holds %d values per node, want %d", name, i, t.NValues, nv))
+		}
+		if f := t.maxFeature(); f >= d {
+			panic(fmt.Sprintf("ml: %s: tree %d tests feature %d of %d", name, i, f, d))
+		}
+	}
 }

@@ -294,3 +294,71 @@ func TestDecisionTreeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTreeSetParams checks that numbers decoded from YAML or JSON set
+// max_features as scikit-learn reads them, through FactoryOf.
+func TestTreeSetParams(t *testing.T) {
+	tests := []struct {
+		name   string
+		params map[string]any
+		want   string
+		depth  int
+	}{
+		{"fraction", map[string]any{"max_features": 0.5}, "0.5", 0},
+		{"whole float is a fraction", map[string]any{"max_features": 1.0}, "1.0", 0},
+		{"int is a count", map[string]any{"max_features": 3}, "3", 0},
+		{"uint64 is a count", map[string]any{"max_features": uint64(2)}, "2", 0},
+		{"word", map[string]any{"max_features": "log2", "max_depth": 4}, "log2", 4},
+		{"null", map[string]any{"max_features": nil, "max_depth": nil}, "all", 0},
+	}
+	f := ml.FactoryOf(ml.NewRandomForestClassifier)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := f(tt.params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := e.(*ml.RandomForestClassifier)
+			if m.MaxFeatures != tt.want || m.MaxDepth != tt.depth {
+				t.Errorf("got max_features %q, max_depth %d; want %q, %d", m.MaxFeatures, m.MaxDepth, tt.want, tt.depth)
+			}
+		})
+	}
+	if _, err := f(map[string]any{"n_estimators": "many"}); err == nil {
+		t.Error("n_estimators \"many\": got no error")
+	}
+}
+
+// TestTreeDecode checks that decoding rejects arrays that are not a tree
+// and that prediction rejects a tree testing a feature X lacks.
+func TestTreeDecode(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+	}{
+		{"lengths", `{"feature":[0,-1],"threshold":[0.5],"left":[1,-1],"right":[2,-1],"value":[1,2],"n_values":1}`},
+		{"left not next", `{"feature":[0,-1,-1],"threshold":[0.5,0,0],"left":[2,-1,-1],"right":[1,-1,-1],"value":[1,2,3],"n_values":1}`},
+		{"cycle", `{"feature":[0,0,-1],"threshold":[0.5,0,0],"left":[1,2,-1],"right":[2,0,-1],"value":[1,2,3],"n_values":1}`},
+		{"leaf with child", `{"feature":[-1],"threshold":[0],"left":[1],"right":[-1],"value":[1],"n_values":1}`},
+		{"empty", `{"feature":[],"threshold":[],"left":[],"right":[],"value":[],"n_values":1}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tr ml.Tree
+			if err := json.Unmarshal([]byte(tt.json), &tr); err == nil {
+				t.Error("got no error")
+			}
+		})
+	}
+	var m ml.DecisionTreeRegressor
+	good := `{"n_features_in":1,"tree":{"feature":[3,-1,-1],"threshold":[0.5,0,0],"left":[1,-1,-1],"right":[2,-1,-1],"value":[0,1,2],"n_values":1}}`
+	if err := json.Unmarshal([]byte(good), &m); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("predict with a tree testing feature 3 of 1: no panic")
+		}
+	}()
+	m.Predict(nil, mat.NewDense(1, 1, []float64{0}))
+}
