@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -172,6 +173,78 @@ func TestReadCSVProgress(t *testing.T) {
 		}
 		if calls < 10 || last != total || total != int64(len(in)) {
 			t.Errorf("%s: %d calls, last %d of %d, want many calls ending at %d", rd.name, calls, last, total, len(in))
+		}
+	}
+}
+
+// TestReadCSVNumbersMatchStrconv checks all-numeric input, which takes the
+// record fast path, against strconv, value by value.
+func TestReadCSVNumbersMatchStrconv(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 5))
+	forms := []func() string{
+		func() string { return strconv.FormatFloat((rng.Float64()-0.5)*1e3, 'f', rng.IntN(12), 64) },
+		func() string { return strconv.FormatFloat(rng.NormFloat64()*1e300, 'g', -1, 64) },
+		func() string { return strconv.FormatFloat(rng.Float64(), 'f', 20, 64) },
+		func() string { return "-0.0" },
+		func() string { return "+" + strconv.Itoa(rng.IntN(100)) + ".5" },
+		func() string { return strconv.FormatInt(rng.Int64(), 10) },
+		func() string { return "" },
+		func() string { return "0.000000000000000000000000001" },
+		func() string { return "123456789012345678.5" },
+	}
+	for _, crlf := range []bool{false, true} {
+		var b strings.Builder
+		b.WriteString("f,i,g\n")
+		var want [][3]string
+		for i := 0; i < 5000; i++ {
+			row := [3]string{strconv.FormatFloat((rng.Float64()-0.5)*100, 'f', 6, 64), strconv.Itoa(rng.IntN(1e6) - 5e5), forms[rng.IntN(len(forms))]()}
+			if rng.IntN(100) == 0 {
+				row[0] = ""
+			}
+			if i == 4000 {
+				row[1] = "-0"
+			}
+			want = append(want, row)
+			b.WriteString(strings.Join(row[:], ","))
+			if crlf {
+				b.WriteString("\r\n")
+			} else {
+				b.WriteString("\n")
+			}
+		}
+		for _, bs := range []int{0, 1000} {
+			opts := frame.ReadOptions{Workers: 2}
+			frame.SetBlockSize(&opts, bs)
+			f, err := frame.ReadCSV(strings.NewReader(b.String()), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.Schema().String(); got != "f float, i int, g float" {
+				t.Fatalf("schema: got %q", got)
+			}
+			for i, row := range want {
+				for j, text := range row {
+					c := f.Col(j)
+					if text == "" {
+						if !c.IsNull(i) {
+							t.Fatalf("row %d col %d: got %v, want missing", i, j, c.Value(i))
+						}
+						continue
+					}
+					var ok bool
+					if c.Type == frame.Int {
+						v, _ := strconv.ParseInt(text, 10, 64)
+						ok = c.Ints[i] == v
+					} else {
+						v, _ := strconv.ParseFloat(text, 64)
+						ok = math.Float64bits(c.Floats[i]) == math.Float64bits(v)
+					}
+					if !ok {
+						t.Fatalf("crlf %v block %d row %d col %d: got %v, want %q", crlf, bs, i, j, c.Value(i), text)
+					}
+				}
+			}
 		}
 	}
 }

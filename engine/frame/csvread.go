@@ -505,7 +505,34 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 	var num number
 	row := 0
 	pos := 0
+	// kinds holds the column kinds while every column is a parsed Float or
+	// Int column, so that records of plain numbers take fastRecord; nil
+	// otherwise. never is set once a column can no longer become numeric.
+	kinds := make([]Type, ncol)
+	never := false
+	numericKinds := func() []Type {
+		for c := range cols {
+			k := cols[c].kind
+			if acts[c] == actSkip || k == String || k == Bool || k == Time {
+				never = true
+				return nil
+			}
+			if k == 0 {
+				return nil
+			}
+			kinds[c] = k
+		}
+		return kinds
+	}
+	fastKinds := numericKinds()
 	for pos < n {
+		if fastKinds != nil {
+			if e := r.fastRecord(data, pos, b.rowStart+row, fastKinds); e >= 0 {
+				pos = e
+				row++
+				continue
+			}
+		}
 		if ncol > 1 {
 			if data[pos] == '\n' {
 				pos++
@@ -624,8 +651,92 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 			}
 		}
 		row++
+		if !never {
+			fastKinds = numericKinds()
+		}
 	}
 	b.rows = row
+}
+
+// fastRecord parses a record of plain numbers ([-]digits[.digits], at most
+// 18 digits) into columns of the given kinds at slot row g, and returns the
+// offset of the next record. It returns -1, having changed nothing but slot
+// row g, for anything else, which parseBlock then handles field by field.
+func (r *csvReader) fastRecord(data []byte, pos, g int, kinds []Type) int {
+	n := len(data)
+	delim := r.delim
+	last := len(kinds) - 1
+	for c, k := range kinds {
+		p := pos
+		neg := false
+		if p < n && data[p] == '-' {
+			neg = true
+			p++
+		}
+		var m uint64
+		start := p
+		for p < n {
+			d := data[p] - '0'
+			if d > 9 {
+				break
+			}
+			m = m*10 + uint64(d)
+			p++
+		}
+		nd := p - start
+		frac := -1
+		if p < n && data[p] == '.' {
+			p++
+			fs := p
+			for p < n {
+				d := data[p] - '0'
+				if d > 9 {
+					break
+				}
+				m = m*10 + uint64(d)
+				p++
+			}
+			frac = p - fs
+			nd += frac
+		}
+		if nd == 0 || nd > 18 {
+			return -1
+		}
+		if c < last {
+			if p >= n || data[p] != delim {
+				return -1
+			}
+		} else if p < n && data[p] != '\n' {
+			if data[p] != '\r' || (p+1 < n && data[p+1] != '\n') {
+				return -1
+			}
+			p++ // the \r of \r\n
+		}
+		if k == Float {
+			if m >= 1<<53 {
+				return -1
+			}
+			f := float64(m)
+			if frac > 0 {
+				f /= pow10[frac]
+			}
+			if neg {
+				f = -f
+			}
+			r.slots[c][g] = math.Float64bits(f)
+		} else {
+			if frac >= 0 || neg && m == 0 {
+				return -1
+			}
+			v := int64(m)
+			if neg {
+				v = -v
+			}
+			r.slots[c][g] = uint64(v)
+		}
+		pos = p + 1
+	}
+	return pos
 }
 
 // countFields counts the fields of a record that has more than ncol, the
