@@ -52,8 +52,8 @@ func Concat(frames ...*Frame) (*Frame, error) {
 func unifyTypes(parts []*Column) (Type, error) {
 	var t Type
 	for _, p := range parts {
-		if p.Len() > 0 && p.NullCount() == p.Len() {
-			continue
+		if p.NullCount() == p.Len() {
+			continue // no values (or no rows): takes the others' type
 		}
 		switch {
 		case t == 0 || t == p.Type:

@@ -291,6 +291,10 @@ func TestConcat(t *testing.T) {
 	if got := strings.Join(s.Dict, ","); got != "x,y,z" {
 		t.Errorf("dictionary: got %q", got)
 	}
+	empty := mustRead(t, "k,v,s\n", frame.ReadOptions{}) // no rows: all string
+	if g, err := frame.Concat(empty, a); err != nil || g.Schema().String() != "k int, v int, s string" || g.NumRows() != 2 {
+		t.Errorf("concat with empty frame: got %v, %v", g, err)
+	}
 	if _, err := frame.Concat(a, mustRead(t, "k,v,s\n1,2,true\n", frame.ReadOptions{})); !errors.Is(err, frame.ErrType) {
 		t.Errorf("string+bool: got %v, want ErrType", err)
 	}
