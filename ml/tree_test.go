@@ -362,3 +362,64 @@ func TestTreeDecode(t *testing.T) {
 	}()
 	m.Predict(nil, mat.NewDense(1, 1, []float64{0}))
 }
+
+// TestTreeViews checks that models fit and predict the same on a matrix
+// view (row stride wider than its columns) as on a copy.
+func TestTreeViews(t *testing.T) {
+	d := loadSplit(t, "wine")
+	n, c := d.Xtr.Dims()
+	m, _ := d.Xte.Dims()
+	viewTr := d.Xtr.Slice(0, n, 2, c).(*mat.Dense)
+	viewTe := d.Xte.Slice(0, m, 2, c).(*mat.Dense)
+	copyTr, copyTe := mat.DenseCopyOf(viewTr), mat.DenseCopyOf(viewTe)
+	tests := []struct {
+		name string
+		make func() ml.Estimator
+	}{
+		{"tree", func() ml.Estimator { return ml.NewDecisionTreeClassifier() }},
+		{"forest", func() ml.Estimator {
+			f := ml.NewRandomForestRegressor()
+			f.NEstimators = 10
+			return f
+		}},
+		{"boosting", func() ml.Estimator {
+			g := ml.NewGradientBoostingClassifier()
+			g.NEstimators = 10
+			return g
+		}},
+		{"knn brute", func() ml.Estimator {
+			k := ml.NewKNeighborsClassifier()
+			k.Algorithm = "brute"
+			return k
+		}},
+		{"knn kd", func() ml.Estimator { return ml.NewKNeighborsRegressor() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := tt.make(), tt.make()
+			if err := a.Fit(viewTr, d.ytr); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Fit(copyTr, d.ytr); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := a.Predict(nil, viewTe), b.Predict(nil, copyTe); !slices.Equal(got, want) {
+				t.Errorf("view and copy predict differently")
+			}
+			if got, want := a.Predict(nil, copyTe), b.Predict(nil, viewTe); !slices.Equal(got, want) {
+				t.Errorf("view and copy predict differently")
+			}
+		})
+	}
+	km, kc := ml.NewKMeans(), ml.NewKMeans()
+	km.NClusters, kc.NClusters = 3, 3
+	if err := km.Fit(viewTr); err != nil {
+		t.Fatal(err)
+	}
+	if err := kc.Fit(copyTr); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(km.Labels, kc.Labels) || km.Inertia != kc.Inertia {
+		t.Error("k-means on a view and a copy differ")
+	}
+}
