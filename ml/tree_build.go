@@ -80,7 +80,7 @@ type treeBuilder struct {
 	entC   []int32
 	pool   [][]float64
 	stack  []treeTask
-	scrach []float64 // histograms for drawn features
+	scratch []float64 // histograms for drawn features
 }
 
 func newTreeBuilder(p treeParams, bins *treeBins, yc []int32, yr []float64) *treeBuilder {
@@ -335,10 +335,10 @@ func (t *treeBuilder) findSplit(task treeTask, rows []int32) (treeSplit, []uint6
 				nb += b.nbins[f]
 			}
 			if t.histCost(t.m, len(t.batch), nb, true) < t.sortCost(t.m, len(t.batch)) {
-				if t.scrach == nil {
-					t.scrach = make([]float64, b.off[d]*t.stats)
+				if t.scratch == nil {
+					t.scratch = make([]float64, b.off[d]*t.stats)
 				}
-				h = t.scrach
+				h = t.scratch
 				for _, f := range t.batch {
 					clear(h[b.off[f]*t.stats : b.off[f+1]*t.stats])
 				}
