@@ -146,6 +146,7 @@ func (o *logitObjective) eval(w, grad []float64) float64 {
 		Z := o.z.Slice(lo, hi, 0, k).(*mat.Dense)
 		Z.Mul(Xc, W.T())
 		var f float64
+		prod, nprod := 1.0, 0
 		for i := lo; i < hi; i++ {
 			z := Z.RawRowView(i - lo)
 			yi := int(o.y[i])
@@ -185,13 +186,22 @@ func (o *logitObjective) eval(w, grad []float64) float64 {
 				z[q] = e
 				sum += e
 			}
-			f += math.Log(sum) + zmax - zy
+			// Σ log(sum) is taken as the log of a running product of the
+			// sums (each in [1, k]): one Log per 32 rows instead of one
+			// per row, flushed early before the product could overflow.
+			f += zmax - zy
+			prod *= sum
+			if nprod++; nprod == 32 || prod > 1e250 {
+				f += math.Log(prod)
+				prod, nprod = 1, 0
+			}
 			inv := 1 / sum
 			for q := range z {
 				z[q] *= inv
 			}
 			z[yi] -= 1
 		}
+		f += math.Log(prod)
 		g := o.partG[c]
 		G := mat.NewDense(k, stride, g).Slice(0, k, 0, p).(*mat.Dense)
 		G.Mul(Z.T(), Xc)

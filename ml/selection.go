@@ -29,7 +29,7 @@ type Splitter interface {
 type KFold struct {
 	NSplits int    `json:"n_splits"`
 	Shuffle bool   `json:"shuffle"`
-	Seed    uint64 `json:"seed"`
+	Seed    uint64 `json:"random_state"`
 }
 
 // Split returns the folds. It returns an error if NSplits < 2 and
@@ -89,7 +89,7 @@ func complement(n int, test []int) []int {
 type StratifiedKFold struct {
 	NSplits int    `json:"n_splits"`
 	Shuffle bool   `json:"shuffle"`
-	Seed    uint64 `json:"seed"`
+	Seed    uint64 `json:"random_state"`
 }
 
 // Split returns the folds. It returns an error if NSplits < 2 and
@@ -190,7 +190,7 @@ type SplitOptions struct {
 	// is split in (nearly) the same proportion.
 	Stratify []float64 `json:"-"`
 	// Seed drives the shuffle.
-	Seed uint64 `json:"seed"`
+	Seed uint64 `json:"random_state"`
 }
 
 // TrainTestSplit splits n rows into train and test indices, in shuffled

@@ -36,7 +36,7 @@ type LinearSVC struct {
 	InterceptScaling float64 `json:"intercept_scaling" ml:"param"`
 	MaxIter          int     `json:"max_iter" ml:"param"`
 	Tol              float64 `json:"tol" ml:"param"`
-	Seed             uint64  `json:"seed" ml:"param"`
+	Seed             uint64  `json:"random_state" ml:"param"`
 
 	NClasses int `json:"n_classes"`
 	// Coef has one row per class (one-vs-rest), or a single row (class
@@ -61,7 +61,8 @@ func NewLinearSVC() *LinearSVC {
 }
 
 // SetParams sets hyperparameters by scikit-learn name (C,
-// fit_intercept, intercept_scaling, max_iter, tol, seed).
+// fit_intercept, intercept_scaling, max_iter, tol, random_state for
+// Seed).
 func (m *LinearSVC) SetParams(params map[string]any) error { return SetParams(m, params) }
 
 // SetProgress sets a hook called after every sweep of every binary
