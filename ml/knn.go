@@ -18,10 +18,13 @@ import (
 // votes go to the lowest class code, as in scikit-learn.
 //
 // Fit keeps the training rows (they are part of the model and its JSON)
-// and builds a search structure: a k-d tree for at most 15 features, else
+// and builds a search structure: a k-d tree for at most 6 features, else
 // an exact brute-force search that computes distances for blocks of rows
 // with SIMD instructions where the processor has them (Algorithm forces
-// one). Predict searches on all cores.
+// one). scikit-learn's "auto" takes the tree up to 15 features, but with
+// a fast brute force the tree only wins below about 8 (on 80,000 normal
+// rows: 4× faster at 3 features, 5× slower at 10, 20× at 15). Predict
+// searches on all cores.
 type KNeighborsClassifier struct {
 	NNeighbors int    `json:"n_neighbors" ml:"param"`
 	Weights    string `json:"weights" ml:"param"`   // "uniform" or "distance"

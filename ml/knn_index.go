@@ -25,7 +25,7 @@ import (
 // Queries are searched in blocks on all cores; each query's result does
 // not depend on the others, so neither does it depend on the core count.
 const (
-	knnKDMaxDims = 15
+	knnKDMaxDims = 6
 	knnLeafSize  = 30
 	knnBlockRows = 256 // query rows per parallel block
 )
