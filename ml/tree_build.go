@@ -68,18 +68,18 @@ type treeBuilder struct {
 	out     *treeFit
 
 	// node state
-	m      int
-	wTot   float64
-	tot    []float64
-	left   []float64
-	feats  []int
-	batch  []int
-	found  []int
-	keys   []uint64
-	ent    []float64
-	entC   []int32
-	pool   [][]float64
-	stack  []treeTask
+	m       int
+	wTot    float64
+	tot     []float64
+	left    []float64
+	feats   []int
+	batch   []int
+	found   []int
+	keys    []uint64
+	ent     []float64
+	entC    []int32
+	pool    [][]float64
+	stack   []treeTask
 	scratch []float64 // histograms for drawn features
 }
 
