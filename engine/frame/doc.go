@@ -21,7 +21,9 @@
 //
 // [ReadCSV] parses RFC 4180 CSV in parallel blocks and infers column types;
 // [ReadJSONL] reads one JSON object per line. [WriteCSV] and [WriteJSONL]
-// write them back so that a read gives the same values, and
+// write them back so that a read with the same Schema gives the same values
+// (and inference the same types, except for strings that look like
+// numbers, bools or times), and
 // [WriteFileAtomic] makes sure a file is written whole or not at all.
 // A 1,000,000 × 20 numeric CSV reads into a frame of exactly its float64
 // size; the input is never held in memory at once when it is a file.
