@@ -63,8 +63,10 @@ func NewGradientBoostingClassifier() *GradientBoostingClassifier {
 }
 
 // SetParams sets hyperparameters by scikit-learn name (learning_rate,
-// n_estimators, max_depth, min_samples_split, min_samples_leaf,
-// subsample, max_features, seed); see SetParams.
+// n_estimators, max_depth, min_samples_split, min_samples_leaf, subsample,
+// max_features, seed); see SetParams. max_features may be a number: an
+// integer counts features, a float is a fraction of them, as in
+// scikit-learn.
 func (m *GradientBoostingClassifier) SetParams(params map[string]any) error {
 	return SetParams(m, treeHyper(params))
 }
@@ -207,8 +209,10 @@ func NewGradientBoostingRegressor() *GradientBoostingRegressor {
 }
 
 // SetParams sets hyperparameters by scikit-learn name (learning_rate,
-// n_estimators, max_depth, min_samples_split, min_samples_leaf,
-// subsample, max_features, seed); see SetParams.
+// n_estimators, max_depth, min_samples_split, min_samples_leaf, subsample,
+// max_features, seed); see SetParams. max_features may be a number: an
+// integer counts features, a float is a fraction of them, as in
+// scikit-learn.
 func (m *GradientBoostingRegressor) SetParams(params map[string]any) error {
 	return SetParams(m, treeHyper(params))
 }

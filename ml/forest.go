@@ -55,7 +55,9 @@ func NewRandomForestClassifier() *RandomForestClassifier {
 
 // SetParams sets hyperparameters by scikit-learn name (n_estimators,
 // criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
-// bootstrap, seed); see SetParams.
+// bootstrap, seed); see SetParams. max_features may be a number: an
+// integer counts features, a float is a fraction of them, as in
+// scikit-learn.
 func (m *RandomForestClassifier) SetParams(params map[string]any) error {
 	return SetParams(m, treeHyper(params))
 }
@@ -185,7 +187,9 @@ func NewRandomForestRegressor() *RandomForestRegressor {
 
 // SetParams sets hyperparameters by scikit-learn name (n_estimators,
 // criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
-// bootstrap, seed); see SetParams.
+// bootstrap, seed); see SetParams. max_features may be a number: an
+// integer counts features, a float is a fraction of them, as in
+// scikit-learn.
 func (m *RandomForestRegressor) SetParams(params map[string]any) error {
 	return SetParams(m, treeHyper(params))
 }

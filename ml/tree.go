@@ -17,7 +17,8 @@ import (
 // root and nodes are in depth-first order, so a node's left child is the
 // node after it (Left[i] == i+1) and its right child follows the left
 // subtree. Internal node i sends a row x left when x[Feature[i]] <=
-// Threshold[i]. Leaves have Feature, Left and Right -1.
+// Threshold[i] (a NaN goes right: prediction does not check for NaN).
+// Leaves have Feature, Left and Right -1.
 //
 // Value holds NValues numbers per node: the weighted count of training
 // rows of each class for classification trees (divide by their sum for
@@ -208,8 +209,9 @@ func NewDecisionTreeClassifier() *DecisionTreeClassifier {
 }
 
 // SetParams sets hyperparameters by scikit-learn name (criterion,
-// max_depth, min_samples_split, min_samples_leaf, max_features, seed);
-// see SetParams.
+// max_depth, min_samples_split, min_samples_leaf, max_features, seed); see
+// SetParams. max_features may be a number: an integer counts features, a
+// float is a fraction of them, as in scikit-learn.
 func (m *DecisionTreeClassifier) SetParams(params map[string]any) error {
 	return SetParams(m, treeHyper(params))
 }
@@ -313,8 +315,9 @@ func NewDecisionTreeRegressor() *DecisionTreeRegressor {
 }
 
 // SetParams sets hyperparameters by scikit-learn name (criterion,
-// max_depth, min_samples_split, min_samples_leaf, max_features, seed);
-// see SetParams.
+// max_depth, min_samples_split, min_samples_leaf, max_features, seed); see
+// SetParams. max_features may be a number: an integer counts features, a
+// float is a fraction of them, as in scikit-learn.
 func (m *DecisionTreeRegressor) SetParams(params map[string]any) error {
 	return SetParams(m, treeHyper(params))
 }
