@@ -318,7 +318,8 @@ type CandidateFold struct {
 // candidatePrefix starts every candidate log line.
 const candidatePrefix = "cv candidate "
 
-// LogLine renders the fold as one log line:
+// LogLine renders the fold as one log line, the score to 6 significant
+// digits:
 //
 //	cv candidate 3/12 fold 2/5 score 0.953333 params {"C":1}
 func (c CandidateFold) LogLine() string {
@@ -327,7 +328,7 @@ func (c CandidateFold) LogLine() string {
 		params = []byte("{}")
 	}
 	return fmt.Sprintf("%s%d/%d fold %d/%d score %s params %s", candidatePrefix,
-		c.Candidate, c.Candidates, c.Fold, c.Folds, strconv.FormatFloat(c.Score, 'g', -1, 64), params)
+		c.Candidate, c.Candidates, c.Fold, c.Folds, strconv.FormatFloat(c.Score, 'g', 6, 64), params)
 }
 
 // ParseCandidateFold reads a line written by CandidateFold.LogLine. It

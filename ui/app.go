@@ -270,7 +270,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	}
 	if m.confirm != nil {
-		_, cmd := m.confirm.Update(msg)
+		done, cmd := m.confirm.Update(msg)
+		if done {
+			m.confirm = nil
+		}
 		return m, cmd
 	}
 	// The screens' own replies go to every screen (only the one that sent
@@ -432,7 +435,9 @@ func (m *Model) View() string {
 		body = m.screens[m.active].View()
 	}
 	body = common.Block(body, m.w, m.bodyHeight())
-	return m.tabs() + "\n" + body + "\n" + m.statusLine() + "\n" + m.helpBar()
+	// bubbles/help can run past its width when an item just fails to fit:
+	// cut the bar to the screen.
+	return m.tabs() + "\n" + body + "\n" + m.statusLine() + "\n" + common.Fit(m.helpBar(), m.w)
 }
 
 func (m *Model) tabs() string {
@@ -450,7 +455,8 @@ func (m *Model) tabs() string {
 	if n := len(m.cancels); n > 0 {
 		right += st.Running.Render(fmt.Sprintf("● %d live", n)) + st.Subtle.Render(" · ")
 	}
-	right += st.Subtle.Render(fmt.Sprintf("%d runs", len(m.runs.Summaries())))
+	n := len(m.runs.Summaries())
+	right += st.Subtle.Render(fmt.Sprintf("%d run%s", n, common.Plural(n)))
 	gap := m.w - common.Width(out) - common.Width(right)
 	if gap < 1 {
 		return common.Fit(out, m.w)
@@ -486,10 +492,13 @@ func (m *Model) helpBar() string {
 // helpView lists every key of the screen and the global ones.
 func (m *Model) helpView() string {
 	st := m.ctx.Styles
-	groups := append([][]key.Binding{}, m.screens[m.active].Keys().FullHelp()...)
-	groups = append(groups, keys.full())
-	title := st.Title.Render("KEYS") + st.Subtle.Render(" · "+common.ScreenNames[m.active]+" screen and everywhere · any key closes")
-	return title + "\n\n" + m.help.FullHelpView(groups)
+	title := st.Title.Render("KEYS") + st.Subtle.Render(" · any key closes")
+	screen := st.Header.Render(strings.ToUpper(common.ScreenNames[m.active]) + " SCREEN")
+	global := keys.full()
+	half := (len(global) + 1) / 2
+	everywhere := st.Header.Render("EVERYWHERE")
+	return title + "\n\n" + screen + "\n" + m.help.FullHelpView(m.screens[m.active].Keys().FullHelp()) +
+		"\n\n" + everywhere + "\n" + m.help.FullHelpView([][]key.Binding{global[:half], global[half:]})
 }
 
 // modelService adapts the ModelService given by the command line to the

@@ -71,11 +71,22 @@ func (e *env) workbench(paths []string) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	if !isTerminal(e.stdout) {
+		// Not a terminal (a pipe, a file): the same overview, as text.
+		return e.listPipelines(files)
+	}
 	db, err := e.openStore()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	return ui.Run(e.ctx, e.workbenchDeps(paths, files, db))
+}
+
+// workbenchDeps wires the workbench: the files found, the catalog, the
+// store (read, and recording runs started from the workbench), and the
+// model service.
+func (e *env) workbenchDeps(paths, files []string, db *store.DB) ui.Deps {
 	dir := "."
 	if len(paths) > 0 {
 		if fi, err := os.Stat(paths[0]); err == nil {
@@ -105,7 +116,7 @@ func (e *env) workbench(paths []string) error {
 	if f, ok := e.stdout.(*os.File); !ok || f != os.Stdout {
 		deps.Output = e.stdout
 	}
-	return ui.Run(e.ctx, deps)
+	return deps
 }
 
 // workbenchModels describes and exports the models the workbench shows,
@@ -189,4 +200,42 @@ func (w *workbenchModels) ExportModel(ctx context.Context, run int64, stage, pat
 		return "", err
 	}
 	return sum, nil
+}
+
+// listPipelines prints the pipelines found with their validation state
+// and the recorded runs: what the workbench shows, as text.
+func (e *env) listPipelines(files []string) error {
+	w := e.stdout
+	fmt.Fprintln(w, "PIPELINES")
+	for _, f := range files {
+		plan, err := engine.LoadPlan(f, e.reg, nil)
+		if err != nil {
+			first := err.Error()
+			var list engine.ErrorList
+			if errors.As(err, &list) && len(list) > 0 {
+				first = fmt.Sprintf("%s (%d problem%s)", list[0].Error(), len(list), plural(len(list)))
+			}
+			fmt.Fprintf(w, "  ✗ %s\n      %s\n", f, first)
+			continue
+		}
+		fmt.Fprintf(w, "  ✓ %-40s %s, %d stages\n", f, plan.Spec.Name, len(plan.Stages))
+	}
+	db, err := e.openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	runs, err := db.Runs(e.ctx, store.RunFilter{Limit: 20})
+	if err != nil {
+		return usageErr(err)
+	}
+	fmt.Fprintf(w, "\nRUNS (%s)\n", e.cfg.DBPath)
+	if len(runs) == 0 {
+		fmt.Fprintln(w, "  none yet: sluice run FILE records one")
+	}
+	tw := newTable(w)
+	for _, r := range runs {
+		fmt.Fprintf(tw, "  %d\t%s\t%s %s\t%s\t%s\n", r.ID, r.Pipeline, statusIcon(r.Status), r.Status, fmtSeconds(r.Seconds), metricsText(r.Metrics, 3))
+	}
+	return tw.Flush()
 }

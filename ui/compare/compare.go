@@ -8,6 +8,7 @@ package compare
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -50,7 +51,7 @@ type Model struct {
 	ids     []int64
 	runs    []*engine.Run
 	cmp     *engine.Comparison
-	history []engine.RunSummary // the first run's pipeline, oldest first
+	history []*engine.Run // the first run's pipeline, newest 100, oldest first
 	all     bool
 	metric  int
 	err     error
@@ -94,9 +95,13 @@ func (m *Model) Back() bool { return false }
 type loadedMsg struct {
 	seq     int
 	runs    []*engine.Run
-	history []engine.RunSummary
+	history []*engine.Run
 	err     error
 }
+
+// historyRuns is how many of the pipeline's newest runs the line chart
+// reads.
+const historyRuns = 100
 
 func (m *Model) load(ids []int64) tea.Cmd {
 	seq, store, ctx := m.seq.Next(), m.store, m.ctx.Ctx
@@ -110,9 +115,15 @@ func (m *Model) load(ids []int64) tea.Cmd {
 			}
 			runs = append(runs, r)
 		}
-		hist, err := store.Runs(ctx, engine.RunFilter{Pipeline: runs[0].Pipeline, Limit: 500})
+		sums, err := store.Runs(ctx, engine.RunFilter{Pipeline: runs[0].Pipeline, Status: []engine.Status{engine.StatusSucceeded}, Limit: historyRuns})
 		if err != nil {
 			return loadedMsg{seq: seq, err: err}
+		}
+		var hist []*engine.Run
+		for _, s := range sums {
+			if r, err := store.Run(ctx, s.ID); err == nil {
+				hist = append(hist, r)
+			}
 		}
 		sort.Slice(hist, func(i, j int) bool { return hist[i].ID < hist[j].ID })
 		return loadedMsg{seq: seq, runs: runs, history: hist}
@@ -179,14 +190,15 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 
 // defaultMetric picks the first metric named like a headline score.
 func (m *Model) defaultMetric() int {
-	for _, want := range []string{"accuracy", "f1", "r2", "roc_auc", "rmse"} {
-		for i, row := range m.cmp.Metrics {
-			if strings.HasSuffix(row.Key, "."+want) {
+	// The last stage's (the evaluation's) score, as run listings headline.
+	for _, want := range []string{"accuracy", "f1", "f1_macro", "r2", "roc_auc", "rmse"} {
+		for i := len(m.cmp.Metrics) - 1; i >= 0; i-- {
+			if strings.HasSuffix(m.cmp.Metrics[i].Key, "."+want) {
 				return i
 			}
 		}
 	}
-	return 0
+	return max(len(m.cmp.Metrics)-1, 0)
 }
 
 func (m *Model) leftWidth() int { return m.w * 11 / 20 }
@@ -226,7 +238,7 @@ func (m *Model) render() {
 		for _, p := range m.cmp.Params {
 			line := "  " + common.Fit(p.Key, keyW)
 			for _, v := range p.Values {
-				cell := common.Fit(orDash(v), colW)
+				cell := common.Fit(orDash(plain(v)), colW)
 				if p.Differs {
 					cell = st.Warn.Render(cell)
 				}
@@ -237,7 +249,7 @@ func (m *Model) render() {
 	}
 	b = append(b, "")
 	// Metrics.
-	b = append(b, st.Header.Render("METRICS")+st.Subtle.Render("  ★ best · (Δ vs #"+fmt.Sprint(m.cmp.Runs[0])+") · ↑/↓ picks the chart's metric"))
+	b = append(b, st.Header.Render("METRICS")+st.Subtle.Render("  ★ best · (Δ vs #"+fmt.Sprint(m.cmp.Runs[0])+") · ↑/↓ charts one"))
 	if len(m.cmp.Metrics) == 0 {
 		b = append(b, st.Subtle.Render("  none of these runs reported metrics"))
 	} else {
@@ -277,6 +289,15 @@ func (m *Model) render() {
 	m.vp.Width = lw
 	m.vp.Height = max(m.h-3, 3)
 	m.vp.SetContent(strings.Join(b, "\n"))
+}
+
+// plain shows a JSON string value without its quotes.
+func plain(v string) string {
+	var s string
+	if strings.HasPrefix(v, `"`) && json.Unmarshal([]byte(v), &s) == nil {
+		return s
+	}
+	return v
 }
 
 func orDash(s string) string {
@@ -352,7 +373,7 @@ func (m *Model) charts(w, h int) string {
 		}
 		labels[i] = fmt.Sprintf("#%d %s", m.cmp.Runs[i], val)
 		if i == row.Best {
-			labels[i] += "★"
+			labels[i] += " best"
 		}
 		labelW = max(labelW, len(labels[i]))
 	}
@@ -378,20 +399,22 @@ func (m *Model) charts(w, h int) string {
 		maxV = 1
 	}
 	bc := barchart.New(w, barH, barchart.WithHorizontalBars(), barchart.WithNoAutoBarWidth(), barchart.WithBarWidth(1), barchart.WithBarGap(0),
-		barchart.WithMaxValue(maxV), barchart.WithNoAutoMaxValue(), barchart.WithDataSet(bars),
-		barchart.WithStyles(st.Subtle, lipgloss.NewStyle()))
+		barchart.WithMaxValue(maxV), barchart.WithNoAutoMaxValue(), barchart.WithStyles(st.Subtle, lipgloss.NewStyle()))
+	bc.PushAll(bars)
+	bc.Resize(w, barH) // place the axis after the labels
 	bc.Draw()
 	out = append(out, bc.View(), "")
 	// Line chart over the pipeline's history.
 	metric := row.Key
 	stage, name, _ := strings.Cut(row.Key, ".")
 	var xs, ys []float64
-	for _, s := range m.history {
-		if s.MetricStage != stage {
+	for _, r := range m.history {
+		s, ok := r.Stage(stage)
+		if !ok {
 			continue
 		}
 		if v, ok := s.Metrics[name]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
-			xs = append(xs, float64(s.ID))
+			xs = append(xs, float64(r.ID))
 			ys = append(ys, v)
 		}
 	}

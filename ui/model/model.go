@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/NimbleMarkets/ntcharts/barchart"
@@ -366,9 +365,9 @@ func (m *Model) askExport() tea.Cmd {
 	if name == "" {
 		name = "model"
 	}
-	m.path = filepath.Join(m.ctx.Dir, fmt.Sprintf("%s-run%d-%s.json", name, e.run, e.stage))
+	m.path = fmt.Sprintf("%s-run%d-%s.json", name, e.run, e.stage)
 	input := huh.NewInput().Title("Export to").
-		Description(fmt.Sprintf("The model of run %d, stage %s, as a JSON file (what `sluice export %d --stage %s -o FILE` writes).", e.run, e.stage, e.run, e.stage)).
+		Description(fmt.Sprintf("run %d, stage %s: the file `sluice export` writes", e.run, e.stage)).
 		Value(&m.path).
 		Validate(func(s string) error {
 			if strings.TrimSpace(s) == "" {
@@ -379,7 +378,7 @@ func (m *Model) askExport() tea.Cmd {
 			}
 			return nil
 		})
-	m.form = common.NewForm(m.ctx.Styles, "EXPORT MODEL", min(m.w, 90), 8, func() tea.Cmd {
+	m.form = common.NewForm(m.ctx.Styles, "EXPORT MODEL", min(m.w, 90), 10, func() tea.Cmd {
 		path := strings.TrimSpace(m.path)
 		if _, err := os.Stat(path); err == nil {
 			m.confirm = common.NewConfirm(m.ctx.Styles, "Overwrite "+path+"?", "The file exists.", m.export(e, path))
@@ -562,9 +561,12 @@ func importanceChart(st *common.Styles, d *Details, w int) string {
 	for i, f := range all {
 		bars[i] = barchart.BarData{Label: common.Fit(labels[i], labelW), Values: []barchart.BarValue{{Name: f.name, Value: abs(f.v), Style: style}}}
 	}
-	bc := barchart.New(min(w, labelW+40), len(all), barchart.WithHorizontalBars(), barchart.WithNoAutoBarWidth(), barchart.WithBarWidth(1),
-		barchart.WithBarGap(0), barchart.WithNoAutoMaxValue(), barchart.WithMaxValue(maxV), barchart.WithDataSet(bars),
+	cw := min(w, labelW+40)
+	bc := barchart.New(cw, len(all), barchart.WithHorizontalBars(), barchart.WithNoAutoBarWidth(), barchart.WithBarWidth(1),
+		barchart.WithBarGap(0), barchart.WithNoAutoMaxValue(), barchart.WithMaxValue(maxV),
 		barchart.WithStyles(st.Subtle, lipgloss.NewStyle()))
+	bc.PushAll(bars)
+	bc.Resize(cw, len(all)) // place the axis after the labels
 	bc.Draw()
 	return bc.View()
 }

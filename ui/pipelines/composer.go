@@ -61,7 +61,7 @@ type composer struct {
 	form    *common.Form
 	confirm *common.Confirm
 	// form values
-	vals     map[string]*string
+	vals     map[string]*common.Text
 	needs    []string
 	savePath string
 	seedText string
@@ -80,7 +80,7 @@ func newComposer(ctx *common.Context, path string, spec *engine.Spec, w, h int) 
 func (c *composer) resize(w, h int) {
 	c.w, c.h = w, h
 	if c.catalog != nil {
-		c.catalog.SetSize(w, h-2)
+		c.catalog.SetSize(w, h-1)
 	}
 }
 
@@ -325,7 +325,33 @@ func (c *composer) remove(id string) tea.Cmd {
 
 type stageItem struct{ t *engine.StageType }
 
-func (i stageItem) FilterValue() string { return i.t.Group + " " + i.t.Name + " " + i.t.Doc }
+func (i stageItem) FilterValue() string { return i.t.Name + " " + i.t.Group + " " + i.t.Doc }
+
+// catalogFilter keeps the stage types whose name, group or doc holds the
+// typed text, those matching by name first (fuzzy matching over the
+// docs would keep nearly everything).
+func catalogFilter(term string, targets []string) []list.Rank {
+	t := strings.ToLower(strings.TrimSpace(term))
+	var byName, byDoc []list.Rank
+	for i, s := range targets {
+		ls := strings.ToLower(s)
+		j := strings.Index(ls, t)
+		if j < 0 {
+			continue
+		}
+		idx := make([]int, 0, len(t))
+		for k := range len(t) {
+			idx = append(idx, j+k)
+		}
+		r := list.Rank{Index: i, MatchedIndexes: idx}
+		if name, _, _ := strings.Cut(ls, " "); strings.Contains(name, t) {
+			byName = append(byName, r)
+		} else {
+			byDoc = append(byDoc, r)
+		}
+	}
+	return append(byName, byDoc...)
+}
 
 type catalogDelegate struct{ st *common.Styles }
 
@@ -346,8 +372,6 @@ func (d catalogDelegate) Render(w io.Writer, m list.Model, index int, item list.
 	line = common.Fit(line, m.Width())
 	if index == m.Index() {
 		line = d.st.Selected.Render(line)
-	} else {
-		line = d.st.Subtle.Render(line[:0]) + line
 	}
 	fmt.Fprint(w, line)
 }
@@ -365,15 +389,17 @@ func (c *composer) openCatalog() tea.Cmd {
 		items = append(items, stageItem{t})
 	}
 	l := list.New(items, catalogDelegate{st: c.ctx.Styles}, c.w, c.h-2)
-	l.Title = "ADD A STAGE: type to filter, enter adds it after " + c.currentID()
+	l.Title = "ADD A STAGE after " + c.currentID()
 	l.Styles.Title = c.ctx.Styles.Title
 	l.SetShowHelp(false)
 	l.SetShowStatusBar(true)
 	l.KeyMap.Quit.SetEnabled(false)
 	l.KeyMap.ForceQuit.SetEnabled(false)
-	l.SetFilterState(list.Filtering)
+	l.Filter = catalogFilter
+	// Start filtering at once, as pressing / would: typing narrows the list.
+	l, cmd := l.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'/'}})
 	c.catalog = &l
-	return nil
+	return cmd
 }
 
 func (c *composer) currentID() string {
@@ -384,6 +410,10 @@ func (c *composer) currentID() string {
 }
 
 func (c *composer) updateCatalog(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyMsg); ok && k.String() == "esc" && c.catalog.FilterValue() == "" {
+		c.catalog = nil
+		return nil
+	}
 	if k, ok := msg.(tea.KeyMsg); ok && k.String() == "enter" {
 		it, ok := c.catalog.SelectedItem().(stageItem)
 		if !ok {
@@ -409,6 +439,13 @@ func (c *composer) add(t *engine.StageType) tea.Cmd {
 	at := 0
 	if len(c.stages) > 0 {
 		at = c.cursor + 1
+	}
+	// The stage that follows keeps reading what it read: its implicit
+	// input (the stage before it) is written out.
+	if at > 0 && at < len(c.stages) {
+		if next := &c.stages[at]; !next.NeedsSet && c.takesInput(next.Uses) {
+			next.Needs, next.NeedsSet = []string{c.stages[at-1].ID}, true
+		}
 	}
 	c.stages = append(c.stages[:at], append([]engine.StageDraft{d}, c.stages[at:]...)...)
 	c.cursor = at
@@ -461,7 +498,8 @@ var idPattern = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
 // valueText renders a parameter's value for a text field.
 func valueText(p *engine.Param, v any) string {
-	if s, ok := v.(string); ok && (p.Type == engine.TypeString || p.Type == engine.TypePath || p.Type == engine.TypeExpr || p.Type == engine.TypeEnum) {
+	if s, ok := v.(string); ok && (p.Type == engine.TypeString || p.Type == engine.TypePath || p.Type == engine.TypeExpr ||
+		p.Type == engine.TypeEnum || p.Type == engine.TypeDuration) {
 		return s
 	}
 	if l, ok := v.([]any); ok && p.Type == engine.TypeStrings {
@@ -546,17 +584,17 @@ func (c *composer) editStage() tea.Cmd {
 	if !ok {
 		return common.Errorf(fmt.Sprintf("stage type %q is not in the catalog: remove the stage (x) and add one", d.Uses))
 	}
-	c.vals = map[string]*string{}
-	text := func(name string) *string {
-		s := new(string)
+	c.vals = map[string]*common.Text{}
+	text := func(name string) *common.Text {
+		s := common.NewText("")
 		c.vals[name] = s
 		return s
 	}
 	idVal := text("$id")
-	*idVal = d.ID
+	idVal.Set(d.ID)
 	oldID := d.ID
 	fields := []huh.Field{
-		huh.NewInput().Title("id").Description("Names the stage: lower-case letters, digits, _ and -.").Value(idVal).Validate(func(s string) error {
+		huh.NewInput().Title("id").Description("Names the stage: lower-case letters, digits, _ and -.").Accessor(idVal).Validate(func(s string) error {
 			s = strings.TrimSpace(s)
 			if !idPattern.MatchString(s) {
 				return errors.New("an id holds lower-case letters, digits, _ and - only")
@@ -573,7 +611,7 @@ func (c *composer) editStage() tea.Cmd {
 		p := &t.Params[i]
 		val := text(p.Name)
 		if v, set := d.Get(p.Name); set {
-			*val = valueText(p, v)
+			val.Set(valueText(p, v))
 		}
 		title := fmt.Sprintf("%s  (%s", p.Name, p.Type)
 		if r := p.RangeText(); r != "" {
@@ -593,26 +631,26 @@ func (c *composer) editStage() tea.Cmd {
 			for _, e := range values {
 				opts = append(opts, huh.NewOption(e, e))
 			}
-			if p.Required && *val == "" {
-				*val = values[0]
+			if p.Required && val.Get() == "" {
+				val.Set(values[0])
 			}
-			fields = append(fields, huh.NewSelect[string]().Title(title).Description(p.Doc).Options(opts...).Value(val).Inline(true))
+			fields = append(fields, huh.NewSelect[string]().Title(title).Description(p.Doc).Options(opts...).Accessor(val).Inline(true))
 		default:
 			p := p
-			fields = append(fields, huh.NewInput().Title(title).Placeholder(defaultText(p)).Value(val).
+			fields = append(fields, huh.NewInput().Title(title).Placeholder(defaultText(p)).Accessor(val).
 				Validate(func(s string) error { _, _, err := parseText(p, s); return err }).
-				DescriptionFunc(func() string { return liveCheck(p, *val) }, val))
+				DescriptionFunc(func() string { return liveCheck(p, val.Get()) }, val))
 		}
 	}
 	retries, timeout := text("$retries"), text("$timeout")
 	if d.Retries > 0 {
-		*retries = strconv.Itoa(d.Retries)
+		retries.Set(strconv.Itoa(d.Retries))
 	}
 	if d.Timeout > 0 {
-		*timeout = d.Timeout.String()
+		timeout.Set(d.Timeout.String())
 	}
 	fields = append(fields,
-		huh.NewInput().Title("retries  (int, in [0, 100])").Placeholder("default 0").Value(retries).Validate(func(s string) error {
+		huh.NewInput().Title("retries  (int, in [0, 100])").Placeholder("default 0").Accessor(retries).Validate(func(s string) error {
 			if s = strings.TrimSpace(s); s == "" {
 				return nil
 			}
@@ -622,7 +660,7 @@ func (c *composer) editStage() tea.Cmd {
 			}
 			return nil
 		}),
-		huh.NewInput().Title("timeout  (duration)").Placeholder("no timeout, or 30s, 5m").Value(timeout).Validate(func(s string) error {
+		huh.NewInput().Title("timeout  (duration)").Placeholder("no timeout, or 30s, 5m").Accessor(timeout).Validate(func(s string) error {
 			if s = strings.TrimSpace(s); s == "" {
 				return nil
 			}
@@ -660,7 +698,7 @@ func (c *composer) applyStage(idx int, oldID string, t *engine.StageType) tea.Cm
 		return nil
 	}
 	d := &c.stages[idx]
-	newID := strings.TrimSpace(*c.vals["$id"])
+	newID := strings.TrimSpace(c.vals["$id"].Get())
 	if newID != oldID {
 		d.ID = newID
 		for i := range c.stages {
@@ -673,7 +711,7 @@ func (c *composer) applyStage(idx int, oldID string, t *engine.StageType) tea.Cm
 	}
 	for i := range t.Params {
 		p := &t.Params[i]
-		v, set, err := parseText(p, *c.vals[p.Name])
+		v, set, err := parseText(p, c.vals[p.Name].Get())
 		switch {
 		case err != nil:
 			// Left as typed would not parse; keep the old value.
@@ -683,8 +721,8 @@ func (c *composer) applyStage(idx int, oldID string, t *engine.StageType) tea.Cm
 			d.Unset(p.Name)
 		}
 	}
-	d.Retries, _ = strconv.Atoi(strings.TrimSpace(*c.vals["$retries"]))
-	d.Timeout, _ = time.ParseDuration(strings.TrimSpace(*c.vals["$timeout"]))
+	d.Retries, _ = strconv.Atoi(strings.TrimSpace(c.vals["$retries"].Get()))
+	d.Timeout, _ = time.ParseDuration(strings.TrimSpace(c.vals["$timeout"].Get()))
 	return c.changed()
 }
 
@@ -774,7 +812,7 @@ func (c *composer) save(as bool) tea.Cmd {
 		ext := filepath.Ext(c.path)
 		c.savePath = strings.TrimSuffix(c.path, ext) + "-copy" + ext
 	}
-	c.form = common.NewForm(c.ctx.Styles, "SAVE PIPELINE", min(c.w-2, 90), 8, func() tea.Cmd {
+	c.form = common.NewForm(c.ctx.Styles, "SAVE PIPELINE", min(c.w-2, 90), 10, func() tea.Cmd {
 		path := strings.TrimSpace(c.savePath)
 		if _, err := os.Stat(path); err == nil {
 			c.confirm = common.NewConfirm(c.ctx.Styles, "Overwrite "+path+"?", "The file exists.", c.write(path))
@@ -844,7 +882,8 @@ func (c *composer) view() string {
 		return c.confirm.View(st, c.w, c.h)
 	}
 	if c.catalog != nil {
-		return common.Block(c.catalog.View(), c.w, c.h)
+		head := st.Title.Render("ADD A STAGE") + st.Subtle.Render(" after "+c.currentID()+" · type to filter by name, group or doc · enter adds · esc cancels")
+		return common.Block(head+"\n"+c.catalog.View(), c.w, c.h)
 	}
 	if c.form != nil {
 		return c.form.View(st, c.w, c.h)

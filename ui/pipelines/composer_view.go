@@ -102,7 +102,7 @@ func (c *composer) draftView() string {
 			needs = "(none)"
 		case s.NeedsSet:
 			needs = "← " + strings.Join(s.Needs, ", ")
-		case i > 0:
+		case i > 0 && c.takesInput(s.Uses):
 			needs = st.Subtle.Render("← " + c.stages[i-1].ID)
 		}
 		row := fmt.Sprintf("%s %2d %s %s %s %s", cursor, i+1, mark, common.Fit(s.ID, idW), common.Fit(s.Uses, usesW), needs)
@@ -155,7 +155,7 @@ func (c *composer) stageDetail(w int, problems []*engine.SpecError) string {
 	if len(t.Params) == 0 {
 		add(st.Subtle.Render("no parameters"))
 	} else {
-		nameW := 4
+		nameW := len("PARAMETER")
 		for _, p := range t.Params {
 			nameW = max(nameW, len(p.Name))
 		}
@@ -180,4 +180,11 @@ func (c *composer) stageDetail(w int, problems []*engine.SpecError) string {
 	add("")
 	add(st.Subtle.Render("e edits the parameters · n the needs · K/J move"))
 	return strings.Join(b, "\n")
+}
+
+// takesInput reports whether a stage type reads other stages (an unknown
+// type is assumed to).
+func (c *composer) takesInput(uses string) bool {
+	t, ok := c.ctx.Registry.Lookup(uses)
+	return !ok || t.MaxIn != 0
 }

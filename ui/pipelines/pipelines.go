@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -65,6 +66,17 @@ func (f *file) firstProblem() string {
 	return ""
 }
 
+// firstProblemShort is the first problem with the file's base name:
+// bad.yaml:4:11: unknown stage type "sourc".
+func (f *file) firstProblemShort() string {
+	if len(f.problems) > 0 {
+		p := *f.problems[0]
+		p.File = filepath.Base(p.File)
+		return p.Error()
+	}
+	return f.firstProblem()
+}
+
 // Model is the Pipelines screen.
 type Model struct {
 	ctx   *common.Context
@@ -78,7 +90,7 @@ type Model struct {
 	stating  bool
 	composer *composer
 	form     *common.Form
-	sets     string
+	sets     *common.Text
 }
 
 // New returns the Pipelines screen listing paths.
@@ -98,13 +110,20 @@ func (m *Model) columns(w int) []table.Column {
 		fileW = max(fileW, len(f.path))
 	}
 	fileW = min(fileW, max(w/3, 16))
-	rest := max(w-fileW-1-14-7-24-9, 10)
+	nameW := 8
+	for _, f := range m.files {
+		if f.spec != nil {
+			nameW = max(nameW, len(f.spec.Name))
+		}
+	}
+	nameW = min(nameW, 20)
+	rest := max(w-fileW-1-nameW-7-20-9, 10)
 	return []table.Column{
 		{Title: " ", Width: 1},
 		{Title: "FILE", Width: fileW},
-		{Title: "PIPELINE", Width: 14},
+		{Title: "PIPELINE", Width: nameW},
 		{Title: "STAGES", Width: 6},
-		{Title: "LAST RUN", Width: 24},
+		{Title: "LAST RUN", Width: 20},
 		{Title: "STATE", Width: rest},
 	}
 }
@@ -262,6 +281,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				m.files[i] = nf
 			}
 		}
+		m.table.SetColumns(m.columns(m.w))
 		m.setRows()
 		return nil
 	case statMsg:
@@ -384,21 +404,26 @@ func (m *Model) askOverrides() tea.Cmd {
 		_, err := checkOverrides(plan, s)
 		return err
 	}
+	if m.sets == nil {
+		m.sets = common.NewText("")
+	}
+	sets := m.sets
 	input := huh.NewInput().Title("Run "+path+" with").
 		Placeholder("model.C=0.5 split.test_size=0.3").
-		Value(&m.sets).
+		Accessor(sets).
 		Validate(check).
 		DescriptionFunc(func() string {
-			if strings.TrimSpace(m.sets) == "" {
+			text := sets.Get()
+			if strings.TrimSpace(text) == "" {
 				return "STAGE.PARAM=VALUE, separated by spaces, as sluice run --set takes them"
 			}
-			if err := check(m.sets); err != nil {
+			if err := check(text); err != nil {
 				return "✗ " + err.Error()
 			}
 			return "✓ ready"
-		}, &m.sets)
-	m.form = common.NewForm(m.ctx.Styles, "RUN WITH OVERRIDES", min(m.w, 90), 8, func() tea.Cmd {
-		sets, _ := checkOverrides(plan, m.sets)
+		}, sets)
+	m.form = common.NewForm(m.ctx.Styles, "RUN WITH OVERRIDES", min(m.w, 90), 10, func() tea.Cmd {
+		sets, _ := checkOverrides(plan, sets.Get())
 		return func() tea.Msg { return common.RunFileMsg{Path: path, Sets: sets} }
 	}, huh.NewGroup(input))
 	return m.form.Init()
@@ -448,9 +473,9 @@ func (m *Model) setRows() {
 					state = f.spec.Description
 				}
 			} else {
-				icon, state = "✗", f.firstProblem()
+				icon, state = "✗", f.firstProblemShort()
 				if n := len(f.problems); n > 1 {
-					state = fmt.Sprintf("(%d problems) %s", n, state)
+					state = fmt.Sprintf("%s (+%d more)", state, n-1)
 				}
 			}
 		}

@@ -385,7 +385,7 @@ func (d *detail) render() {
 		p, ok := d.previews[s.ID]
 		switch {
 		case ok:
-			b.WriteString(previewView(st, p, w))
+			b.WriteString(previewView(st, p))
 		case d.prevErr[s.ID] != nil && errors.Is(d.prevErr[s.ID], engine.ErrNotFound):
 			line("%s", st.Subtle.Render(fmt.Sprintf("Stage %s gives %s, not a table: no preview.", s.ID, s.Kind)))
 		case d.prevErr[s.ID] != nil:
@@ -418,27 +418,25 @@ func (d *detail) render() {
 	d.vp.SetContent(strings.Join(out, "\n"))
 }
 
-// previewView renders a table output's first rows and its column summary.
-func previewView(st *common.Styles, p *engine.Preview, w int) string {
+// previewView renders a table output's per-column summary and its first
+// rows.
+func previewView(st *common.Styles, p *engine.Preview) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", st.Header.Render(fmt.Sprintf("FIRST %d OF %d ROWS", len(p.Head), p.Rows)))
-	headers := make([]string, len(p.Columns))
-	for i, c := range p.Columns {
-		headers[i] = c.Name
+	style := func(row, col int) lipgloss.Style {
+		s := lipgloss.NewStyle().PaddingRight(1)
+		if col > 0 {
+			s = s.PaddingLeft(1)
+		}
+		if row == ltable.HeaderRow {
+			return s.Inherit(st.Header)
+		}
+		return s
 	}
-	t := ltable.New().Headers(headers...).Rows(p.Head...).
-		Border(lipgloss.NormalBorder()).BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
-		BorderStyle(st.Subtle).
-		StyleFunc(func(row, col int) lipgloss.Style {
-			s := lipgloss.NewStyle().Padding(0, 1)
-			if row == ltable.HeaderRow {
-				return s.Inherit(st.Header)
-			}
-			return s
-		})
-	b.WriteString(t.Render())
-	b.WriteString("\n\n")
-	fmt.Fprintf(&b, "%s\n", st.Header.Render("COLUMNS"))
+	borders := func(t *ltable.Table) *ltable.Table {
+		return t.Border(lipgloss.NormalBorder()).BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
+			BorderStyle(st.Subtle).StyleFunc(style)
+	}
+	fmt.Fprintf(&b, "%s\n", st.Header.Render(fmt.Sprintf("%d ROWS × %d COLUMNS", p.Rows, len(p.Columns))))
 	num := func(v *float64) string {
 		if v == nil {
 			return ""
@@ -449,25 +447,22 @@ func previewView(st *common.Styles, p *engine.Preview, w int) string {
 	for i, c := range p.Columns {
 		top := make([]string, 0, len(c.Top))
 		for _, tv := range c.Top {
-			top = append(top, fmt.Sprintf("%s (%d)", tv.Value, tv.Count))
+			top = append(top, fmt.Sprintf("%s %d", tv.Value, tv.Count))
 		}
 		unique := ""
 		if c.Unique > 0 {
 			unique = fmt.Sprint(c.Unique)
 		}
-		rows[i] = []string{c.Name, c.Type, fmt.Sprint(c.Count), fmt.Sprint(c.Missing), num(c.Mean), num(c.Std), num(c.Min), num(c.Max), unique, strings.Join(top, ", ")}
+		rows[i] = []string{c.Name, c.Type, fmt.Sprint(c.Missing), num(c.Mean), num(c.Std), num(c.Min), num(c.Max), unique, strings.Join(top, ", ")}
 	}
-	s := ltable.New().Headers("column", "type", "count", "missing", "mean", "std", "min", "max", "unique", "top").Rows(rows...).
-		Border(lipgloss.NormalBorder()).BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
-		BorderStyle(st.Subtle).
-		StyleFunc(func(row, col int) lipgloss.Style {
-			s := lipgloss.NewStyle().Padding(0, 1)
-			if row == ltable.HeaderRow {
-				return s.Inherit(st.Header)
-			}
-			return s
-		})
-	b.WriteString(s.Render())
+	b.WriteString(borders(ltable.New().Headers("column", "type", "missing", "mean", "std", "min", "max", "unique", "top").Rows(rows...)).Render())
+	b.WriteString("\n\n")
+	fmt.Fprintf(&b, "%s\n", st.Header.Render(fmt.Sprintf("FIRST %d ROWS", len(p.Head))))
+	headers := make([]string, len(p.Columns))
+	for i, c := range p.Columns {
+		headers[i] = c.Name
+	}
+	b.WriteString(borders(ltable.New().Headers(headers...).Rows(p.Head...)).Render())
 	return b.String()
 }
 

@@ -61,6 +61,7 @@ type Model struct {
 
 	all     []engine.RunSummary // newest first
 	search  []string            // lower-case text each filter matches against
+	rows    []table.Row         // each run's row, built once per change
 	shown   []int               // indexes into all of the rows shown
 	marked  map[int64]bool
 	table   common.Table
@@ -73,6 +74,7 @@ type Model struct {
 	loadSeq  common.Seq
 	pollSeq  common.Seq
 	polling  bool
+	gen      uint64 // the store's generation at the last poll
 	detail   *detail
 	pendOpen int64 // run to step into once the list has it
 }
@@ -94,11 +96,16 @@ type loadedMsg struct {
 }
 
 type polledMsg struct {
-	seq     int
-	runs    []engine.RunSummary // new or changed
-	err     error
-	latest  int64
-	emptyOK bool
+	seq  int
+	runs []engine.RunSummary // new or changed
+	gen  uint64
+	err  error
+}
+
+// generationer is a store that can say cheaply whether anything changed
+// since the last look (*store.DB can).
+type generationer interface {
+	Generation(ctx context.Context) (uint64, error)
 }
 
 // Init loads every run.
@@ -130,8 +137,18 @@ func (m *Model) poll() tea.Cmd {
 			unfinished = append(unfinished, s.ID)
 		}
 	}
+	lastGen := m.gen
 	return func() tea.Msg {
 		msg := polledMsg{seq: seq}
+		if g, ok := store.(generationer); ok {
+			gen, err := g.Generation(ctx)
+			if err == nil {
+				msg.gen = gen
+				if gen == lastGen {
+					return msg // nothing written since the last poll
+				}
+			}
+		}
 		latest, err := store.Latest(ctx, "")
 		if errors.Is(err, engine.ErrNotFound) {
 			return msg
@@ -140,7 +157,6 @@ func (m *Model) poll() tea.Cmd {
 			msg.err = err
 			return msg
 		}
-		msg.latest = latest
 		if latest > newest {
 			fresh, err := store.Runs(ctx, engine.RunFilter{Limit: int(latest - newest)})
 			if err != nil {
@@ -258,6 +274,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return common.Err(fmt.Errorf("polling runs: %w", msg.err))
 		}
+		m.gen = msg.gen
 		if len(msg.runs) > 0 {
 			m.upsert(msg.runs)
 		}
@@ -499,8 +516,10 @@ func (m *Model) setAll(runs []engine.RunSummary) {
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].ID > runs[j].ID })
 	m.all = runs
 	m.search = make([]string, len(runs))
+	m.rows = make([]table.Row, len(runs))
 	for i := range runs {
 		m.search[i] = searchText(&runs[i])
+		m.rows[i] = m.row(&runs[i])
 	}
 	m.applyFilter()
 }
@@ -512,10 +531,12 @@ func (m *Model) upsert(runs []engine.RunSummary) {
 		if i, ok := m.find(s.ID); ok {
 			m.all[i] = s
 			m.search[i] = searchText(&s)
+			m.rows[i] = m.row(&s)
 			continue
 		}
 		m.all = append(m.all, s)
 		m.search = append(m.search, searchText(&s))
+		m.rows = append(m.rows, m.row(&s))
 		added = true
 	}
 	if added {
@@ -526,10 +547,11 @@ func (m *Model) upsert(runs []engine.RunSummary) {
 		sort.SliceStable(idx, func(a, b int) bool { return m.all[idx[a]].ID > m.all[idx[b]].ID })
 		all := make([]engine.RunSummary, len(m.all))
 		search := make([]string, len(m.all))
+		rows := make([]table.Row, len(m.all))
 		for k, i := range idx {
-			all[k], search[k] = m.all[i], m.search[i]
+			all[k], search[k], rows[k] = m.all[i], m.search[i], m.rows[i]
 		}
-		m.all, m.search = all, search
+		m.all, m.search, m.rows = all, search, rows
 	}
 	m.applyFilter()
 }
@@ -580,6 +602,7 @@ func (m *Model) refreshRunning() {
 	for r, i := range m.shown {
 		if s := &m.all[i]; !s.Status.Done() {
 			row := m.row(s)
+			m.rows[i] = row
 			m.table.SetCell(r, 3, row[3])
 			m.table.SetCell(r, 5, row[5])
 		}
@@ -589,7 +612,9 @@ func (m *Model) refreshRunning() {
 func (m *Model) refreshRows() {
 	rows := make([]table.Row, len(m.shown))
 	for r, i := range m.shown {
-		rows[r] = m.row(&m.all[i])
+		row := m.rows[i]
+		row[0] = m.markCell(m.all[i].ID)
+		rows[r] = row
 	}
 	m.table.SetRows(rows)
 }

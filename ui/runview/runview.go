@@ -234,7 +234,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	if m.confirm != nil {
-		_, cmd := m.confirm.Update(msg)
+		done, cmd := m.confirm.Update(msg)
+		if done {
+			m.confirm = nil
+		}
 		return cmd
 	}
 	return nil

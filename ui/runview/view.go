@@ -276,15 +276,15 @@ func (m *Model) stageRows(w *watched, rows int, now time.Time) []string {
 		needsW = max(needsW, len(needsText(s.Needs)))
 	}
 	idW, usesW, needsW = min(idW, 14), min(usesW, 20), min(needsW, 18)
-	const countW, elapsedW, etaW = 16, 7, 10
+	const countW, elapsedW, etaW = 18, 7, 10
 	fixed := 2 + 3 + 2 + idW + 1 + usesW + 1 + needsW + 1 + 1 + countW + 1 + elapsedW + 1 + etaW
-	barW := min(max(m.w-fixed, 6), 30)
+	barW := min(max(m.w-fixed, 6), 24)
 	bar := m.bar
 	bar.Width = barW
 
-	header := fmt.Sprintf("  %s %s %s %s %s %s %s %s",
-		common.Fit("L", 2), common.Fit("", 1), common.Fit("STAGE", idW), common.Fit("USES", usesW), common.Fit("NEEDS", needsW),
-		common.Fit("PROGRESS", barW+1+countW), common.FitRight("TIME", elapsedW), common.Fit("", etaW))
+	header := fmt.Sprintf("%s %s%s %s %s %s %s %s %s %s %s", " ", "L ", " ", " ",
+		common.Fit("STAGE", idW), common.Fit("USES", usesW), common.Fit("NEEDS", needsW),
+		common.Fit("PROGRESS", barW), common.Fit("", countW), common.FitRight("TIME", elapsedW), common.Fit("ETA", etaW))
 	out := []string{st.Header.Render(common.Fit(header, m.w))}
 
 	// Keep the selected stage in view.

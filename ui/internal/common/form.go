@@ -2,6 +2,7 @@ package common
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -18,7 +19,8 @@ type Form struct {
 	Cancel func() tea.Cmd
 }
 
-// NewForm wraps groups in a form with the workbench's theme, sized w×h.
+// NewForm wraps groups in a form with the workbench's theme, to be shown
+// by View in a box of w×h cells.
 func NewForm(st *Styles, title string, w, h int, submit func() tea.Cmd, groups ...*huh.Group) *Form {
 	theme := huh.ThemeCharm()
 	if st.Mono {
@@ -26,7 +28,8 @@ func NewForm(st *Styles, title string, w, h int, submit func() tea.Cmd, groups .
 	}
 	km := huh.NewDefaultKeyMap()
 	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-	f := huh.NewForm(groups...).WithTheme(theme).WithKeyMap(km).WithShowHelp(true).WithWidth(w).WithHeight(h)
+	// The box View draws takes 2 cells of border and 2 of padding.
+	f := huh.NewForm(groups...).WithTheme(theme).WithKeyMap(km).WithShowHelp(true).WithWidth(max(w-4, 20)).WithHeight(max(h-4, 3))
 	return &Form{Title: title, Form: f, Submit: submit}
 }
 
@@ -94,4 +97,30 @@ func (c *Confirm) Update(msg tea.Msg) (bool, tea.Cmd) { return c.form.Update(msg
 func (c *Confirm) View(st *Styles, w, h int) string {
 	box := st.Dialog.Render(strings.TrimRight(c.form.Form.View(), "\n") + "\n\n" + st.Subtle.Render("y yes · n no · esc cancel"))
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)
+}
+
+// Text is a huh accessor for a text field that a DescriptionFunc also
+// reads. Huh evaluates those funcs in commands, on other goroutines than
+// Update, so the value is guarded. Value is exported because huh decides
+// when to re-evaluate by hashing the bound value's exported fields.
+type Text struct {
+	mu    *sync.Mutex // a pointer: huh copies the struct to hash it
+	Value string
+}
+
+// NewText returns a Text holding s.
+func NewText(s string) *Text { return &Text{mu: &sync.Mutex{}, Value: s} }
+
+// Get returns the text.
+func (t *Text) Get() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.Value
+}
+
+// Set replaces the text.
+func (t *Text) Set(s string) {
+	t.mu.Lock()
+	t.Value = s
+	t.mu.Unlock()
 }

@@ -55,6 +55,10 @@ func (t *Table) SetRows(rows []table.Row) {
 	}
 	t.marked = -1
 	t.Model.SetRows(all)
+	if t.Cursor() < 0 && len(all) > 0 {
+		// An empty table leaves the cursor at -1: select the first row.
+		t.Model.SetCursor(0)
+	}
 	t.mark()
 }
 
@@ -72,11 +76,51 @@ func (t *Table) Update(msg tea.Msg) tea.Cmd {
 		case tea.MouseButtonWheelDown:
 			t.MoveDown(1)
 		}
+	case tea.KeyMsg:
+		if !t.Focused() {
+			return nil
+		}
+		km := t.KeyMap
+		switch {
+		case key.Matches(msg, km.LineUp):
+			t.move(-1)
+		case key.Matches(msg, km.LineDown):
+			t.move(1)
+		case key.Matches(msg, km.PageUp):
+			t.move(-t.Height())
+		case key.Matches(msg, km.PageDown):
+			t.move(t.Height())
+		case key.Matches(msg, km.GotoTop):
+			t.move(-t.Cursor())
+		case key.Matches(msg, km.GotoBottom):
+			t.move(t.Len())
+		}
+		return nil
 	default:
 		t.Model, cmd = t.Model.Update(msg)
 	}
 	t.mark()
 	return cmd
+}
+
+// move moves the cursor n rows, setting the marks before the table
+// redraws, so the visible rows are drawn once.
+func (t *Table) move(n int) {
+	rows := t.Model.Rows()
+	if len(rows) == 0 || n == 0 {
+		return
+	}
+	target := min(max(t.Cursor()+n, 0), len(rows)-1)
+	if t.marked >= 0 && t.marked < len(rows) {
+		rows[t.marked][0] = " "
+	}
+	rows[target][0] = Cursor
+	t.marked = target
+	if n < 0 {
+		t.Model.MoveUp(-n)
+	} else {
+		t.Model.MoveDown(n)
+	}
 }
 
 // SetCursor moves the cursor to row n.

@@ -1,0 +1,92 @@
+package ui_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/sluice-ml/sluice/engine"
+)
+
+// bigStore holds n runs of a few pipelines.
+func bigStore(n int) *fakeStore {
+	s := newFakeStore()
+	for i := range n {
+		r := sampleRun(float64(i%10)/10, 0.9+float64(i%10)/100, t0.Add(-time.Duration(n-i)*time.Minute))
+		r.Pipeline = fmt.Sprintf("pipeline-%d", i%7)
+		s.next++
+		r.ID = s.next
+		s.runs[r.ID] = r
+	}
+	return s
+}
+
+// BenchmarkRunsKeypress is one key press (↓ or ↑) on the Runs screen with
+// 10,000 runs, Update and View (target: under 16ms).
+func BenchmarkRunsKeypress(b *testing.B) {
+	m := open(b, bigStore(10000))
+	send(b, m, key("3"))
+	settle(b, m, func() bool { return contains(m.View(), "10000 runs") })
+	down, up := key("down"), key("up")
+	b.ResetTimer()
+	for i := range b.N {
+		k := down
+		if i%400 >= 200 {
+			k = up
+		}
+		m.Update(k)
+		_ = m.View()
+	}
+}
+
+// BenchmarkRunsFilterKeypress is one key typed into the Runs filter with
+// 10,000 runs: every run is matched again.
+func BenchmarkRunsFilterKeypress(b *testing.B) {
+	m := open(b, bigStore(10000))
+	send(b, m, key("3"))
+	settle(b, m, func() bool { return contains(m.View(), "10000 runs") })
+	send(b, m, key("/"))
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			m.Update(key("9"))
+		} else {
+			m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+		}
+		_ = m.View()
+	}
+}
+
+// TestRunsKeypressIsQuick holds the benchmark's target loosely in an
+// ordinary test run.
+func TestRunsKeypressIsQuick(t *testing.T) {
+	m := open(t, bigStore(10000))
+	send(t, m, key("3"))
+	settle(t, m, func() bool { return contains(m.View(), "10000 runs") })
+	const presses = 200
+	began := time.Now()
+	for range presses {
+		m.Update(key("down"))
+		_ = m.View()
+	}
+	per := time.Since(began) / presses
+	if per > 16*time.Millisecond {
+		t.Errorf("a key press on Runs with 10,000 runs takes %s, want under 16ms", per)
+	}
+	t.Logf("a key press on Runs with 10,000 runs: %s", per)
+}
+
+func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || index(s, sub) >= 0) }
+
+func index(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+var _ = engine.StatusSucceeded

@@ -1,0 +1,187 @@
+package ui_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui"
+)
+
+// start runs the workbench in a teatest program at 100×30.
+func start(t *testing.T, store *fakeStore, paths ...string) (*teatest.TestModel, *ui.Model) {
+	t.Helper()
+	m := ui.New(context.Background(), deps(store, paths...))
+	t.Cleanup(func() { m.Shutdown(5 * time.Second) })
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(goldenW, goldenH))
+	return tm, m
+}
+
+func waitFor(t *testing.T, tm *teatest.TestModel, text string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(text)) },
+		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+func typeKeys(tm *teatest.TestModel, ks ...string) {
+	for _, k := range ks {
+		tm.Send(key(k))
+	}
+}
+
+// TestSmoke opens the workbench, shows every key and quits.
+func TestSmoke(t *testing.T) {
+	tm, _ := start(t, newFakeStore())
+	waitFor(t, tm, "PIPELINES")
+	typeKeys(tm, "?")
+	waitFor(t, tm, "quit")
+	typeKeys(tm, "esc", "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// TestRunFromPipelines runs a pipeline with r and sees it succeed, then
+// finds it in Runs.
+func TestRunFromPipelines(t *testing.T) {
+	store := newFakeStore()
+	tm, _ := start(t, store, "testdata/pipelines/good.yaml")
+	waitFor(t, tm, "good.yaml")
+	typeKeys(tm, "r")
+	waitFor(t, tm, "succeeded")
+	typeKeys(tm, "3")
+	waitFor(t, tm, "accuracy 0.9500")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	r, err := store.Run(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != engine.StatusSucceeded || r.Version != "test" {
+		t.Errorf("got run status %s version %q, want succeeded, test", r.Status, r.Version)
+	}
+}
+
+// TestRunWithOverrides runs with --set from the o form.
+func TestRunWithOverrides(t *testing.T) {
+	store := newFakeStore()
+	tm, _ := start(t, store, "testdata/pipelines/good.yaml")
+	waitFor(t, tm, "good.yaml")
+	typeKeys(tm, "o")
+	waitFor(t, tm, "RUN WITH OVERRIDES")
+	tm.Type("model.C=0.5")
+	waitFor(t, tm, "ready")
+	typeKeys(tm, "enter")
+	waitFor(t, tm, "succeeded")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	r, err := store.Run(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Params["model"]["C"]; got != 0.5 {
+		t.Errorf("got model.C = %v, want 0.5 (overrides %v)", got, r.Overrides)
+	}
+}
+
+// TestQuitAsksWhileRunLive: q during a run asks first; yes cancels the
+// run, which is recorded as cancelled.
+func TestQuitAsksWhileRunLive(t *testing.T) {
+	store := newFakeStore()
+	tm, m := start(t, store, "testdata/pipelines/slow.yaml")
+	waitFor(t, tm, "slow.yaml")
+	typeKeys(tm, "r")
+	waitFor(t, tm, "running")
+	typeKeys(tm, "q")
+	waitFor(t, tm, "still going")
+	typeKeys(tm, "y")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	m.Shutdown(5 * time.Second)
+	r, err := store.Run(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != engine.StatusCancelled {
+		t.Errorf("got run status %s, want cancelled", r.Status)
+	}
+}
+
+// TestCancelRun: c on the Run screen, confirmed, cancels the run.
+func TestCancelRun(t *testing.T) {
+	store := newFakeStore()
+	tm, _ := start(t, store, "testdata/pipelines/slow.yaml")
+	waitFor(t, tm, "slow.yaml")
+	typeKeys(tm, "r")
+	waitFor(t, tm, "running")
+	typeKeys(tm, "c")
+	waitFor(t, tm, "Cancel run 1")
+	typeKeys(tm, "y")
+	waitFor(t, tm, "run 1 slow cancelled")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// TestLogBurstKeepsKeys: a stage logging 200,000 lines as fast as it can
+// does not hold up the keys.
+func TestLogBurstKeepsKeys(t *testing.T) {
+	store := newFakeStore()
+	tm, _ := start(t, store, "testdata/pipelines/spam.yaml")
+	waitFor(t, tm, "spam.yaml")
+	typeKeys(tm, "r")
+	waitFor(t, tm, "line ")
+	began := time.Now()
+	typeKeys(tm, "3")
+	waitFor(t, tm, "RUNS")
+	typeKeys(tm, "2")
+	waitFor(t, tm, "LOGS")
+	if d := time.Since(began); d > 2*time.Second {
+		t.Errorf("switching screens during the burst took %s", d)
+	}
+	waitFor(t, tm, "succeeded")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
+
+// TestComposeAndSave adds a stage in the composer, sets a parameter and
+// saves a new file that validates.
+func TestComposeAndSave(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/pipelines/data.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/data.csv", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := newFakeStore()
+	m := open(t, store, "testdata/pipelines/good.yaml")
+	path := dir + "/new.yaml"
+	send(t, m, keys("enter", "down", "a")...)
+	send(t, m, keys("s", "l", "e", "e", "p", "enter")...) // the catalog, filtered to sleep
+	// The form opens on the new stage: id, then for.
+	send(t, m, keys("tab", "2", "s", "enter", "enter", "enter")...)
+	if out := screen(t, m); !bytes.Contains([]byte(out), []byte("duration 2s ")) {
+		t.Fatalf("the new stage does not show for=2s:\n%s", out)
+	}
+	send(t, m, key("S"), tea.KeyMsg{Type: tea.KeyCtrlU}, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(path)}, key("enter"))
+	out := screen(t, m)
+	if !bytes.Contains([]byte(out), []byte("saved "+path)) {
+		t.Fatalf("not saved:\n%s", out)
+	}
+	plan, err := engine.LoadPlan(path, testRegistry(), nil)
+	if err != nil {
+		t.Fatalf("the saved file does not validate: %v", err)
+	}
+	st, ok := plan.Stage("sleep")
+	if !ok || st.Params.Duration("for") != 2*time.Second || fmt.Sprint(st.Inputs) != "[clean]" {
+		t.Errorf("the saved file lost the new stage: %+v", st)
+	}
+	if split, _ := plan.Stage("split"); fmt.Sprint(split.Inputs) != "[clean]" {
+		t.Errorf("split now reads %v, want [clean] as before the insert", split.Inputs)
+	}
+}
