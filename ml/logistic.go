@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -113,14 +114,17 @@ func (m *LogisticRegression) Fit(X mat.Matrix, y []float64) error {
 }
 
 // logitObjective evaluates the penalised loss and its gradient over
-// fixed row blocks, in parallel when there are several.
+// fixed row blocks, in parallel when there are several. Each block of X
+// is kept transposed (feature-major), so the scores and the gradient are
+// long unit-stride axpy and dot runs rather than many short ones.
 type logitObjective struct {
-	X         *mat.Dense
+	n, p      int
+	xt        [][]float64 // per block: p × m, feature-major
 	y         []float64
 	k         int // weight rows: 1 (binomial) or the number of classes
 	invC      float64
 	intercept bool
-	z         *mat.Dense // n × k scores, then residuals
+	z         [][]float64 // per block: k × m scores, then residuals
 	partG     [][]float64
 	partF     []float64
 }
@@ -128,91 +132,107 @@ type logitObjective struct {
 func newLogitObjective(X *mat.Dense, y []float64, k int, C float64, intercept bool) *logitObjective {
 	n, p := X.Dims()
 	nc := (n + chunkRows - 1) / chunkRows
-	o := &logitObjective{X: X, y: y, k: k, invC: 1 / C, intercept: intercept,
-		z: mat.NewDense(n, k, nil), partG: make([][]float64, nc), partF: make([]float64, nc)}
-	for c := range o.partG {
+	o := &logitObjective{n: n, p: p, y: y, k: k, invC: 1 / C, intercept: intercept,
+		xt: make([][]float64, nc), z: make([][]float64, nc),
+		partG: make([][]float64, nc), partF: make([]float64, nc)}
+	parallelChunks(n, func(c, lo, hi int) {
+		m := hi - lo
+		xt := make([]float64, p*m)
+		for i := lo; i < hi; i++ {
+			for j, v := range X.RawRowView(i) {
+				xt[j*m+i-lo] = v
+			}
+		}
+		o.xt[c] = xt
+		o.z[c] = make([]float64, k*m)
 		o.partG[c] = make([]float64, k*(p+1))
-	}
+	})
 	return o
 }
 
 func (o *logitObjective) eval(w, grad []float64) float64 {
-	n, p := o.X.Dims()
+	n, p, k := o.n, o.p, o.k
 	stride := p + 1
-	k := o.k
-	W := mat.NewDense(k, stride, w).Slice(0, k, 0, p)
 	nc := parallelChunks(n, func(c, lo, hi int) {
-		Xc := o.X.Slice(lo, hi, 0, p).(*mat.Dense)
-		Z := o.z.Slice(lo, hi, 0, k).(*mat.Dense)
-		Z.Mul(Xc, W.T())
-		var f float64
-		prod, nprod := 1.0, 0
-		for i := lo; i < hi; i++ {
-			z := Z.RawRowView(i - lo)
-			yi := int(o.y[i])
+		m := hi - lo
+		xt, Z := o.xt[c], o.z[c]
+		// Scores: Z[q] = b_q + Σ_j W[q,j] X[:,j].
+		for q := 0; q < k; q++ {
+			zq := Z[q*m : (q+1)*m]
+			b := 0.0
 			if o.intercept {
-				for q := range z {
-					z[q] += w[q*stride+p]
-				}
+				b = w[q*stride+p]
 			}
-			if k == 1 {
-				t := z[0]
+			for i := range zq {
+				zq[i] = b
+			}
+			for j := 0; j < p; j++ {
+				floats.AddScaled(zq, w[q*stride+j], xt[j*m:(j+1)*m])
+			}
+		}
+		var f float64
+		if k == 1 {
+			for i, t := range Z {
+				yi := o.y[lo+i]
 				// log(1+e^t) - y t, stably, with e = exp(-|t|); the
 				// residual is sigmoid(t) - y.
 				e := math.Exp(-math.Abs(t))
-				f += math.Max(t, 0) + math.Log1p(e) - float64(yi)*t
+				f += math.Max(t, 0) + math.Log1p(e) - yi*t
 				s := 1 / (1 + e)
 				if t < 0 {
 					s = e * s
 				}
-				z[0] = s - float64(yi)
-				continue
+				Z[i] = s - yi
 			}
-			qmax := 0
-			for q, v := range z {
-				if v > z[qmax] {
-					qmax = q
+		} else {
+			prod, nprod := 1.0, 0
+			for i := 0; i < m; i++ {
+				yi := int(o.y[lo+i])
+				qmax := 0
+				zmax := Z[i]
+				for q := 1; q < k; q++ {
+					if v := Z[q*m+i]; v > zmax {
+						qmax, zmax = q, v
+					}
 				}
-			}
-			zmax := z[qmax]
-			sum := 1.0 // exp(zmax - zmax)
-			zy := z[yi]
-			for q, v := range z {
-				if q == qmax {
-					z[q] = 1
-					continue
+				zy := Z[yi*m+i]
+				sum := 1.0 // exp(zmax - zmax)
+				for q := 0; q < k; q++ {
+					if q == qmax {
+						Z[q*m+i] = 1
+						continue
+					}
+					e := math.Exp(Z[q*m+i] - zmax)
+					Z[q*m+i] = e
+					sum += e
 				}
-				e := math.Exp(v - zmax)
-				z[q] = e
-				sum += e
+				// Σ log(sum) is taken as the log of a running product of
+				// the sums (each in [1, k]): one Log per 32 rows instead
+				// of one per row, flushed early before it could overflow.
+				f += zmax - zy
+				prod *= sum
+				if nprod++; nprod == 32 || prod > 1e250 {
+					f += math.Log(prod)
+					prod, nprod = 1, 0
+				}
+				inv := 1 / sum
+				for q := 0; q < k; q++ {
+					Z[q*m+i] *= inv
+				}
+				Z[yi*m+i] -= 1
 			}
-			// Σ log(sum) is taken as the log of a running product of the
-			// sums (each in [1, k]): one Log per 32 rows instead of one
-			// per row, flushed early before the product could overflow.
-			f += zmax - zy
-			prod *= sum
-			if nprod++; nprod == 32 || prod > 1e250 {
-				f += math.Log(prod)
-				prod, nprod = 1, 0
-			}
-			inv := 1 / sum
-			for q := range z {
-				z[q] *= inv
-			}
-			z[yi] -= 1
+			f += math.Log(prod)
 		}
-		f += math.Log(prod)
+		// Gradient: G[q,j] = Σ_i R[q,i] X[i,j]; intercept: Σ_i R[q,i].
 		g := o.partG[c]
-		G := mat.NewDense(k, stride, g).Slice(0, k, 0, p).(*mat.Dense)
-		G.Mul(Z.T(), Xc)
 		for q := 0; q < k; q++ {
+			rq := Z[q*m : (q+1)*m]
+			for j := 0; j < p; j++ {
+				g[q*stride+j] = floats.Dot(rq, xt[j*m:(j+1)*m])
+			}
 			g[q*stride+p] = 0
-		}
-		if o.intercept {
-			for i := 0; i < hi-lo; i++ {
-				for q, r := range Z.RawRowView(i) {
-					g[q*stride+p] += r
-				}
+			if o.intercept {
+				g[q*stride+p] = floats.Sum(rq)
 			}
 		}
 		o.partF[c] = f
