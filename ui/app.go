@@ -180,20 +180,31 @@ func (m *Model) resize() {
 
 func (m *Model) tooSmall() bool { return m.w < MinWidth || m.h < MinHeight }
 
-// Update routes a message.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update routes a message. A panic below it is caught and shown in the
+// status line: the workbench stays up.
+func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.setStatus(true, fmt.Sprintf("internal error (please report it): %v", r))
+			cmd = nil
+		}
+	}()
+	return m, m.update(msg)
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.resize()
-		return m, nil
+		return nil
 	case tea.KeyMsg:
-		return m, m.key(msg)
+		return m.key(msg)
 	case tea.MouseMsg:
 		if m.tooSmall() || m.showHelp || m.confirm != nil {
-			return m, nil
+			return nil
 		}
-		return m, m.screens[m.active].Update(msg)
+		return m.screens[m.active].Update(msg)
 	case eventsMsg:
 		var cmd tea.Cmd
 		if len(msg.events) > 0 {
@@ -201,17 +212,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = tea.Batch(m.runview.Update(ev), m.runs.Update(ev))
 		}
 		if msg.closed {
-			return m, cmd
+			return cmd
 		}
-		return m, tea.Batch(cmd, waitForEvents(m.events))
+		return tea.Batch(cmd, waitForEvents(m.events))
 	case common.TickMsg:
 		if m.status != "" && !m.isErr && m.ctx.Now().Sub(m.statusAt) > 8*time.Second {
 			m.status = ""
 		}
-		return m, tea.Batch(m.broadcast(msg), tick(m.poll))
+		return tea.Batch(m.broadcast(msg), tick(m.poll))
 	case common.RunFileMsg:
 		m.setStatus(false, "starting "+msg.Path+"…")
-		return m, m.startRun(msg)
+		return m.startRun(msg)
 	case launchedMsg:
 		if c, ok := m.pending[msg.launch]; ok {
 			m.cancels[msg.id] = c
@@ -220,14 +231,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setStatus(false, fmt.Sprintf("run %d started: %s", msg.id, msg.path))
 		cmd := m.runview.Update(common.WatchRunMsg{ID: msg.id})
 		m.switchTo(common.ScreenRun)
-		return m, tea.Batch(cmd, waitEnd(msg.done))
+		return tea.Batch(cmd, waitEnd(msg.done))
 	case launchFailedMsg:
 		if c, ok := m.pending[msg.launch]; ok {
 			c()
 			delete(m.pending, msg.launch)
 		}
 		m.setStatus(true, fmt.Sprintf("cannot run %s: %s", msg.path, firstLine(msg.err)))
-		return m, nil
+		return nil
 	case common.RunEndedMsg:
 		if c, ok := m.cancels[msg.ID]; ok {
 			c()
@@ -240,49 +251,49 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			text := fmt.Sprintf("run %d %s %s in %s", msg.ID, msg.Run.Pipeline, msg.Run.Status, common.Seconds(msg.Run.Seconds))
 			m.setStatus(msg.Run.Status != engine.StatusSucceeded, text)
 		}
-		return m, m.broadcast(msg)
+		return m.broadcast(msg)
 	case common.CancelRunMsg:
 		if c, ok := m.cancels[msg.ID]; ok {
 			c()
 			m.setStatus(false, fmt.Sprintf("cancelling run %d…", msg.ID))
 		}
-		return m, nil
+		return nil
 	case common.SwitchMsg:
 		m.switchTo(int(msg))
-		return m, nil
+		return nil
 	case common.WatchRunMsg:
-		return m, m.runview.Update(msg)
+		return m.runview.Update(msg)
 	case common.OpenRunMsg:
-		return m, m.runs.Update(msg)
+		return m.runs.Update(msg)
 	case common.CompareMsg:
 		m.switchTo(common.ScreenCompare)
-		return m, m.compare.Update(msg)
+		return m.compare.Update(msg)
 	case common.OpenModelMsg:
-		return m, m.model.Update(msg)
+		return m.model.Update(msg)
 	case common.ErrMsg:
 		m.setStatus(true, firstLine(msg.Err))
-		return m, nil
+		return nil
 	case common.InfoMsg:
 		m.setStatus(false, string(msg))
-		return m, nil
+		return nil
 	case quitMsg:
 		m.Shutdown(0)
-		return m, tea.Quit
+		return tea.Quit
 	}
 	if m.confirm != nil {
 		done, cmd := m.confirm.Update(msg)
 		if done {
 			m.confirm = nil
 		}
-		return m, cmd
+		return cmd
 	}
 	// The screens' own replies go to every screen (only the one that sent
 	// it knows the type); library messages (forms, cursors) to the active
 	// one.
 	if ours(msg) {
-		return m, m.broadcast(msg)
+		return m.broadcast(msg)
 	}
-	return m, m.screens[m.active].Update(msg)
+	return m.screens[m.active].Update(msg)
 }
 
 var uiPkg = reflect.TypeOf(Model{}).PkgPath()
@@ -419,7 +430,13 @@ func (m *Model) quit() tea.Cmd {
 }
 
 // View draws the tabs, the active screen, the status line and the help.
-func (m *Model) View() string {
+// A screen that panics while drawing is replaced by the error.
+func (m *Model) View() (view string) {
+	defer func() {
+		if r := recover(); r != nil {
+			view = fmt.Sprintf("sluice: internal error while drawing (please report it): %v\n\nq quits.", r)
+		}
+	}()
 	st := m.ctx.Styles
 	if m.tooSmall() {
 		msg := fmt.Sprintf("sluice needs a terminal of at least %d×%d;\nthis one is %d×%d.\n\nEnlarge it, or press q to quit.", MinWidth, MinHeight, m.w, m.h)
@@ -480,7 +497,7 @@ func (m *Model) helpBar() string {
 		return m.help.ShortHelpView([]key.Binding{common.Binding("y", "yes", "y"), common.Binding("n/esc", "no", "n")})
 	}
 	if m.showHelp {
-		return m.help.ShortHelpView([]key.Binding{common.Binding("any key", "close", "esc")})
+		return m.help.ShortHelpView([]key.Binding{common.Binding("any key", "closes the keys", "esc")})
 	}
 	b := append([]key.Binding{}, m.screens[m.active].Keys().ShortHelp()...)
 	if !m.screens[m.active].Capturing() {

@@ -272,3 +272,43 @@ func TestOpenStore10000RunsIsQuick(t *testing.T) {
 	}
 	t.Logf("opened a store of 10,000 runs in %s", took)
 }
+
+// TestWorkbenchSeesRunsOfOtherProcesses: a run recorded by `sluice run`
+// (here in the same process, through its own handle on the store file)
+// shows in the open workbench within two seconds.
+func TestWorkbenchSeesRunsOfOtherProcesses(t *testing.T) {
+	dir, dbPath := sampleDir(t)
+	in, keys := io.Pipe()
+	defer keys.Close()
+	screen := &screenLog{}
+	e := &env{ctx: context.Background(), stdin: in, stdout: screen, stderr: io.Discard, cfg: &Config{DBPath: dbPath}, reg: stages.Registry()}
+	if err := e.resolveConfig(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := e.openStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ui.Run(ctx, e.workbenchDeps(nil, nil, db)) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	screen.waitFor(t, "0 runs")
+	keys.Write([]byte("3"))
+	screen.waitFor(t, "No runs yet")
+
+	out, errs, code := sluice(t, dir, "--db", dbPath, "run", "sample-data/iris.yaml")
+	if code != ExitOK {
+		t.Fatalf("sluice run: exit %d\n%s%s", code, out, errs)
+	}
+	began := time.Now()
+	screen.waitFor(t, "1 run")
+	screen.waitFor(t, "iris")
+	if d := time.Since(began); d > 2*time.Second {
+		t.Errorf("the run showed after %s, want within 2s", d)
+	}
+}

@@ -238,6 +238,15 @@ func (c *composer) update(msg tea.Msg) tea.Cmd {
 	if c.catalog != nil {
 		return c.updateCatalog(msg)
 	}
+	if mm, ok := msg.(tea.MouseMsg); ok && mm.Action == tea.MouseActionPress {
+		switch mm.Button {
+		case tea.MouseButtonWheelUp:
+			c.cursor = max(c.cursor-1, 0)
+		case tea.MouseButtonWheelDown:
+			c.cursor = min(c.cursor+1, max(len(c.stages)-1, 0))
+		}
+		return nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return nil

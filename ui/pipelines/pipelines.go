@@ -105,26 +105,31 @@ func New(ctx *common.Context, store Store, paths []string) *Model {
 }
 
 func (m *Model) columns(w int) []table.Column {
-	fileW := 10
+	fileW, nameW, lastW := 10, 8, 20
 	for _, f := range m.files {
 		fileW = max(fileW, len(f.path))
-	}
-	fileW = min(fileW, max(w/3, 16))
-	nameW := 8
-	for _, f := range m.files {
 		if f.spec != nil {
 			nameW = max(nameW, len(f.spec.Name))
 		}
 	}
 	nameW = min(nameW, 20)
-	rest := max(w-fileW-1-nameW-7-20-9, 10)
+	// Every column is followed by a space; the marker column comes first.
+	state := func() int { return w - 7 - 1 - 1 - fileW - nameW - 6 - lastW }
+	// The state (validity, or the first problem) gets 24 cells at least:
+	// the last run, then the name, then the file give way.
+	for _, shrink := range []*int{&lastW, &nameW, &fileW} {
+		floor := map[*int]int{&lastW: 12, &nameW: 10, &fileW: 16}[shrink]
+		if d := 24 - state(); d > 0 {
+			*shrink = max(*shrink-d, floor)
+		}
+	}
 	return []table.Column{
 		{Title: " ", Width: 1},
 		{Title: "FILE", Width: fileW},
 		{Title: "PIPELINE", Width: nameW},
 		{Title: "STAGES", Width: 6},
-		{Title: "LAST RUN", Width: 20},
-		{Title: "STATE", Width: rest},
+		{Title: "LAST RUN", Width: lastW},
+		{Title: "STATE", Width: max(state(), 8)},
 	}
 }
 
@@ -545,10 +550,14 @@ func (m *Model) detailView(h int) string {
 		if s.Description != "" {
 			b = append(b, st.Subtle.Render(s.Description))
 		}
-		idW, usesW := 4, 4
+		idW, usesW, needsW := 4, 4, 4
 		for _, ps := range f.plan.Stages {
 			idW, usesW = max(idW, len(ps.Spec.ID)), max(usesW, len(ps.Type.Name))
+			if len(ps.Inputs) > 0 {
+				needsW = max(needsW, common.Width("← "+strings.Join(ps.Inputs, ", ")))
+			}
 		}
+		needsW = min(needsW, 30)
 		for _, ps := range f.plan.Stages {
 			needs := ""
 			if len(ps.Inputs) > 0 {
@@ -562,7 +571,7 @@ func (m *Model) detailView(h int) string {
 			if len(with) > 0 {
 				params = "{" + strings.Join(with, ", ") + "}"
 			}
-			b = append(b, fmt.Sprintf("  %-*s  %-*s  %-14s %s", idW, ps.Spec.ID, usesW, ps.Type.Name, needs, st.Subtle.Render(params)))
+			b = append(b, fmt.Sprintf("  %-*s  %-*s  %s %s", idW, ps.Spec.ID, usesW, ps.Type.Name, common.Fit(needs, needsW), st.Subtle.Render(params)))
 		}
 	}
 	return common.Block(strings.Join(b, "\n"), m.w, h)

@@ -58,6 +58,7 @@ type watched struct {
 	r        *engine.Run
 	logs     []engine.LogLine
 	external bool // followed through the store, not events
+	ended    bool // ended in this process: the store has it all, events are stale
 	logFrom  int  // lines read from the store so far
 	fetching bool
 	boards   map[string]*board
@@ -184,9 +185,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.Run != nil {
 			w.r = msg.Run
 		}
+		// Events may have been dropped under load, or still be on their
+		// way: read the whole log back, and ignore events from now on.
+		w.ended = true
 		m.fmtKey = ""
 		m.layout()
-		// Events may have been dropped under load: read the whole log back.
 		return m.fetch(msg.ID, 0, true)
 	case fetchedMsg:
 		w := m.runs[msg.id]
@@ -202,11 +205,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		switch {
 		case msg.full:
-			if len(msg.lines) >= len(w.logs) {
-				w.logs = nil
-				w.boards = nil
-				m.addLines(w, msg.lines)
-			}
+			w.logs, w.boards = nil, nil
+			m.addLines(w, msg.lines)
 			w.logFrom = len(msg.lines)
 		default:
 			m.addLines(w, msg.lines)
@@ -276,6 +276,9 @@ func (m *Model) events(evs []engine.Event) tea.Cmd {
 		if w == nil {
 			w = &watched{started: map[string]time.Time{}}
 			m.runs[e.RunID] = w
+		}
+		if w.ended {
+			continue
 		}
 		if w.r == nil && e.Run == nil {
 			// Its start was missed: read the run from the store.

@@ -271,13 +271,14 @@ func (m *Model) stageRows(w *watched, rows int, now time.Time) []string {
 	deps := dependents(r)
 	idW, usesW, needsW := 5, 4, 5
 	for _, s := range r.Stages {
-		idW = max(idW, len(s.ID))
-		usesW = max(usesW, len(s.Uses))
-		needsW = max(needsW, len(needsText(s.Needs)))
+		idW = max(idW, common.Width(s.ID))
+		usesW = max(usesW, common.Width(s.Uses))
+		needsW = max(needsW, common.Width(needsText(s.Needs)))
 	}
 	idW, usesW, needsW = min(idW, 14), min(usesW, 20), min(needsW, 18)
 	const countW, elapsedW, etaW = 18, 7, 10
-	fixed := 2 + 3 + 2 + idW + 1 + usesW + 1 + needsW + 1 + 1 + countW + 1 + elapsedW + 1 + etaW
+	// cursor, layer and branch, icon, then each column and its space
+	fixed := 2 + 4 + 2 + idW + 1 + usesW + 1 + needsW + 1 + 1 + countW + 1 + elapsedW + 1 + etaW
 	barW := min(max(m.w-fixed, 6), 24)
 	bar := m.bar
 	bar.Width = barW
