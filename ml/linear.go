@@ -226,10 +226,11 @@ func gramStats(X *mat.Dense, y []float64, center bool) gram {
 			for i := 0; i < m; i++ {
 				row := raw.Data[(b+i)*raw.Stride : (b+i)*raw.Stride+p]
 				for j, v := range row {
-					d := v - shift[j]
-					buf[j*ld+i] = d
-					sx[j] += d
+					buf[j*ld+i] = v - shift[j]
 				}
+			}
+			for j := range sx {
+				sx[j] += floats.Sum(buf[j*ld : j*ld+m])
 			}
 			var sy float64
 			for i := 0; i < m; i++ {
