@@ -121,6 +121,12 @@ var estimators = []*estimatorDef{
 	{name: "linear_svc", doc: "linear support vector classifier (squared hinge, one-vs-rest)", task: taskClassification, unit: "iterations",
 		new:    func() ml.Estimator { return ml.NewLinearSVC() },
 		params: []engine.Param{pC("inverse regularisation strength"), pMaxIter(1000), pTol(1e-4), pFitIntercept}},
+	{name: "kmeans", doc: "k-means clustering (k-means++ init)", task: taskClustering, unit: "runs",
+		new: func() ml.Estimator { return newKMeansEstimator() },
+		params: []engine.Param{
+			{Name: "n_clusters", Type: engine.TypeInt, Default: 8, Min: one, Doc: "clusters to find"},
+			{Name: "n_init", Type: engine.TypeInt, Default: 10, Min: one, Doc: "runs from different seeds; the best is kept"},
+			pMaxIter(300), pTol(1e-4)}},
 }
 
 func estimatorByName(name string) (*estimatorDef, bool) {

@@ -490,7 +490,7 @@ func testScores(m *Model) (map[string]float64, error) {
 	case m.Type == "kmeans":
 		out := map[string]float64{"inertia": kmeansInertia(m.Estimator)}
 		if s.Task == taskClassification {
-			out["ari"] = mlAdjustedRandIndex(toInts(s.YTest), toInts(pred))
+			out["ari"] = ml.AdjustedRandIndex(toInts(s.YTest), toInts(pred))
 		}
 		return out, nil
 	case s.Task == taskClassification:
@@ -783,7 +783,7 @@ func evaluate(m *Model) (*Report, error) {
 	case m.Type == "kmeans":
 		rep.Metrics["inertia"] = kmeansInertia(m.Estimator)
 		if s.Task == taskClassification {
-			rep.Metrics["ari"] = mlAdjustedRandIndex(toInts(s.YTest), toInts(pred))
+			rep.Metrics["ari"] = ml.AdjustedRandIndex(toInts(s.YTest), toInts(pred))
 		}
 	case s.Task == taskClassification:
 		y := s.YTest
