@@ -46,10 +46,11 @@
 // When a run ends, its whole log is read back from the store.
 //
 // Runs started elsewhere (`sluice run` in another terminal) are found by
-// polling: every second the Runs screen asks the store for runs newer
-// than the newest it holds and re-reads those still running, and the Run
-// screen follows a watched run the same way. The store opens and closes
-// its file around every call, so polling never holds a lock.
+// polling: every second the Runs screen asks the store whether anything
+// was written (the store's generation, when it has one), and if so for
+// runs newer than the newest it holds, and re-reads those still running;
+// the Run screen follows a watched run the same way. The store opens and
+// closes its file around every call, so polling never holds a lock.
 //
 // # Caveats
 //
@@ -65,4 +66,11 @@
 // A tuning stage's leaderboard is built from the candidate-fold log
 // lines it writes (engine.CandidateFold); a stage that writes none shows
 // its progress bar only.
+//
+// Huh evaluates a field's DescriptionFunc in a command, off the Update
+// goroutine: fields that describe themselves live bind a common.Text, a
+// guarded accessor, rather than a plain *string.
+//
+// Keys typed faster than the terminal is read arrive as one message
+// ("jjr"); outside text fields the root splits it into single keys.
 package ui
