@@ -1,5 +1,3 @@
-// Command sluice is a terminal workbench and headless runner for data and
-// machine-learning pipelines. See README.md.
 package main
 
 import (
