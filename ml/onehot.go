@@ -25,9 +25,11 @@ type OneHotEncoder struct {
 	// numeric fit they are the numbers formatted with
 	// strconv.FormatFloat(v, 'g', -1, 64).
 	Categories [][]string `json:"categories"`
-	// Values holds the numeric categories after a numeric Fit, nil after
-	// FitStrings.
-	Values [][]float64 `json:"values,omitempty"`
+	// Values holds the numeric categories (without NaN) after a numeric
+	// Fit, nil after FitStrings; NaNCategory says which columns also have
+	// NaN as a category, the last one.
+	Values      [][]float64 `json:"values,omitempty"`
+	NaNCategory []bool      `json:"nan_category,omitempty"`
 }
 
 var _ Transformer = (*OneHotEncoder)(nil)
@@ -53,7 +55,7 @@ func (e *OneHotEncoder) FitStrings(cols [][]string) error {
 		}
 		sort.Strings(cats[j])
 	}
-	e.Categories, e.Values = cats, nil
+	e.Categories, e.Values, e.NaNCategory = cats, nil, nil
 	return nil
 }
 
@@ -106,27 +108,28 @@ func (e *OneHotEncoder) Fit(X mat.Matrix) error {
 	}
 	vals := make([][]float64, c)
 	cats := make([][]string, c)
+	nanCat := make([]bool, c)
 	for j := 0; j < c; j++ {
 		seen := map[float64]bool{}
-		hasNaN := false
+		vals[j] = []float64{}
 		for i := 0; i < r; i++ {
 			v := X.At(i, j)
 			if math.IsNaN(v) {
-				hasNaN = true
+				nanCat[j] = true
 			} else if !seen[v] {
 				seen[v] = true
 				vals[j] = append(vals[j], v)
 			}
 		}
 		sort.Float64s(vals[j])
-		if hasNaN {
-			vals[j] = append(vals[j], math.NaN())
-		}
 		for _, v := range vals[j] {
 			cats[j] = append(cats[j], strconv.FormatFloat(v, 'g', -1, 64))
 		}
+		if nanCat[j] {
+			cats[j] = append(cats[j], "NaN")
+		}
 	}
-	e.Categories, e.Values = cats, vals
+	e.Categories, e.Values, e.NaNCategory = cats, vals, nanCat
 	return nil
 }
 
@@ -144,22 +147,19 @@ func (e *OneHotEncoder) Transform(dst *mat.Dense, X mat.Matrix) *mat.Dense {
 	off := 0
 	for j, vals := range e.Values {
 		nv := len(vals)
-		if nv > 0 && math.IsNaN(vals[nv-1]) {
-			nv--
-		}
 		for i := 0; i < r; i++ {
 			v := X.At(i, j)
 			if math.IsNaN(v) {
-				if nv < len(vals) {
+				if e.NaNCategory[j] {
 					dst.Set(i, off+nv, 1)
 				}
 				continue
 			}
-			if k := sort.SearchFloat64s(vals[:nv], v); k < nv && vals[k] == v {
+			if k := sort.SearchFloat64s(vals, v); k < nv && vals[k] == v {
 				dst.Set(i, off+k, 1)
 			}
 		}
-		off += len(vals)
+		off += len(e.Categories[j])
 	}
 	return dst
 }

@@ -11,7 +11,9 @@ import (
 // StandardScaler removes each column's mean and divides by its
 // population standard deviation, as scikit-learn's StandardScaler does.
 // A column with zero variance gets scale 1. NaN values are treated as
-// missing: ignored when fitting and kept as NaN by Transform.
+// missing: ignored when fitting and kept as NaN by Transform (a column
+// with no values at all gets mean 0 and scale 1, so the fitted values
+// stay JSON-encodable).
 //
 // The zero value is ready to use.
 type StandardScaler struct {
@@ -49,10 +51,8 @@ func (s *StandardScaler) Fit(X mat.Matrix) error {
 		}
 	}
 	for j := range mean {
-		if cnt[j] > 0 {
+		if cnt[j] > 0 { // an all-missing column keeps mean 0 and scale 1
 			mean[j] /= float64(cnt[j])
-		} else {
-			mean[j] = math.NaN()
 		}
 	}
 	vr := make([]float64, c)
@@ -68,8 +68,6 @@ func (s *StandardScaler) Fit(X mat.Matrix) error {
 	for j := range vr {
 		if cnt[j] > 0 {
 			vr[j] /= float64(cnt[j])
-		} else {
-			vr[j] = math.NaN()
 		}
 		// scikit-learn's _is_constant_feature: a variance within rounding
 		// error of zero counts as zero.
@@ -185,8 +183,8 @@ func (s *MinMaxScaler) Fit(X mat.Matrix) error {
 	scale := make([]float64, c)
 	mn := make([]float64, c)
 	for j := range dmin {
-		if math.IsInf(dmin[j], 1) { // all missing
-			dmin[j], dmax[j] = math.NaN(), math.NaN()
+		if math.IsInf(dmin[j], 1) { // all missing: an identity-like map
+			dmin[j], dmax[j] = 0, 0
 		}
 		rng := dmax[j] - dmin[j]
 		if !(rng > 10*eps64) { // scikit-learn's _handle_zeros_in_scale

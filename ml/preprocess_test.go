@@ -61,6 +61,13 @@ func TestStandardScaler(t *testing.T) {
 		}
 		checkSlice(t, "mean", s.Mean, []float64{2, 3})
 		got := s.Transform(nil, rowsOf([]float64{nan, 4}))
+		var all ml.StandardScaler
+		if err := all.Fit(rowsOf([]float64{nan}, []float64{nan})); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := json.Marshal(&all); err != nil {
+			t.Errorf("JSON of a scaler fitted on an all-missing column: %v", err)
+		}
 		if !math.IsNaN(got.At(0, 0)) || got.At(0, 1) != 1 {
 			t.Errorf("got %v, want [NaN 1]", mat.Formatted(got))
 		}
@@ -184,6 +191,17 @@ func TestOneHotEncoder(t *testing.T) {
 		}
 		got := e.Transform(nil, rowsOf([]float64{2}, []float64{7}, []float64{math.NaN()}))
 		checkDense(t, "codes", got, [][]float64{{0, 1, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 1}}, 0)
+		b, err := json.Marshal(&e)
+		if err != nil {
+			t.Fatalf("JSON with a NaN category: %v", err)
+		}
+		var e2 ml.OneHotEncoder
+		if err := json.Unmarshal(b, &e2); err != nil {
+			t.Fatal(err)
+		}
+		if got2 := e2.Transform(nil, rowsOf([]float64{2}, []float64{7}, []float64{math.NaN()})); !mat.Equal(got, got2) {
+			t.Errorf("after JSON: got %v, want %v", mat.Formatted(got2), mat.Formatted(got))
+		}
 	})
 	t.Run("json round trip", func(t *testing.T) {
 		b, err := json.Marshal(&e)
