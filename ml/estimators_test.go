@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/sluice-ml/sluice/ml"
@@ -182,6 +183,30 @@ func TestDeterminism(t *testing.T) {
 		}
 		if out[0] != out[1] || out[1] != out[2] {
 			t.Errorf("fits differ")
+		}
+	})
+	t.Run("same bits on one core", func(t *testing.T) {
+		X, y, _ := synthLinear(20_000, 5)
+		fit := func() string {
+			lr := ml.NewLogisticRegression()
+			svc := ml.NewLinearSVC()
+			svc.MaxIter = 20
+			var out []byte
+			for _, m := range []ml.Estimator{lr, svc} {
+				if err := m.Fit(X, y); err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(m)
+				out = append(out, b...)
+			}
+			return string(out)
+		}
+		many := fit()
+		prev := runtime.GOMAXPROCS(1)
+		one := fit()
+		runtime.GOMAXPROCS(prev)
+		if many != one {
+			t.Errorf("fits differ between GOMAXPROCS=%d and 1", prev)
 		}
 	})
 	t.Run("LinearSVC seed matters", func(t *testing.T) {
