@@ -186,7 +186,8 @@ func gramFit(name string, X mat.Matrix, y []float64, center bool) (*mat.Dense, g
 }
 
 // gramStats computes the statistics in one pass of fixed row blocks (on
-// all cores for tall data), summed in block order. Rows are shifted by
+// all cores for tall data), summed in block order. With y nil only the
+// means and XᵀX are meaningful. Rows are shifted by
 // the mean of the first rows, an estimate of the column means, so that
 // the sums of products lose little to cancellation; the exact centring
 // is then a rank-one correction. Each block is copied shifted into a
@@ -201,7 +202,9 @@ func gramStats(X *mat.Dense, y []float64, center bool) gram {
 		m := min(n, sub)
 		for i := 0; i < m; i++ {
 			floats.Add(shift, X.RawRowView(i))
-			yshift += y[i]
+			if y != nil {
+				yshift += y[i]
+			}
 		}
 		floats.Scale(1/float64(m), shift)
 		yshift /= float64(m)
@@ -244,14 +247,17 @@ func gramStats(X *mat.Dense, y []float64, center bool) gram {
 			for j := range sx {
 				sx[j] += floats.Sum(buf[j*ld : j*ld+m])
 			}
+			A := blas64.General{Rows: p, Cols: m, Stride: ld, Data: buf}
+			blas64.Syrk(blas.NoTrans, 1, A, 1, G)
+			if y == nil {
+				continue
+			}
 			var sy float64
 			for i := 0; i < m; i++ {
 				yc[i] = y[b+i] - yshift
 				sy += yc[i]
 			}
 			part[width-1] += sy
-			A := blas64.General{Rows: p, Cols: m, Stride: ld, Data: buf}
-			blas64.Syrk(blas.NoTrans, 1, A, 1, G)
 			blas64.Gemv(blas.NoTrans, 1, A, blas64.Vector{N: m, Inc: 1, Data: yc[:m]}, 1, q)
 			part[p*p+p] += floats.Dot(yc[:m], yc[:m])
 		}

@@ -4,12 +4,20 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
+// pcaGramRows is the row count from which PCA works from XᵀX rather
+// than an SVD of X (when there are also at least ten rows per column):
+// much faster on tall data, and as accurate for the leading components.
+const pcaGramRows = 5000
+
 // PCA projects rows onto the principal axes of the centred training
 // data, found with a singular value decomposition, as scikit-learn's PCA
-// with svd_solver="full" does. Signs are made deterministic the way
+// with svd_solver="full" does (for tall data, at least 5,000 rows and
+// ten per column, from the eigenvectors of the centred XᵀX instead:
+// the same axes, found faster). Signs are made deterministic the way
 // scikit-learn's svd_flip does: in each component, the row of U with the
 // largest absolute value is made positive.
 type PCA struct {
@@ -50,30 +58,62 @@ func (p *PCA) Fit(X mat.Matrix) error {
 	if k < 0 || k > kmax {
 		return fmt.Errorf("ml: PCA: n_components=%d must be between 1 and min(n_samples, n_features)=%d", p.NComponents, kmax)
 	}
-	mean := make([]float64, c)
-	for i := 0; i < n; i++ {
-		for j, v := range Xd.RawRowView(i) {
-			mean[j] += v
+	var (
+		mean []float64
+		s    []float64  // singular values of the centred X, descending
+		V    *mat.Dense // p × min(n,p) right singular vectors
+		U    *mat.Dense // n × k left singular vectors (up to scale)
+	)
+	if n >= pcaGramRows && n >= 10*c {
+		// Tall data: eigenvectors of the centred XᵀX (formed in one
+		// pass on all cores), then U ∝ Xc V for the signs only.
+		st := gramStats(Xd, nil, true)
+		mean = st.xmean
+		var eig mat.EigenSym
+		if !eig.Factorize(st.G, true) {
+			return fmt.Errorf("PCA: eigendecomposition did not converge: %w", ErrSingular)
 		}
-	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	Xc := mat.NewDense(n, c, nil)
-	for i := 0; i < n; i++ {
-		src, d := Xd.RawRowView(i), Xc.RawRowView(i)
-		for j := range d {
-			d[j] = src[j] - mean[j]
+		lam := eig.Values(nil) // ascending
+		var E mat.Dense
+		eig.VectorsTo(&E)
+		s = make([]float64, c)
+		V = mat.NewDense(c, c, nil)
+		for q := 0; q < c; q++ {
+			src := c - 1 - q
+			s[q] = math.Sqrt(math.Max(lam[src], 0))
+			for j := 0; j < c; j++ {
+				V.Set(j, q, E.At(j, src))
+			}
 		}
+		Vk := V.Slice(0, c, 0, k)
+		U = mat.NewDense(n, k, nil)
+		U.Mul(Xd, Vk)
+		off := make([]float64, k) // mean · V, subtracted from every row
+		for q := 0; q < k; q++ {
+			off[q] = floats.Dot(mean, mat.Col(nil, q, Vk))
+		}
+		for i := 0; i < n; i++ {
+			floats.Sub(U.RawRowView(i), off)
+		}
+	} else {
+		mean = make([]float64, c)
+		for i := 0; i < n; i++ {
+			floats.Add(mean, Xd.RawRowView(i))
+		}
+		floats.Scale(1/float64(n), mean)
+		Xc := mat.NewDense(n, c, nil)
+		for i := 0; i < n; i++ {
+			floats.SubTo(Xc.RawRowView(i), Xd.RawRowView(i), mean)
+		}
+		var svd mat.SVD
+		if !svd.Factorize(Xc, mat.SVDThin) {
+			return fmt.Errorf("PCA: SVD did not converge: %w", ErrSingular)
+		}
+		s = svd.Values(nil)
+		U, V = &mat.Dense{}, &mat.Dense{}
+		svd.UTo(U)
+		svd.VTo(V)
 	}
-	var svd mat.SVD
-	if !svd.Factorize(Xc, mat.SVDThin) {
-		return fmt.Errorf("PCA: SVD did not converge: %w", ErrSingular)
-	}
-	s := svd.Values(nil)
-	var U, V mat.Dense
-	svd.UTo(&U)
-	svd.VTo(&V)
 	var total float64
 	for _, v := range s {
 		total += v * v
