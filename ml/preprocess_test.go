@@ -300,3 +300,54 @@ func TestTransformerErrors(t *testing.T) {
 		mustPanic(t, func() { (&ml.PCA{}).Transform(nil, rowsOf([]float64{1})) })
 	})
 }
+
+// TestPCATall checks the XᵀX route PCA takes on tall data against an SVD
+// of the centred data computed here, with scikit-learn's svd_flip signs.
+func TestPCATall(t *testing.T) {
+	X, _, _ := synthLinear(6000, 4)
+	for i := 0; i < 6000; i++ { // unequal variances, non-zero means
+		row := X.RawRowView(i)
+		row[0] = 3*row[0] + 10
+		row[1] = row[1] + 0.5*row[0]
+		row[3] *= 0.1
+	}
+	p := &ml.PCA{NComponents: 3}
+	if err := p.Fit(X); err != nil {
+		t.Fatal(err)
+	}
+	n, c := X.Dims()
+	Xc := mat.NewDense(n, c, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < c; j++ {
+			Xc.Set(i, j, X.At(i, j)-p.Mean[j])
+		}
+	}
+	var svd mat.SVD
+	if !svd.Factorize(Xc, mat.SVDThin) {
+		t.Fatal("SVD failed")
+	}
+	var U, V mat.Dense
+	svd.UTo(&U)
+	svd.VTo(&V)
+	s := svd.Values(nil)
+	for q := 0; q < 3; q++ {
+		bi := 0
+		for i := 0; i < n; i++ {
+			if math.Abs(U.At(i, q)) > math.Abs(U.At(bi, q)) {
+				bi = i
+			}
+		}
+		sign := 1.0
+		if U.At(bi, q) < 0 {
+			sign = -1
+		}
+		for j := 0; j < c; j++ {
+			if want := sign * V.At(j, q); math.Abs(p.Components[q][j]-want) > 1e-9 {
+				t.Fatalf("component %d: got %v, want %v", q, p.Components[q], mat.Col(nil, q, &V))
+			}
+		}
+		if want := s[q] * s[q] / float64(n-1); !near(p.ExplainedVariance[q], want, 1e-10) {
+			t.Errorf("explained variance %d: got %v, want %v", q, p.ExplainedVariance[q], want)
+		}
+	}
+}
