@@ -370,3 +370,39 @@ func TestSetParams(t *testing.T) {
 		t.Errorf("FactoryOf: got %v, %v, want alpha 3", e, err)
 	}
 }
+
+func TestNoIntercept(t *testing.T) {
+	// y = 2·x0 - x1 exactly: through the origin, by hand.
+	X := rowsOf([]float64{1, 0}, []float64{0, 1}, []float64{2, 1}, []float64{3, 5}, []float64{-1, 2})
+	y := []float64{2, -1, 3, 1, -4}
+	lr := &ml.LinearRegression{}
+	rg := &ml.Ridge{Alpha: 1e-12}
+	ls := &ml.Lasso{Alpha: 1e-9, MaxIter: 10000, Tol: 1e-12}
+	tests := []struct {
+		name      string
+		m         ml.Estimator
+		coef      *[]float64
+		intercept *float64
+	}{
+		{"LinearRegression", lr, &lr.Coef, &lr.Intercept},
+		{"Ridge", rg, &rg.Coef, &rg.Intercept},
+		{"Lasso", ls, &ls.Coef, &ls.Intercept},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.m.Fit(X, y); err != nil {
+				t.Fatal(err)
+			}
+			if c := *tt.coef; !near(c[0], 2, 1e-6) || !near(c[1], -1, 1e-6) || *tt.intercept != 0 {
+				t.Errorf("got coef %v intercept %v, want [2 -1] and 0", c, *tt.intercept)
+			}
+		})
+	}
+	m := &ml.LogisticRegression{C: 1, MaxIter: 100, Tol: 1e-6}
+	if err := m.Fit(X, []float64{1, 0, 1, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if m.Intercept[0] != 0 {
+		t.Errorf("LogisticRegression without intercept: got intercept %v, want 0", m.Intercept[0])
+	}
+}
