@@ -14,6 +14,24 @@
 // and learned values, so encoding/json serialises it completely and the
 // same fit gives the same bytes.
 //
+// # Model selection
+//
+// TrainTestSplit, KFold and StratifiedKFold make index sets (the
+// stratified folds without shuffling are scikit-learn's exactly);
+// CrossValScore, GridSearch and RandomSearch fit candidates made by a
+// Factory on each fold, score them with a Scorer named as in scikit-learn
+// (ScorerFor), report every candidate's mean and population standard
+// deviation, and refit the best on all rows. A Pipeline of Transformers
+// and an Estimator refits its preprocessing inside every fold.
+//
+// # Progress and cancellation
+//
+// ml knows no context. Long fits (iterative solvers, forests, boosting,
+// k-means, searches) take a Progress hook through SetProgress, called with
+// (done, total) per iteration, tree, stage, run or fit; when the hook
+// returns an error the fit stops promptly and returns it wrapped. The
+// stage adapters pass a hook that reports progress and returns ctx.Err().
+//
 // # Concurrency
 //
 // A model is not safe for concurrent Fit. Predict on a fitted model is
