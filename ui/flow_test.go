@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ui"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 // start runs the workbench in a teatest program at 100×30.
@@ -183,5 +185,26 @@ func TestComposeAndSave(t *testing.T) {
 	}
 	if split, _ := plan.Stage("split"); fmt.Sprint(split.Inputs) != "[clean]" {
 		t.Errorf("split now reads %v, want [clean] as before the insert", split.Inputs)
+	}
+}
+
+// TestRunsKeepOneRowPerRun: several snapshots of a new run in one burst
+// of events make one row.
+func TestRunsKeepOneRowPerRun(t *testing.T) {
+	m := open(t, storeWithRuns())
+	r := sampleRun(1, 0.95, t0)
+	r.ID = 4
+	running := clone(r)
+	running.Status = engine.StatusRunning
+	send(t, m, key("3"), common.EventsMsg{Events: []engine.Event{
+		{Kind: engine.EventRunStarted, RunID: 4, Run: running},
+		{Kind: engine.EventRunFinished, RunID: 4, Run: r},
+	}})
+	out := screen(t, m)
+	if n := strings.Count(out, "✓ succeeded"); n != 3 {
+		t.Errorf("got %d succeeded rows, want 3 (runs 1, 2 and 4):\n%s", n, out)
+	}
+	if !strings.Contains(out, "4 runs") {
+		t.Errorf("the header does not count 4 runs:\n%s", out)
 	}
 }

@@ -21,17 +21,21 @@ import (
 	"github.com/sluice-ml/sluice/ui"
 )
 
-// screenLog collects what the workbench writes, for a test to wait on.
+// screenLog collects what the workbench writes, as plain text, for a
+// test to wait on. Bubble Tea writes a frame at a time, so each write is
+// stripped of its ANSI codes on its own.
 type screenLog struct {
-	mu   sync.Mutex
-	b    bytes.Buffer
-	seen int // bytes of plain text already matched
+	mu    sync.Mutex
+	plain strings.Builder
+	seen  int // bytes of plain text already matched
 }
 
 func (s *screenLog) Write(p []byte) (int, error) {
+	text := ansi.Strip(string(p))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	s.plain.WriteString(text)
+	return len(p), nil
 }
 
 // waitFor waits until text shows in output written since the last match.
@@ -40,18 +44,17 @@ func (s *screenLog) waitFor(t *testing.T, text string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		s.mu.Lock()
-		plain := ansi.Strip(s.b.String())
+		plain := s.plain.String()
+		s.mu.Unlock()
 		if i := strings.Index(plain[min(s.seen, len(plain)):], text); i >= 0 {
 			s.seen += i + len(text)
-			s.mu.Unlock()
 			return
 		}
-		s.mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	plain := ansi.Strip(s.b.String())
+	plain := s.plain.String()
+	s.mu.Unlock()
 	t.Fatalf("%q did not show; the screen ends with:\n%s", text, plain[max(len(plain)-3000, 0):])
 }
 

@@ -524,34 +524,46 @@ func (m *Model) setAll(runs []engine.RunSummary) {
 	m.applyFilter()
 }
 
-// upsert adds new runs and replaces changed ones.
+// upsert adds new runs and replaces changed ones; of several summaries
+// of one run, the last wins.
 func (m *Model) upsert(runs []engine.RunSummary) {
-	added := false
-	for _, s := range runs {
-		if i, ok := m.find(s.ID); ok {
-			m.all[i] = s
-			m.search[i] = searchText(&s)
-			m.rows[i] = m.row(&s)
+	latest := make(map[int64]int, len(runs))
+	for i, s := range runs {
+		latest[s.ID] = i
+	}
+	var fresh []engine.RunSummary
+	for i, s := range runs {
+		if latest[s.ID] != i {
+			continue // a later summary of the same run follows
+		}
+		if k, ok := m.find(s.ID); ok {
+			m.all[k] = s
+			m.search[k] = searchText(&s)
+			m.rows[k] = m.row(&s)
 			continue
 		}
-		m.all = append(m.all, s)
-		m.search = append(m.search, searchText(&s))
-		m.rows = append(m.rows, m.row(&s))
-		added = true
+		fresh = append(fresh, s)
 	}
-	if added {
-		idx := make([]int, len(m.all))
+	if len(fresh) > 0 {
+		// Add them and sort again, newest first; find needs the order.
+		all := append(m.all, fresh...)
+		search := m.search
+		rows := m.rows
+		for i := range fresh {
+			search = append(search, searchText(&fresh[i]))
+			rows = append(rows, m.row(&fresh[i]))
+		}
+		idx := make([]int, len(all))
 		for i := range idx {
 			idx[i] = i
 		}
-		sort.SliceStable(idx, func(a, b int) bool { return m.all[idx[a]].ID > m.all[idx[b]].ID })
-		all := make([]engine.RunSummary, len(m.all))
-		search := make([]string, len(m.all))
-		rows := make([]table.Row, len(m.all))
+		sort.SliceStable(idx, func(a, b int) bool { return all[idx[a]].ID > all[idx[b]].ID })
+		m.all = make([]engine.RunSummary, len(all))
+		m.search = make([]string, len(all))
+		m.rows = make([]table.Row, len(all))
 		for k, i := range idx {
-			all[k], search[k], rows[k] = m.all[i], m.search[i], m.rows[i]
+			m.all[k], m.search[k], m.rows[k] = all[i], search[i], rows[i]
 		}
-		m.all, m.search, m.rows = all, search, rows
 	}
 	m.applyFilter()
 }
