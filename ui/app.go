@@ -97,7 +97,7 @@ func New(ctx context.Context, deps Deps) *Model {
 	if rec == nil {
 		rec = &engine.NopRecorder{}
 	}
-	c := &common.Context{Ctx: ctx, Styles: newStyles(monochrome(&deps)), Now: now, Registry: deps.Registry, Version: deps.Version, Dir: deps.Dir}
+	c := &common.Context{Ctx: ctx, Styles: newStyles(monochrome(&deps)), Now: now, Registry: deps.Registry, Version: deps.Version, Dir: deps.Dir, DB: deps.DBPath}
 	if c.Dir == "" {
 		c.Dir = "."
 	}

@@ -662,6 +662,9 @@ func (m *Model) View() string {
 		head = m.filter.View()
 	default:
 		head = st.Title.Render("RUNS") + st.Subtle.Render(fmt.Sprintf("  %d run%s", len(m.all), common.Plural(len(m.all))))
+		if m.ctx.DB != "" {
+			head += st.Subtle.Render(" in " + m.ctx.DB)
+		}
 		if n := len(m.markedIDs()); n > 0 {
 			head += st.Marked.Render(fmt.Sprintf("  ● %d marked", n)) + st.Subtle.Render(" (c compares)")
 		}

@@ -22,8 +22,10 @@ type Context struct {
 	Now      func() time.Time
 	Registry *engine.Registry
 	Version  string
-	// Dir is where new pipeline files and exported models go by default.
+	// Dir is where new pipeline files go by default.
 	Dir string
+	// DB names the run store, for display.
+	DB string
 }
 
 // Screen is one of the workbench's screens. The root model routes keys,
