@@ -123,42 +123,43 @@ type ParamError struct {
 // Error gives the parameter and message.
 func (e *ParamError) Error() string { return e.Param + ": " + e.Msg }
 
-// didYouMean returns the candidate closest to s by edit distance, or ""
-// when none is close enough to be a likely typo.
+// DidYouMean returns the candidate closest to s by edit distance
+// (ignoring case), or "" when none is close enough to be a likely typo.
+// Validation uses it for stage types, parameters, ids and columns.
+func DidYouMean(s string, candidates []string) string { return didYouMean(s, candidates) }
+
 func didYouMean(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
-		d := editDistance(s, c)
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
 		if d < bestD || (d == bestD && c < best) {
 			best, bestD = c, d
 		}
 	}
-	limit := len(s) / 3
-	if limit < 2 {
-		limit = 2
-	}
-	if bestD <= limit || (best != "" && (strings.HasPrefix(best, s) || strings.HasPrefix(s, best))) {
+	limit := max(len([]rune(s))/3, 2)
+	if best != "" && (bestD <= limit || strings.HasPrefix(best, s) || strings.HasPrefix(s, best)) {
 		return best
 	}
 	return ""
 }
 
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
 	for j := range prev {
 		prev[j] = j
 	}
-	for i := 1; i <= len(a); i++ {
+	for i := 1; i <= len(ra); i++ {
 		cur[0] = i
-		for j := 1; j <= len(b); j++ {
+		for j := 1; j <= len(rb); j++ {
 			cost := 1
-			if a[i-1] == b[j-1] {
+			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return prev[len(rb)]
 }

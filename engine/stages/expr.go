@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sluice-ml/sluice/engine"
 	"math"
 	"reflect"
 	"runtime"
@@ -107,7 +108,7 @@ func newExprError(err error, src string, names []string) *exprError {
 		}
 	}
 	if name, ok := strings.CutPrefix(e.msg, "unknown name "); ok {
-		if d := didYouMean(name, names); d != "" {
+		if d := engine.DidYouMean(name, names); d != "" {
 			e.hint = fmt.Sprintf("did you mean %q?", d)
 		} else if len(names) > 0 {
 			e.hint = "columns: " + listNames(names)

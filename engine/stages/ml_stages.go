@@ -119,37 +119,12 @@ func splitStage() *engine.StageType {
 	}
 }
 
+// suggest is " (did you mean X?)" for a likely typo of one of names, or "".
 func suggest(s string, names []string) string {
-	best, bestD := "", 1<<30
-	for _, n := range names {
-		if d := levenshtein(s, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best != "" && bestD <= max(2, len(s)/3) {
-		return fmt.Sprintf(" (did you mean %q?)", best)
+	if d := engine.DidYouMean(s, names); d != "" {
+		return fmt.Sprintf(" (did you mean %q?)", d)
 	}
 	return ""
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func runSplit(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {

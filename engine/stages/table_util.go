@@ -37,7 +37,7 @@ func passShape(in []engine.Shape) engine.Shape { return tableShape(inSchema(in))
 // did-you-mean or the list of columns.
 func noColumn(param, name string, s frame.Schema) error {
 	names := s.Names()
-	if d := didYouMean(name, names); d != "" {
+	if d := engine.DidYouMean(name, names); d != "" {
 		return paramErr(param, "no column %q (did you mean %q?)", name, d)
 	}
 	return paramErr(param, "no column %q (the table has %s)", name, listNames(names))
@@ -107,7 +107,7 @@ func typeMap(param string, m map[string]any) (map[string]frame.Type, []error) {
 		t, err := frame.ParseType(s)
 		if err != nil {
 			msg := fmt.Sprintf("column %s: unknown type %q (want float, int, bool, string or time)", k, s)
-			if d := didYouMean(strings.ToLower(s), typeNames); d != "" {
+			if d := engine.DidYouMean(strings.ToLower(s), typeNames); d != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", d)
 			}
 			errs = append(errs, paramErr(param, "%s", msg))
@@ -119,44 +119,6 @@ func typeMap(param string, m map[string]any) (map[string]frame.Type, []error) {
 }
 
 var typeNames = []string{"float", "int", "bool", "string", "time"}
-
-// didYouMean returns the candidate closest to s by edit distance, or ""
-// when none is close enough to be a likely typo.
-func didYouMean(s string, candidates []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		if d < bestD || (d == bestD && c < best) {
-			best, bestD = c, d
-		}
-	}
-	limit := max(len(s)/3, 2)
-	if best != "" && bestD <= limit {
-		return best
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
 
 // ctxReader fails reads once ctx is done, so a long read stops on cancel.
 type ctxReader struct {
