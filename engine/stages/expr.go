@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sluice-ml/sluice/engine"
 	"math"
 	"reflect"
 	"runtime"
@@ -19,6 +18,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/frame"
 )
 
