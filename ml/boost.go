@@ -255,14 +255,17 @@ func (m *GradientBoostingRegressor) Predict(dst []float64, X mat.Matrix) []float
 	treeCheck("GradientBoostingRegressor", m.Trees, m.NFeatures, 1)
 	r, _ := x.Dims()
 	dst = predictDst(dst, r)
-	treeParallel(r, func(lo, hi int) {
+	treeParallelBlocks(r, forestPredictBlock, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			dst[i] = m.InitScore
 		}
+		rows := treeRows(x, lo, hi)
+		leaf := make([]int32, hi-lo)
 		for t := range m.Trees {
 			tr := &m.Trees[t]
-			for i := lo; i < hi; i++ {
-				dst[i] += m.LearningRate * tr.Value[tr.Leaf(x.RawRowView(i))]
+			tr.leafBlock(rows, leaf)
+			for i, l := range leaf {
+				dst[lo+i] += m.LearningRate * tr.Value[l]
 			}
 		}
 	})
@@ -527,15 +530,19 @@ func boostRaw(x *mat.Dense, init []float64, trees [][]Tree, lr float64) *mat.Den
 	r, _ := x.Dims()
 	K := len(init)
 	raw := mat.NewDense(r, K, nil)
-	treeParallel(r, func(lo, hi int) {
+	data := raw.RawMatrix().Data
+	treeParallelBlocks(r, forestPredictBlock, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			copy(raw.RawRowView(i), init)
+			copy(data[i*K:(i+1)*K], init)
 		}
+		rows := treeRows(x, lo, hi)
+		leaf := make([]int32, hi-lo)
 		for _, stage := range trees {
 			for k := range stage {
 				tr := &stage[k]
-				for i := lo; i < hi; i++ {
-					raw.RawRowView(i)[k] += lr * tr.Value[tr.Leaf(x.RawRowView(i))]
+				tr.leafBlock(rows, leaf)
+				for i, l := range leaf {
+					data[(lo+i)*K+k] += lr * tr.Value[l]
 				}
 			}
 		}

@@ -121,13 +121,16 @@ func (m *RandomForestClassifier) PredictProba(dst *mat.Dense, X mat.Matrix) *mat
 		for i := lo; i < hi; i++ {
 			clear(dst.RawRowView(i))
 		}
+		rows := treeRows(x, lo, hi)
+		leaf := make([]int32, hi-lo)
 		buf := make([]float64, k)
 		// Tree by tree over the block, so each tree stays in cache.
 		for t := range m.Trees {
 			tr := &m.Trees[t]
-			for i := lo; i < hi; i++ {
-				v := tr.nodeProba(tr.Leaf(x.RawRowView(i)), buf)
-				out := dst.RawRowView(i)
+			tr.leafBlock(rows, leaf)
+			for i, l := range leaf {
+				v := tr.nodeProba(int(l), buf)
+				out := dst.RawRowView(lo + i)
 				for c, p := range v {
 					out[c] += p
 				}
@@ -232,10 +235,13 @@ func (m *RandomForestRegressor) Predict(dst []float64, X mat.Matrix) []float64 {
 	dst = predictDst(dst, r)
 	treeParallelBlocks(r, forestPredictBlock, func(lo, hi int) {
 		clear(dst[lo:hi])
+		rows := treeRows(x, lo, hi)
+		leaf := make([]int32, hi-lo)
 		for t := range m.Trees {
 			tr := &m.Trees[t]
-			for i := lo; i < hi; i++ {
-				dst[i] += tr.Value[tr.Leaf(x.RawRowView(i))]
+			tr.leafBlock(rows, leaf)
+			for i, l := range leaf {
+				dst[lo+i] += tr.Value[l]
 			}
 		}
 		for i := lo; i < hi; i++ {

@@ -145,6 +145,70 @@ func (t *Tree) Leaf(x []float64) int {
 	return i
 }
 
+// leafBlock sets leaf[i] to the leaf that rows[i] reaches. Packed trees
+// walk four rows at a time, so their memory reads overlap.
+func (t *Tree) leafBlock(rows [][]float64, leaf []int32) {
+	nd := t.nodes
+	if nd == nil {
+		for i, x := range rows {
+			leaf[i] = int32(t.Leaf(x))
+		}
+		return
+	}
+	i := 0
+	for ; i+4 <= len(rows); i += 4 {
+		x0, x1, x2, x3 := rows[i], rows[i+1], rows[i+2], rows[i+3]
+		var j0, j1, j2, j3 int32
+		for {
+			n0, n1, n2, n3 := &nd[j0], &nd[j1], &nd[j2], &nd[j3]
+			if n0.feat < 0 && n1.feat < 0 && n2.feat < 0 && n3.feat < 0 {
+				break
+			}
+			if n0.feat >= 0 {
+				if x0[n0.feat] <= n0.thr {
+					j0++
+				} else {
+					j0 = n0.right
+				}
+			}
+			if n1.feat >= 0 {
+				if x1[n1.feat] <= n1.thr {
+					j1++
+				} else {
+					j1 = n1.right
+				}
+			}
+			if n2.feat >= 0 {
+				if x2[n2.feat] <= n2.thr {
+					j2++
+				} else {
+					j2 = n2.right
+				}
+			}
+			if n3.feat >= 0 {
+				if x3[n3.feat] <= n3.thr {
+					j3++
+				} else {
+					j3 = n3.right
+				}
+			}
+		}
+		leaf[i], leaf[i+1], leaf[i+2], leaf[i+3] = j0, j1, j2, j3
+	}
+	for ; i < len(rows); i++ {
+		leaf[i] = int32(t.Leaf(rows[i]))
+	}
+}
+
+// treeRows returns the rows lo..hi-1 of x as slices.
+func treeRows(x *mat.Dense, lo, hi int) [][]float64 {
+	rows := make([][]float64, hi-lo)
+	for i := range rows {
+		rows[i] = x.RawRowView(lo + i)
+	}
+	return rows
+}
+
 // NodeValue returns node i's values (a slice of Value).
 func (t *Tree) NodeValue(i int) []float64 {
 	return t.Value[i*t.NValues : (i+1)*t.NValues]
