@@ -225,10 +225,14 @@ func (m *KNeighborsRegressor) Predict(dst []float64, X mat.Matrix) []float64 {
 
 // knnFit checks the inputs of a k-NN Fit and returns a copy of X's rows.
 func knnFit(name string, X mat.Matrix, y []float64, k int, weights, algorithm string) ([]float64, int, error) {
-	Xd, err := prepare(name, X, y)
-	if err != nil {
-		return nil, 0, err
+	checkXy(name, X, y)
+	if len(y) == 0 {
+		return nil, 0, fmt.Errorf("%s: %w", name, ErrEmpty)
 	}
+	if err := checkFiniteVec("y", y); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", name, err)
+	}
+	Xd := dense(X)
 	if weights != "uniform" && weights != "distance" {
 		return nil, 0, fmt.Errorf("ml: %s: weights %q is not uniform or distance", name, weights)
 	}
@@ -242,9 +246,26 @@ func knnFit(name string, X mat.Matrix, y []float64, k int, weights, algorithm st
 	if k > n {
 		return nil, 0, fmt.Errorf("%s: %w: n_neighbors %d is more than the %d training rows", name, ErrTooFewSamples, k, n)
 	}
+	// Copy and check on all cores; report the first bad value.
 	x := make([]float64, n*d)
-	for i := range n {
-		copy(x[i*d:], Xd.RawRowView(i))
+	bad := make([]int, (n+knnBlockRows-1)/knnBlockRows)
+	treeParallelBlocks(n, knnBlockRows, func(lo, hi int) {
+		b := -1
+		for i := lo; i < hi; i++ {
+			row := x[i*d : (i+1)*d]
+			copy(row, Xd.RawRowView(i))
+			for j, v := range row {
+				if b < 0 && (math.IsNaN(v) || math.IsInf(v, 0)) {
+					b = i*d + j
+				}
+			}
+		}
+		bad[lo/knnBlockRows] = b
+	})
+	for _, b := range bad {
+		if b >= 0 {
+			return nil, 0, fmt.Errorf("%s: %w in X at row %d, column %d", name, ErrNaN, b/d, b%d)
+		}
 	}
 	return x, d, nil
 }

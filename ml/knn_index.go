@@ -55,20 +55,24 @@ func newKNNIndex(x []float64, n, d int, algorithm string) *knnIndex {
 	ix.np = (n + 7) / 8
 	ix.panels = make([]float64, ix.np*8*d)
 	ix.norms = make([]float64, ix.np*8)
-	for i := range n {
-		row := x[i*d : i*d+d]
-		p, j := i/8, i%8
-		pan := ix.panels[p*8*d:]
-		var s float64
-		for l, v := range row {
-			pan[l*8+j] = v
-			s += v * v
+	treeParallelBlocks(ix.np, knnBlockRows, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			pan := ix.panels[p*8*d : (p+1)*8*d]
+			for j := range 8 {
+				i := p*8 + j
+				if i >= n {
+					ix.norms[i] = math.Inf(1)
+					continue
+				}
+				var s float64
+				for l, v := range x[i*d : i*d+d] {
+					pan[l*8+j] = v
+					s += v * v
+				}
+				ix.norms[i] = s
+			}
 		}
-		ix.norms[i] = s
-	}
-	for i := n; i < ix.np*8; i++ {
-		ix.norms[i] = math.Inf(1)
-	}
+	})
 	return ix
 }
 
