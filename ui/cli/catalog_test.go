@@ -32,7 +32,7 @@ func TestREADMECatalog(t *testing.T) {
 	if got == want {
 		return
 	}
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(text[:i]+want+text[j:]), 0o644); err != nil {
 			t.Fatal(err)
 		}

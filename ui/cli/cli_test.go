@@ -12,7 +12,12 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+// updating reports -update: rewrite golden files. The flag is registered
+// by teatest's golden package, which these tests import.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // sluice runs the command line in-process with args and returns stdout,
 // stderr and the exit status. The store is a temp file unless args set one.
@@ -63,7 +68,7 @@ func TestValidateGolden(t *testing.T) {
 				t.Errorf("no file:line:col problem in:\n%s", stderr)
 			}
 			golden := filepath.Join("testdata", "bad", name+".golden")
-			if *update {
+			if updating() {
 				if err := os.WriteFile(golden, []byte(stderr), 0o644); err != nil {
 					t.Fatal(err)
 				}
