@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -35,7 +36,7 @@ type KNeighborsClassifier struct {
 	FitX      []float64 `json:"fit_X"` // training rows, row-major
 	FitY      []float64 `json:"fit_y"` // their class codes
 
-	index *knnIndex
+	index *knnLazy // built on first use after Fit or decoding
 }
 
 var _ Classifier = (*KNeighborsClassifier)(nil)
@@ -69,7 +70,7 @@ func (m *KNeighborsClassifier) Fit(X mat.Matrix, y []float64) error {
 		return err
 	}
 	m.NFeatures, m.NClasses, m.FitX, m.FitY = d, k, x, slices.Clone(y)
-	m.index = newKNNIndex(m.FitX, len(y), d, m.Algorithm)
+	m.index = &knnLazy{}
 	return nil
 }
 
@@ -92,7 +93,7 @@ func (m *KNeighborsClassifier) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("ml: KNeighborsClassifier: fit_y[%d] = %v is not a class code below n_classes %d", i, v, m.NClasses)
 		}
 	}
-	m.index = newKNNIndex(m.FitX, len(m.FitY), m.NFeatures, m.Algorithm)
+	m.index = &knnLazy{}
 	return nil
 }
 
@@ -145,7 +146,7 @@ type KNeighborsRegressor struct {
 	FitX      []float64 `json:"fit_X"` // training rows, row-major
 	FitY      []float64 `json:"fit_y"` // their targets
 
-	index *knnIndex
+	index *knnLazy // built on first use after Fit or decoding
 }
 
 var _ Estimator = (*KNeighborsRegressor)(nil)
@@ -171,7 +172,7 @@ func (m *KNeighborsRegressor) Fit(X mat.Matrix, y []float64) error {
 		return err
 	}
 	m.NFeatures, m.FitX, m.FitY = d, x, slices.Clone(y)
-	m.index = newKNNIndex(m.FitX, len(y), d, m.Algorithm)
+	m.index = &knnLazy{}
 	return nil
 }
 
@@ -189,7 +190,7 @@ func (m *KNeighborsRegressor) UnmarshalJSON(b []byte) error {
 	if err := knnCheckDecoded("KNeighborsRegressor", m.FitX, m.FitY, m.NFeatures, m.NNeighbors); err != nil {
 		return err
 	}
-	m.index = newKNNIndex(m.FitX, len(m.FitY), m.NFeatures, m.Algorithm)
+	m.index = &knnLazy{}
 	return nil
 }
 
@@ -254,9 +255,17 @@ func knnFit(name string, X mat.Matrix, y []float64, k int, weights, algorithm st
 		for i := lo; i < hi; i++ {
 			row := x[i*d : (i+1)*d]
 			copy(row, Xd.RawRowView(i))
-			for j, v := range row {
-				if b < 0 && (math.IsNaN(v) || math.IsInf(v, 0)) {
-					b = i*d + j
+			// v*0 is NaN exactly when v is NaN or infinite.
+			var acc float64
+			for _, v := range row {
+				acc += v * 0
+			}
+			if acc != 0 && b < 0 {
+				for j, v := range row {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						b = i*d + j
+						break
+					}
 				}
 			}
 		}
@@ -287,18 +296,30 @@ func knnCheckDecoded(name string, x, y []float64, d, k int) error {
 	return nil
 }
 
+// knnLazy holds a model's search structure, built once on first use so
+// Fit only copies the rows; it is safe for concurrent use.
+type knnLazy struct {
+	once sync.Once
+	ix   *knnIndex
+}
+
 // knnNeighbors checks X and returns the squared distances and indices of
-// the k nearest training rows of each of its r rows.
-func knnNeighbors(name string, ix *knnIndex, fitX, fitY []float64, d, k int, algorithm string, X mat.Matrix) ([]float64, []int32, int) {
+// the k nearest training rows of each of its r rows. A nil lazy (a model
+// not made by Fit or decoding) builds a search structure for this call.
+func knnNeighbors(name string, lazy *knnLazy, fitX, fitY []float64, d, k int, algorithm string, X mat.Matrix) ([]float64, []int32, int) {
 	if len(fitY) == 0 {
 		d = 0
 	}
 	checkCols(name, X, d)
-	if k < 1 || k > len(fitY) {
-		panic(fmt.Sprintf("ml: %s: n_neighbors %d is not between 1 and the %d training rows", name, k, len(fitY)))
+	if k < 1 || k > len(fitY) || len(fitX) != len(fitY)*d {
+		panic(fmt.Sprintf("ml: %s: n_neighbors %d and %d values of fit_X do not suit %d training rows of %d features", name, k, len(fitX), len(fitY), d))
 	}
-	if ix == nil {
+	var ix *knnIndex
+	if lazy == nil {
 		ix = newKNNIndex(fitX, len(fitY), d, algorithm)
+	} else {
+		lazy.once.Do(func() { lazy.ix = newKNNIndex(fitX, len(fitY), d, algorithm) })
+		ix = lazy.ix
 	}
 	g := dense(X).RawMatrix()
 	dist := make([]float64, g.Rows*k)
