@@ -55,7 +55,7 @@ func TestKMeansScores(t *testing.T) {
 			if tt.ari != 0 {
 				ref["ari_test"] = tt.ari
 			}
-			t.Logf("mean ARI %.4f, scikit-learn %.4f; mean inertia %.2f, scikit-learn %.2f", ari, ref["ari_test"], inertia, ref["inertia_train"])
+			t.Logf("KMeans on %s: mean ARI %.4f, scikit-learn %.4f; mean inertia %.2f, scikit-learn %.2f", tt.dataset, ari, ref["ari_test"], inertia, ref["inertia_train"])
 			if tol := treeAccTol(len(d.yte)); math.Abs(ari-ref["ari_test"]) > tol {
 				t.Errorf("mean ARI: got %.4f, want %.4f ± %.4f", ari, ref["ari_test"], tol)
 			}

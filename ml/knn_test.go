@@ -28,7 +28,7 @@ func TestKNeighborsScores(t *testing.T) {
 					t.Fatal(err)
 				}
 				got, want := treeR2(d.yte, m.Predict(nil, d.Xte)), reference(t, tt.dataset, "KNeighborsRegressor")["r2"]
-				t.Logf("R² %.4f, scikit-learn %.4f", got, want)
+				t.Logf("KNeighborsRegressor on %s: R² %.4f, scikit-learn %.4f", tt.dataset, got, want)
 				if math.Abs(got-want) > 0.01 {
 					t.Errorf("R²: got %.4f, want %.4f ± 0.01", got, want)
 				}
@@ -39,7 +39,7 @@ func TestKNeighborsScores(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, want := treeAccuracy(d.yte, m.Predict(nil, d.Xte)), reference(t, tt.dataset, "KNeighborsClassifier")["accuracy"]
-			t.Logf("accuracy %.4f, scikit-learn %.4f", got, want)
+			t.Logf("KNeighborsClassifier on %s: accuracy %.4f, scikit-learn %.4f", tt.dataset, got, want)
 			if tol := 1/float64(len(d.yte)) + 1e-9; math.Abs(got-want) > tol {
 				t.Errorf("accuracy: got %.4f, want %.4f ± %.4f", got, want, tol)
 			}

@@ -47,14 +47,14 @@ func treeCheckMeanScores(t *testing.T, cases []treeScoreCase) {
 			ref := reference(t, tc.dataset, tc.name)
 			if d.regression {
 				want := ref["r2"]
-				t.Logf("mean R² %.4f, scikit-learn %.4f", got, want)
+				t.Logf("%s on %s: mean R² %.4f, scikit-learn %.4f", tc.name, tc.dataset, got, want)
 				if math.Abs(got-want) > tc.tolR2 {
 					t.Errorf("mean R²: got %.4f, want %.4f ± %.2f", got, want, tc.tolR2)
 				}
 				return
 			}
 			want, tol := ref["accuracy"], treeAccTol(len(d.yte))
-			t.Logf("mean accuracy %.4f, scikit-learn %.4f", got, want)
+			t.Logf("%s on %s: mean accuracy %.4f, scikit-learn %.4f", tc.name, tc.dataset, got, want)
 			if math.Abs(got-want) > tol {
 				t.Errorf("mean accuracy: got %.4f, want %.4f ± %.4f", got, want, tol)
 			}
