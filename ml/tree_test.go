@@ -423,3 +423,67 @@ func TestTreeViews(t *testing.T) {
 		t.Error("k-means on a view and a copy differ")
 	}
 }
+
+// TestTreeEdgeCases fits the models on degenerate data: one row,
+// constant features, all rows equal.
+func TestTreeEdgeCases(t *testing.T) {
+	tests := []struct {
+		name string
+		X    *mat.Dense
+		y    []float64
+	}{
+		{"one row", mat.NewDense(1, 2, []float64{1, 2}), []float64{1}},
+		{"constant features", mat.NewDense(4, 2, []float64{1, 5, 1, 5, 1, 5, 1, 5}), []float64{0, 1, 0, 1}},
+		{"equal rows, one class", mat.NewDense(3, 1, []float64{2, 2, 2}), []float64{1, 1, 1}},
+	}
+	models := []struct {
+		name string
+		make func() ml.Estimator
+	}{
+		{"tree", func() ml.Estimator { return ml.NewDecisionTreeClassifier() }},
+		{"regression tree", func() ml.Estimator { return ml.NewDecisionTreeRegressor() }},
+		{"forest", func() ml.Estimator { return ml.NewRandomForestClassifier() }},
+		{"regression forest", func() ml.Estimator { return ml.NewRandomForestRegressor() }},
+		{"boosting regressor", func() ml.Estimator { return ml.NewGradientBoostingRegressor() }},
+		{"knn", func() ml.Estimator {
+			k := ml.NewKNeighborsClassifier()
+			k.NNeighbors = 1
+			return k
+		}},
+	}
+	for _, tt := range tests {
+		for _, mm := range models {
+			t.Run(tt.name+"/"+mm.name, func(t *testing.T) {
+				m := mm.make()
+				if err := m.Fit(tt.X, tt.y); err != nil {
+					t.Fatal(err)
+				}
+				pred := m.Predict(nil, tt.X)
+				// With no feature telling rows apart, every row gets the
+				// same prediction.
+				for i := range pred {
+					if pred[i] != pred[0] && tt.name != "one row" {
+						t.Errorf("rows predicted differently: %v", pred)
+						break
+					}
+				}
+				if im, ok := m.(ml.Importancer); ok {
+					for _, v := range im.FeatureImportances() {
+						if v != 0 {
+							t.Errorf("importances: got %v, want all zero", im.FeatureImportances())
+							break
+						}
+					}
+				}
+			})
+		}
+	}
+	km := ml.NewKMeans()
+	km.NClusters = 2
+	if err := km.Fit(mat.NewDense(3, 1, []float64{2, 2, 2})); err != nil {
+		t.Fatalf("k-means on equal rows: %v", err)
+	}
+	if km.Inertia != 0 {
+		t.Errorf("k-means on equal rows: inertia %v, want 0", km.Inertia)
+	}
+}
