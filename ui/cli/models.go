@@ -20,6 +20,7 @@ import (
 	"github.com/sluice-ml/sluice/engine/frame"
 	"github.com/sluice-ml/sluice/engine/stages"
 	"github.com/sluice-ml/sluice/store"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 func (e *env) extraCmds() []*cobra.Command {
@@ -99,7 +100,7 @@ func compareRows(c *engine.Comparison) (header []string, rows [][]string) {
 		for i, v := range m.Values {
 			cell := "—"
 			if v != nil {
-				cell = fmtMetric(*v)
+				cell = common.Metric(*v)
 				if i > 0 && m.Deltas[i] != nil && *m.Deltas[i] != 0 {
 					cell += fmt.Sprintf(" (%+.4g)", *m.Deltas[i])
 				}

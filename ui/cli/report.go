@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/progress"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 // reporter prints a run's progress to stderr: a redrawn block of bars on
@@ -104,7 +105,7 @@ func (r *reporter) handle(ev engine.Event) {
 		if !r.tty {
 			line := fmt.Sprintf("%s %s: %s", ts, ev.Stage, ev.Status)
 			if ev.Status == engine.StatusSucceeded {
-				line += " in " + fmtSeconds(ev.Seconds)
+				line += " in " + common.Seconds(ev.Seconds)
 			}
 			if m := metricsText(ev.Metrics, 6); m != "" {
 				line += "  " + m
@@ -149,9 +150,9 @@ func (r *reporter) redraw() {
 		}
 		time := ""
 		if st.status != engine.StatusPending {
-			time = fmtSeconds(elapsed)
+			time = common.Seconds(elapsed)
 		}
-		fmt.Fprintf(&b, "\x1b[2K%s %-*s %s %6s %s\n", statusIcon(st.status), width, id, r.bar.ViewAs(frac), time, detail)
+		fmt.Fprintf(&b, "\x1b[2K%s %-*s %s %6s %s\n", common.StatusIcon(st.status), width, id, r.bar.ViewAs(frac), time, detail)
 	}
 	r.drawn = len(r.order)
 	io.WriteString(r.w, b.String())
@@ -169,7 +170,7 @@ func (r *reporter) final(run *engine.Run) {
 		r.redraw()
 		return
 	}
-	fmt.Fprintf(r.w, "%s run %d %s: %s in %s\n", time.Now().Format("15:04:05"), run.ID, run.Pipeline, run.Status, fmtSeconds(run.Seconds))
+	fmt.Fprintf(r.w, "%s run %d %s: %s in %s\n", time.Now().Format("15:04:05"), run.ID, run.Pipeline, run.Status, common.Seconds(run.Seconds))
 }
 
 func truncate(s string, n int) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 // runDoc is the --json document of `sluice run`, exactly as DESIGN.md gives it.
@@ -125,11 +126,11 @@ func (e *env) run(file string, sets []string, asJSON bool) error {
 
 // printRunSummary writes the human summary of a finished run.
 func printRunSummary(w interface{ Write([]byte) (int, error) }, r *engine.Run) {
-	fmt.Fprintf(w, "run %d  %s  %s in %s\n", r.ID, r.Pipeline, r.Status, fmtSeconds(r.Seconds))
+	fmt.Fprintf(w, "run %d  %s  %s in %s\n", r.ID, r.Pipeline, r.Status, common.Seconds(r.Seconds))
 	tw := newTable(w)
 	fmt.Fprintln(tw, "STAGE\tUSES\tSTATUS\tTIME\tOUTPUT\tMETRICS")
 	for _, s := range r.Stages {
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", s.ID, s.Uses, statusIcon(s.Status), s.Status, fmtSeconds(s.Seconds), outputText(s), metricsText(s.Metrics, 4))
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", s.ID, s.Uses, common.StatusIcon(s.Status), s.Status, common.Seconds(s.Seconds), outputText(s), metricsText(s.Metrics, 4))
 	}
 	tw.Flush()
 	if r.Error != "" {
@@ -163,46 +164,9 @@ func metricsText(m map[string]float64, max int) string {
 			parts = append(parts, fmt.Sprintf("(+%d)", len(keys)-max))
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%s=%s", k, fmtMetric(m[k])))
+		parts = append(parts, fmt.Sprintf("%s=%s", k, common.Metric(m[k])))
 	}
 	return strings.Join(parts, " ")
-}
-
-func fmtMetric(v float64) string {
-	if v == float64(int64(v)) && v < 1e15 && v > -1e15 {
-		return fmt.Sprintf("%d", int64(v))
-	}
-	return fmt.Sprintf("%.4f", v)
-}
-
-func fmtSeconds(s float64) string {
-	switch {
-	case s < 1:
-		return fmt.Sprintf("%dms", int(s*1000+0.5))
-	case s < 60:
-		return fmt.Sprintf("%.1fs", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", int(s)/60, int(s)%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(s)/3600, int(s)%3600/60)
-}
-
-func statusIcon(s engine.Status) string {
-	switch s {
-	case engine.StatusSucceeded:
-		return "✓"
-	case engine.StatusFailed:
-		return "✗"
-	case engine.StatusRunning:
-		return "●"
-	case engine.StatusCancelled, engine.StatusInterrupted:
-		return "■"
-	case engine.StatusSkipped:
-		return "↷"
-	case engine.StatusCached:
-		return "≡"
-	}
-	return "○"
 }
 
 // isTerminal reports whether w is a terminal (for progress bars).

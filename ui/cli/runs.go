@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-ml/sluice/store"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 // runsDoc is one row of `sluice runs --json`.
@@ -58,8 +59,8 @@ func (e *env) runsCmd() *cobra.Command {
 			tw := newTable(e.stdout)
 			fmt.Fprintln(tw, "RUN\tPIPELINE\tSTATUS\tSTARTED\tTIME\tMETRICS")
 			for _, r := range runs {
-				fmt.Fprintf(tw, "%d\t%s\t%s %s\t%s\t%s\t%s\n", r.ID, r.Pipeline, statusIcon(r.Status), r.Status,
-					r.Started.Local().Format("2006-01-02 15:04:05"), fmtSeconds(r.Seconds), metricsText(r.Metrics, 3))
+				fmt.Fprintf(tw, "%d\t%s\t%s %s\t%s\t%s\t%s\n", r.ID, r.Pipeline, common.StatusIcon(r.Status), r.Status,
+					r.Started.Local().Format("2006-01-02 15:04:05"), common.Seconds(r.Seconds), metricsText(r.Metrics, 3))
 			}
 			return tw.Flush()
 		},

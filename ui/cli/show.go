@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 // showDoc is `sluice show --json`: the run record with its artifacts.
@@ -51,9 +52,9 @@ func (e *env) showCmd() *cobra.Command {
 				return enc.Encode(showDoc{Run: run, Artifacts: arts})
 			}
 			w := e.stdout
-			fmt.Fprintf(w, "run %d  %s  %s %s\n", run.ID, run.Pipeline, statusIcon(run.Status), run.Status)
+			fmt.Fprintf(w, "run %d  %s  %s %s\n", run.ID, run.Pipeline, common.StatusIcon(run.Status), run.Status)
 			fmt.Fprintf(w, "file      %s (sha256 %s)\n", run.File, short(run.SpecHash))
-			fmt.Fprintf(w, "started   %s, took %s\n", run.Started.Local().Format("2006-01-02 15:04:05"), fmtSeconds(run.Seconds))
+			fmt.Fprintf(w, "started   %s, took %s\n", run.Started.Local().Format("2006-01-02 15:04:05"), common.Seconds(run.Seconds))
 			fmt.Fprintf(w, "seed      %d   sluice %s\n", run.Seed, run.Version)
 			if len(run.Overrides) > 0 {
 				fmt.Fprintf(w, "overrides %s\n", strings.Join(run.Overrides, " "))
@@ -73,7 +74,7 @@ func (e *env) showCmd() *cobra.Command {
 			tw := newTable(w)
 			fmt.Fprintln(tw, "  STAGE\tUSES\tSTATUS\tTIME\tOUTPUT\tFINGERPRINT")
 			for _, s := range run.Stages {
-				fmt.Fprintf(tw, "  %s\t%s\t%s %s\t%s\t%s\t%s\n", s.ID, s.Uses, statusIcon(s.Status), s.Status, fmtSeconds(s.Seconds), outputText(s), short(s.Fingerprint))
+				fmt.Fprintf(tw, "  %s\t%s\t%s %s\t%s\t%s\t%s\n", s.ID, s.Uses, common.StatusIcon(s.Status), s.Status, common.Seconds(s.Seconds), outputText(s), short(s.Fingerprint))
 			}
 			tw.Flush()
 			for _, s := range run.Stages {

@@ -15,6 +15,7 @@ import (
 	"github.com/sluice-ml/sluice/engine/stages"
 	"github.com/sluice-ml/sluice/store"
 	"github.com/sluice-ml/sluice/ui"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 // findPipelines returns the pipeline files named by paths: files as
@@ -235,7 +236,7 @@ func (e *env) listPipelines(files []string) error {
 	}
 	tw := newTable(w)
 	for _, r := range runs {
-		fmt.Fprintf(tw, "  %d\t%s\t%s %s\t%s\t%s\n", r.ID, r.Pipeline, statusIcon(r.Status), r.Status, fmtSeconds(r.Seconds), metricsText(r.Metrics, 3))
+		fmt.Fprintf(tw, "  %d\t%s\t%s %s\t%s\t%s\n", r.ID, r.Pipeline, common.StatusIcon(r.Status), r.Status, common.Seconds(r.Seconds), metricsText(r.Metrics, 3))
 	}
 	return tw.Flush()
 }
