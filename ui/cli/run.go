@@ -71,14 +71,23 @@ is invalid or the command was misused.`,
 	return cmd
 }
 
-func (e *env) run(file string, sets []string, asJSON bool) error {
-	var overrides []engine.Override
+// parseOverrides reads --set STAGE.PARAM=VALUE arguments.
+func parseOverrides(sets []string) ([]engine.Override, error) {
+	var out []engine.Override
 	for _, s := range sets {
 		o, err := engine.ParseOverride(s)
 		if err != nil {
-			return usageErr(err)
+			return nil, usageErr(err)
 		}
-		overrides = append(overrides, o)
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func (e *env) run(file string, sets []string, asJSON bool) error {
+	overrides, err := parseOverrides(sets)
+	if err != nil {
+		return err
 	}
 	plan, err := engine.LoadPlan(file, e.reg, overrides)
 	if err != nil {

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,7 +64,7 @@ func (e *env) showCmd() *cobra.Command {
 			if len(run.Inputs) > 0 {
 				fmt.Fprintln(w, "\nDATA")
 				tw := newTable(w)
-				for _, k := range sortedKeys(run.Inputs) {
+				for _, k := range common.SortedKeys(run.Inputs) {
 					fmt.Fprintf(tw, "  %s\tsha256 %s\n", k, run.Inputs[k])
 				}
 				tw.Flush()
@@ -89,7 +88,7 @@ func (e *env) showCmd() *cobra.Command {
 					continue
 				}
 				var parts []string
-				for _, k := range sortedKeys(p) {
+				for _, k := range common.SortedKeys(p) {
 					b, _ := json.Marshal(p[k])
 					parts = append(parts, k+"="+string(b))
 				}
@@ -141,13 +140,4 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

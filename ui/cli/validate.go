@@ -22,13 +22,9 @@ columns that reach them. Every problem is listed as file:line:col: message.
 Exit status: 0 all files are valid, 2 any is not.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var overrides []engine.Override
-			for _, s := range sets {
-				o, err := engine.ParseOverride(s)
-				if err != nil {
-					return usageErr(err)
-				}
-				overrides = append(overrides, o)
+			overrides, err := parseOverrides(sets)
+			if err != nil {
+				return err
 			}
 			bad := 0
 			for _, file := range args {
