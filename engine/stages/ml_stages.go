@@ -619,7 +619,32 @@ func scorerFor(name string) (ml.Scorer, error) {
 	return ml.ScorerFor(name)
 }
 
-func foldsFor(task string, k int, seed uint64) ml.Splitter {
+// tuneInputs reads what the tuning and cross-validation stages share:
+// the split, the estimator to fit, its fixed hyperparameters and the
+// scorer (nil for the estimator's default).
+func tuneInputs(sc *engine.StageContext) (*Split, *estimatorDef, map[string]any, ml.Scorer, error) {
+	s, err := splitOf(sc.Inputs[0])
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	d, ok := estimatorByName(sc.Params.String("model"))
+	if !ok {
+		return nil, nil, nil, nil, fmt.Errorf("unknown model %q", sc.Params.String("model"))
+	}
+	fixed, err := fixedParams(d, sc.Params.Map("params"))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	score, err := scorerFor(sc.Params.String("scoring"))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return s, d, fixed, score, nil
+}
+
+// foldsFor is scikit-learn's cv=k: stratified folds for classification,
+// plain k-fold otherwise, neither shuffled.
+func foldsFor(task string, k int) ml.Splitter {
 	if task == taskClassification {
 		return ml.StratifiedKFold{NSplits: k}
 	}
@@ -627,25 +652,16 @@ func foldsFor(task string, k int, seed uint64) ml.Splitter {
 }
 
 func runSearch(ctx context.Context, sc *engine.StageContext, random bool, gridParam string) (*engine.Output, error) {
-	s, err := splitOf(sc.Inputs[0])
+	s, d, fixed, score, err := tuneInputs(sc)
 	if err != nil {
 		return nil, err
 	}
-	d, _ := estimatorByName(sc.Params.String("model"))
 	space, err := searchSpace(d, sc.Params.Map(gridParam))
 	if err != nil {
 		return nil, err
 	}
-	fixed, err := fixedParams(d, sc.Params.Map("params"))
-	if err != nil {
-		return nil, err
-	}
-	score, err := scorerFor(sc.Params.String("scoring"))
-	if err != nil {
-		return nil, err
-	}
 	factory := newChainFactory(s, d, fixed, sc.Seed)
-	cv := foldsFor(s.Task, sc.Params.Int("cv"), sc.Seed)
+	cv := foldsFor(s.Task, sc.Params.Int("cv"))
 	folds, err := cv.Split(s.YTrain)
 	if err != nil {
 		return nil, err
@@ -866,20 +882,11 @@ func crossValidateStage() *engine.StageType {
 			return engine.Shape{}, errs
 		},
 		Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
-			s, err := splitOf(sc.Inputs[0])
+			s, d, fixed, score, err := tuneInputs(sc)
 			if err != nil {
 				return nil, err
 			}
-			d, _ := estimatorByName(sc.Params.String("model"))
-			fixed, err := fixedParams(d, sc.Params.Map("params"))
-			if err != nil {
-				return nil, err
-			}
-			score, err := scorerFor(sc.Params.String("scoring"))
-			if err != nil {
-				return nil, err
-			}
-			folds, err := foldsFor(s.Task, sc.Params.Int("cv"), sc.Seed).Split(s.YTrain)
+			folds, err := foldsFor(s.Task, sc.Params.Int("cv")).Split(s.YTrain)
 			if err != nil {
 				return nil, err
 			}
@@ -891,19 +898,13 @@ func crossValidateStage() *engine.StageType {
 				return nil, err
 			}
 			rep := &Report{Metrics: map[string]float64{}, Details: map[string]any{"model": d.name, "folds": scores}}
-			var sum float64
 			for i, v := range scores {
 				rep.Metrics[fmt.Sprintf("fold%d", i+1)] = v
-				sum += v
 				sc.Logf("fold %d/%d: %.4f", i+1, len(scores), v)
 			}
-			mean := sum / float64(len(scores))
-			var ss float64
-			for _, v := range scores {
-				ss += (v - mean) * (v - mean)
-			}
-			rep.Metrics["mean"], rep.Metrics["std"] = mean, math.Sqrt(ss/float64(len(scores)))
-			sc.Logf("%s: %.4f ± %.4f over %d folds", d.name, mean, rep.Metrics["std"], len(scores))
+			mean, std, _, _ := summary(scores)
+			rep.Metrics["mean"], rep.Metrics["std"] = mean, std
+			sc.Logf("%s: %.4f ± %.4f over %d folds", d.name, mean, std, len(scores))
 			return reportOutput(rep)
 		},
 	}
