@@ -156,6 +156,8 @@ func TestExitStatuses(t *testing.T) {
 		{"show with a bad reference", []string{"show", "first"}, ExitInvalid},
 		{"compare needs two runs", []string{"compare", "1"}, ExitInvalid},
 		{"stages", []string{"stages"}, ExitOK},
+		{"validate with an override", []string{"validate", "sample-data/iris.yaml", "--set", "model.C=0.5"}, ExitOK},
+		{"validate with a bad override", []string{"validate", "sample-data/iris.yaml", "--set", "model.C=-1"}, ExitInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

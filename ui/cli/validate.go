@@ -11,7 +11,7 @@ import (
 
 func (e *env) validateCmd() *cobra.Command {
 	var sets []string
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check pipeline files without running them",
 		Long: `Validate parses each pipeline file and checks it against the stage catalog:
@@ -50,4 +50,6 @@ Exit status: 0 all files are valid, 2 any is not.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "check with a parameter overridden: STAGE.PARAM=VALUE (repeatable)")
+	return cmd
 }
