@@ -128,6 +128,9 @@ found under the folders given (default: the current folder).`,
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := unknownCommand(cmd, args); err != nil {
+				return err
+			}
 			return e.workbench(args)
 		},
 	}
@@ -186,4 +189,34 @@ func (e *env) parseRunRef(db *store.DB, ref string) (int64, error) {
 		return 0, usageErr(fmt.Errorf("run %q: want a run number or latest", ref))
 	}
 	return id, nil
+}
+
+// unknownCommand reports a first argument that is neither a path that
+// exists nor looks like one (no separator, no extension, not . or ..) as
+// a mistyped command, with the closest command name: `sluice rn` means
+// run, not a folder called rn.
+func unknownCommand(root *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	a := args[0]
+	if _, err := os.Stat(a); err == nil {
+		return nil
+	}
+	if a == "" || strings.ContainsAny(a, `/\.`) {
+		return nil
+	}
+	var names []string
+	for _, c := range root.Commands() {
+		if c.Hidden || !c.IsAvailableCommand() && c.Name() != "help" {
+			continue
+		}
+		names = append(names, c.Name())
+		names = append(names, c.Aliases...)
+	}
+	msg := fmt.Sprintf("unknown command %q", a)
+	if s := engine.DidYouMean(a, names); s != "" {
+		msg += "; did you mean " + s + "?"
+	}
+	return usageErr(fmt.Errorf("%s\nRun 'sluice --help' for the commands; a folder or file to open must exist.", msg))
 }

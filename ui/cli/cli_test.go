@@ -182,3 +182,28 @@ func TestStoreFromEnvironment(t *testing.T) {
 		t.Error("default store created although SLUICE_DB was set")
 	}
 }
+
+// TestUnknownCommand: a mistyped command is reported as one, with the
+// closest name, instead of being opened as a missing folder.
+func TestUnknownCommand(t *testing.T) {
+	tests := []struct {
+		name, arg, want string
+	}{
+		{"typo", "rn", `unknown command "rn"; did you mean run?`},
+		{"swapped letters", "shwo", `unknown command "shwo"; did you mean show?`},
+		{"nothing close", "zzzzq", `unknown command "zzzzq"` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := sluice(t, t.TempDir(), tt.arg)
+			if code != ExitInvalid || !strings.Contains(stderr, tt.want) {
+				t.Errorf("got exit %d, stderr %q; want %d and %q", code, stderr, ExitInvalid, tt.want)
+			}
+		})
+	}
+	// A path that does not exist is still reported as a path.
+	_, stderr, code := sluice(t, t.TempDir(), "missing/pipes")
+	if code != ExitInvalid || strings.Contains(stderr, "unknown command") {
+		t.Errorf("got exit %d, stderr %q for a missing folder", code, stderr)
+	}
+}
