@@ -86,6 +86,10 @@ type Run struct {
 	PID       int                       `json:"pid,omitempty"`  // to detect one that died
 	Heartbeat time.Time                 `json:"heartbeat,omitzero"`
 	Stages    []StageRun                `json:"stages"`
+	// Tags and Note are the user's annotations, kept by the store apart
+	// from the record the executor writes, and filled in when read.
+	Tags []string `json:"tags,omitempty"`
+	Note string   `json:"note,omitempty"`
 }
 
 // Stage returns the record of the stage with the given id.

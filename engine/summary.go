@@ -20,6 +20,12 @@ type RunSummary struct {
 	// metrics, and Metrics are its metrics: the run's headline scores.
 	MetricStage string             `json:"metric_stage,omitempty"`
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
+	// Params are the stages' parameters after defaults and overrides
+	// (stage → name → value), for queries on them.
+	Params map[string]map[string]any `json:"params,omitempty"`
+	// Tags and Note are the user's annotations (sluice tag, sluice note).
+	Tags []string `json:"tags,omitempty"`
+	Note string   `json:"note,omitempty"`
 }
 
 // Summarize returns the summary of a run, as listings show it.
@@ -35,6 +41,9 @@ func Summarize(r *Run) RunSummary {
 		Seconds:  r.Seconds,
 		Error:    r.Error,
 		Stages:   len(r.Stages),
+		Params:   r.Params,
+		Tags:     r.Tags,
+		Note:     r.Note,
 	}
 	if len(s.Error) > 500 {
 		s.Error = s.Error[:500]

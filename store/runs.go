@@ -244,8 +244,11 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.Run, error) {
 		}
 		// json.Unmarshal copies what it keeps, so nothing refers to
 		// the memory map after the transaction.
-		r, err = decodeRun(v)
-		return err
+		if r, err = decodeRun(v); err != nil {
+			return err
+		}
+		r.Tags, r.Note = notesOf(tx)(id)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("run %d: %w", id, err)
@@ -266,6 +269,7 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 		if err != nil {
 			return err
 		}
+		notes := notesOf(tx)
 		if f.Limit == 0 && f.Pipeline == "" {
 			out = make([]RunSummary, 0, tx.Bucket(bucketSummaries).Stats().KeyN)
 		}
@@ -293,6 +297,9 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 			batch, err := decodeSummaries(raw, ids)
 			if err != nil {
 				return err
+			}
+			for i := range batch {
+				batch[i].Tags, batch[i].Note = notes(ids[i])
 			}
 			for i := range batch {
 				if !f.Match(&batch[i]) {
