@@ -39,6 +39,12 @@ func pTol(d float64) engine.Param {
 var pFitIntercept = engine.Param{Name: "fit_intercept", Type: engine.TypeBool, Default: true, Doc: "fit an intercept term"}
 var pAlpha = engine.Param{Name: "alpha", Type: engine.TypeFloat, Default: 1.0, Min: nonNegative, Doc: "regularisation strength"}
 
+// pMaxBins chooses a tree model's split method, as max_bins does in
+// scikit-learn's HistGradientBoosting.
+var pMaxBins = engine.Param{Name: "max_bins", Type: engine.TypeInt, Default: ml.TreeDefaultMaxBins, Null: 0,
+	Min: nonNegative, Max: engine.Range(ml.TreeMaxBinsLimit),
+	Doc: "above 5,000 rows, cut each feature into this many bins (null or 0: exact splits)"}
+
 func treeParams(criteria []string, maxFeatures string) []engine.Param {
 	var ps []engine.Param
 	if len(criteria) > 0 {
@@ -49,6 +55,7 @@ func treeParams(criteria []string, maxFeatures string) []engine.Param {
 		engine.Param{Name: "min_samples_split", Type: engine.TypeInt, Default: 2, Min: engine.Range(2), Doc: "rows a node needs to be split"},
 		engine.Param{Name: "min_samples_leaf", Type: engine.TypeInt, Default: 1, Min: one, Doc: "rows each leaf needs"},
 		engine.Param{Name: "max_features", Type: engine.TypeString, Default: maxFeatures, Doc: "features tried per split: sqrt, log2, all, a count or a fraction"},
+		pMaxBins,
 	)
 }
 
@@ -60,6 +67,7 @@ func boostParams() []engine.Param {
 		{Name: "subsample", Type: engine.TypeFloat, Default: 1.0, Min: positive, Max: engine.Range(1), Doc: "share of rows each tree sees"},
 		{Name: "min_samples_split", Type: engine.TypeInt, Default: 2, Min: engine.Range(2), Doc: "rows a node needs to be split"},
 		{Name: "min_samples_leaf", Type: engine.TypeInt, Default: 1, Min: one, Doc: "rows each leaf needs"},
+		pMaxBins,
 	}
 }
 
@@ -157,15 +165,29 @@ func (d *estimatorDef) newEstimator(params map[string]any, seed uint64) (ml.Esti
 			set[p.Name] = v
 		}
 	}
-	for _, n := range ml.ParamNames(m) {
-		if n == "seed" {
-			set["seed"] = seed & (1<<53 - 1)
-		}
+	if name := seedParam(m); name != "" {
+		set[name] = seed & (1<<53 - 1)
 	}
 	if err := setParams(m, set); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// seedParam is the name of the hyperparameter that seeds m's random
+// draws (scikit-learn's random_state; some models call it seed), or "" for
+// a model that draws nothing at random.
+func seedParam(m ml.Estimator) string {
+	var model any = m
+	if k, ok := m.(*kmeansEstimator); ok {
+		model = k.KMeans
+	}
+	for _, n := range ml.ParamNames(model) {
+		if n == "seed" || n == "random_state" {
+			return n
+		}
+	}
+	return ""
 }
 
 func setParams(m ml.Estimator, p map[string]any) error {
