@@ -73,6 +73,7 @@ type Param struct {
 	Required bool     // the file must set it
 	Min, Max *float64 // inclusive bounds for int and float
 	Enum     []string // allowed values for TypeEnum
+	Null     any      // the value a YAML null stands for (nil: null is not allowed)
 	Doc      string   // one line
 	Input    bool     // TypePath: a file the stage reads; must exist before the run
 	Output   bool     // TypePath: a file the stage writes
@@ -233,6 +234,9 @@ func (p Params) Has(name string) bool { _, ok := p[name]; return ok }
 func coerce(p *Param, v any) (any, error) {
 	bad := func() (any, error) {
 		return nil, fmt.Errorf("%s wants %s, got %s", p.Name, wantText(p), describeValue(v))
+	}
+	if v == nil && p.Null != nil {
+		v = p.Null
 	}
 	var out any
 	switch p.Type {

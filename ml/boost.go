@@ -34,6 +34,7 @@ type GradientBoostingClassifier struct {
 	MinSamplesLeaf  int     `json:"min_samples_leaf" ml:"param"`
 	Subsample       float64 `json:"subsample" ml:"param"`
 	MaxFeatures     string  `json:"max_features" ml:"param"` // "all", "sqrt", "log2", a count "5" or a fraction "0.5"
+	MaxBins         int     `json:"max_bins" ml:"param"`     // 0: exact splits; see DecisionTreeClassifier
 	Seed            uint64  `json:"seed" ml:"param"`
 
 	NFeatures int `json:"n_features_in"`
@@ -59,12 +60,12 @@ var (
 // defaults: learning_rate 0.1, 100 stages, max_depth 3, min_samples_split
 // 2, min_samples_leaf 1, subsample 1, all features.
 func NewGradientBoostingClassifier() *GradientBoostingClassifier {
-	return &GradientBoostingClassifier{LearningRate: 0.1, NEstimators: 100, MaxDepth: 3, MinSamplesSplit: 2, MinSamplesLeaf: 1, Subsample: 1, MaxFeatures: "all"}
+	return &GradientBoostingClassifier{LearningRate: 0.1, NEstimators: 100, MaxDepth: 3, MinSamplesSplit: 2, MinSamplesLeaf: 1, Subsample: 1, MaxFeatures: "all", MaxBins: TreeDefaultMaxBins}
 }
 
 // SetParams sets hyperparameters by scikit-learn name (learning_rate,
 // n_estimators, max_depth, min_samples_split, min_samples_leaf, subsample,
-// max_features, seed); see SetParams. max_features may be a number: an
+// max_features, max_bins, seed); see SetParams. max_features may be a number: an
 // integer counts features, a float is a fraction of them, as in
 // scikit-learn.
 func (m *GradientBoostingClassifier) SetParams(params map[string]any) error {
@@ -96,7 +97,7 @@ func (m *GradientBoostingClassifier) Fit(X mat.Matrix, y []float64) error {
 	if in.k > 2 {
 		loss = boostMultinomial
 	}
-	b, err := boostSetup(name, loss, m.LearningRate, m.NEstimators, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.Subsample, m.MaxFeatures, m.Seed, in)
+	b, err := boostSetup(name, loss, m.LearningRate, m.NEstimators, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.Subsample, m.MaxFeatures, m.MaxBins, m.Seed, in)
 	if err != nil {
 		return err
 	}
@@ -185,6 +186,7 @@ type GradientBoostingRegressor struct {
 	MinSamplesLeaf  int     `json:"min_samples_leaf" ml:"param"`
 	Subsample       float64 `json:"subsample" ml:"param"`
 	MaxFeatures     string  `json:"max_features" ml:"param"` // "all", "sqrt", "log2", a count "5" or a fraction "0.5"
+	MaxBins         int     `json:"max_bins" ml:"param"`     // 0: exact splits; see DecisionTreeClassifier
 	Seed            uint64  `json:"seed" ml:"param"`
 
 	NFeatures   int       `json:"n_features_in"`
@@ -205,12 +207,12 @@ var (
 // defaults: learning_rate 0.1, 100 stages, max_depth 3, min_samples_split
 // 2, min_samples_leaf 1, subsample 1, all features.
 func NewGradientBoostingRegressor() *GradientBoostingRegressor {
-	return &GradientBoostingRegressor{LearningRate: 0.1, NEstimators: 100, MaxDepth: 3, MinSamplesSplit: 2, MinSamplesLeaf: 1, Subsample: 1, MaxFeatures: "all"}
+	return &GradientBoostingRegressor{LearningRate: 0.1, NEstimators: 100, MaxDepth: 3, MinSamplesSplit: 2, MinSamplesLeaf: 1, Subsample: 1, MaxFeatures: "all", MaxBins: TreeDefaultMaxBins}
 }
 
 // SetParams sets hyperparameters by scikit-learn name (learning_rate,
 // n_estimators, max_depth, min_samples_split, min_samples_leaf, subsample,
-// max_features, seed); see SetParams. max_features may be a number: an
+// max_features, max_bins, seed); see SetParams. max_features may be a number: an
 // integer counts features, a float is a fraction of them, as in
 // scikit-learn.
 func (m *GradientBoostingRegressor) SetParams(params map[string]any) error {
@@ -231,7 +233,7 @@ func (m *GradientBoostingRegressor) Fit(X mat.Matrix, y []float64) error {
 	if err != nil {
 		return err
 	}
-	b, err := boostSetup(name, boostSquared, m.LearningRate, m.NEstimators, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.Subsample, m.MaxFeatures, m.Seed, in)
+	b, err := boostSetup(name, boostSquared, m.LearningRate, m.NEstimators, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.Subsample, m.MaxFeatures, m.MaxBins, m.Seed, in)
 	if err != nil {
 		return err
 	}
@@ -302,14 +304,14 @@ type boost struct {
 	imp   []float64
 }
 
-func boostSetup(name string, loss int, lr float64, stages, maxDepth, minSplit, minLeaf int, subsample float64, maxFeatures string, seed uint64, in *treeIn) (*boost, error) {
+func boostSetup(name string, loss int, lr float64, stages, maxDepth, minSplit, minLeaf int, subsample float64, maxFeatures string, maxBins int, seed uint64, in *treeIn) (*boost, error) {
 	if !(lr > 0) || stages < 1 || !(subsample > 0 && subsample <= 1) {
 		return nil, fmt.Errorf("ml: %s: need learning_rate > 0, n_estimators >= 1, 0 < subsample <= 1 (got %v, %d, %v)", name, lr, stages, subsample)
 	}
 	// The trees fit gradients: regression trees, whatever the loss.
 	reg := *in
 	reg.yc = nil
-	p, err := treeSettings(name, "squared_error", maxDepth, minSplit, minLeaf, maxFeatures, "all", &reg)
+	p, err := treeSettings(name, "squared_error", maxDepth, minSplit, minLeaf, maxFeatures, "all", maxBins, &reg)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +325,10 @@ func boostSetup(name string, loss int, lr float64, stages, maxDepth, minSplit, m
 // run fits the stages.
 func (b *boost) run(progress Progress) error {
 	in, n, K := b.in, b.in.n, b.k
-	bins := newTreeBins(in.x, in.n, in.d, in.stride)
+	bins, err := newTreeBins(in.x, in.n, in.d, in.stride, b.p.maxBins)
+	if err != nil {
+		return fmt.Errorf("ml: %s: %w", b.name, err)
+	}
 	raw := make([]float64, K*n) // column-major: class k's scores at raw[k*n:]
 	b.init = b.initial()
 	for k := range K {

@@ -29,6 +29,7 @@ type RandomForestClassifier struct {
 	MinSamplesSplit int    `json:"min_samples_split" ml:"param"` // rows a node needs to be split
 	MinSamplesLeaf  int    `json:"min_samples_leaf" ml:"param"`  // rows each child needs
 	MaxFeatures     string `json:"max_features" ml:"param"`      // "sqrt", "log2", "all", a count "5" or a fraction "0.5"
+	MaxBins         int    `json:"max_bins" ml:"param"`          // 0: exact splits; see DecisionTreeClassifier
 	Bootstrap       bool   `json:"bootstrap" ml:"param"`
 	Seed            uint64 `json:"seed" ml:"param"`
 
@@ -50,12 +51,12 @@ var (
 // defaults: 100 trees, gini, unlimited depth, min_samples_split 2,
 // min_samples_leaf 1, max_features sqrt, bootstrap.
 func NewRandomForestClassifier() *RandomForestClassifier {
-	return &RandomForestClassifier{NEstimators: 100, Criterion: "gini", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "sqrt", Bootstrap: true}
+	return &RandomForestClassifier{NEstimators: 100, Criterion: "gini", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "sqrt", MaxBins: TreeDefaultMaxBins, Bootstrap: true}
 }
 
 // SetParams sets hyperparameters by scikit-learn name (n_estimators,
 // criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
-// bootstrap, seed); see SetParams. max_features may be a number: an
+// max_bins, bootstrap, seed); see SetParams. max_features may be a number: an
 // integer counts features, a float is a fraction of them, as in
 // scikit-learn.
 func (m *RandomForestClassifier) SetParams(params map[string]any) error {
@@ -80,7 +81,7 @@ func (m *RandomForestClassifier) Fit(X mat.Matrix, y []float64) error {
 	if err != nil {
 		return err
 	}
-	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "sqrt", in)
+	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "sqrt", m.MaxBins, in)
 	if err != nil {
 		return err
 	}
@@ -165,6 +166,7 @@ type RandomForestRegressor struct {
 	MinSamplesSplit int    `json:"min_samples_split" ml:"param"` // rows a node needs to be split
 	MinSamplesLeaf  int    `json:"min_samples_leaf" ml:"param"`  // rows each child needs
 	MaxFeatures     string `json:"max_features" ml:"param"`      // "all", "sqrt", "log2", a count "5" or a fraction "0.5"
+	MaxBins         int    `json:"max_bins" ml:"param"`          // 0: exact splits; see DecisionTreeClassifier
 	Bootstrap       bool   `json:"bootstrap" ml:"param"`
 	Seed            uint64 `json:"seed" ml:"param"`
 
@@ -185,12 +187,12 @@ var (
 // 100 trees, squared_error, unlimited depth, min_samples_split 2,
 // min_samples_leaf 1, all features (max_features 1.0), bootstrap.
 func NewRandomForestRegressor() *RandomForestRegressor {
-	return &RandomForestRegressor{NEstimators: 100, Criterion: "squared_error", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "1.0", Bootstrap: true}
+	return &RandomForestRegressor{NEstimators: 100, Criterion: "squared_error", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "1.0", MaxBins: TreeDefaultMaxBins, Bootstrap: true}
 }
 
 // SetParams sets hyperparameters by scikit-learn name (n_estimators,
 // criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
-// bootstrap, seed); see SetParams. max_features may be a number: an
+// max_bins, bootstrap, seed); see SetParams. max_features may be a number: an
 // integer counts features, a float is a fraction of them, as in
 // scikit-learn.
 func (m *RandomForestRegressor) SetParams(params map[string]any) error {
@@ -212,7 +214,7 @@ func (m *RandomForestRegressor) Fit(X mat.Matrix, y []float64) error {
 	if err != nil {
 		return err
 	}
-	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", in)
+	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", m.MaxBins, in)
 	if err != nil {
 		return err
 	}
@@ -263,7 +265,10 @@ func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, se
 	if n < 1 {
 		return nil, nil, fmt.Errorf("ml: %s: need n_estimators >= 1 (got %d)", name, n)
 	}
-	bins := newTreeBins(in.x, in.n, in.d, in.stride)
+	bins, err := newTreeBins(in.x, in.n, in.d, in.stride, p.maxBins)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ml: %s: %w", name, err)
+	}
 	trees := make([]Tree, n)
 	imps := make([][]float64, n)
 	var next atomic.Int64

@@ -236,13 +236,14 @@ func (t *Tree) Depth() int {
 // feature and threshold that most reduce the Gini index or the entropy of
 // the classes, until nodes are pure or a limit is reached.
 //
-// Splits are scikit-learn's exact splits (thresholds at the midpoint
-// between the values either side) for features with at most 256 distinct
-// values and for training sets of at most 5,000 rows. Otherwise each
-// feature is cut once per fit into 256 bins of about equal counts, at
-// midpoints between distinct values, and split only between bins (as
-// LightGBM and scikit-learn's HistGradientBoosting do): much faster, and
-// it scores the same within noise. Features are visited in a random order
+// MaxBins chooses the split method. At 0 every split is scikit-learn's
+// exact split (thresholds at the midpoint between the values either side).
+// Otherwise (default 256) splits are exact for features with at most
+// MaxBins distinct values and for training sets of at most 5,000 rows;
+// above that each feature is cut once per fit into MaxBins bins of about
+// equal counts, at midpoints between distinct values, and split only
+// between bins (as LightGBM and scikit-learn's HistGradientBoosting do):
+// much faster, and close to the exact tree's score but not equal to it. Features are visited in a random order
 // drawn from Seed, which decides between equally good splits; with
 // MaxFeatures below all, each node draws that many features (more when
 // all those drawn are constant in the node, as scikit-learn does).
@@ -252,6 +253,7 @@ type DecisionTreeClassifier struct {
 	MinSamplesSplit int    `json:"min_samples_split" ml:"param"` // rows a node needs to be split
 	MinSamplesLeaf  int    `json:"min_samples_leaf" ml:"param"`  // rows each child needs
 	MaxFeatures     string `json:"max_features" ml:"param"`      // "" or "all", "sqrt", "log2", a count "5" or a fraction "0.5"
+	MaxBins         int    `json:"max_bins" ml:"param"`          // 0: exact splits; else bins per feature above 5,000 rows
 	Seed            uint64 `json:"seed" ml:"param"`
 
 	NFeatures   int       `json:"n_features_in"`
@@ -269,11 +271,11 @@ var (
 // criterion gini, unlimited depth, min_samples_split 2, min_samples_leaf
 // 1, all features.
 func NewDecisionTreeClassifier() *DecisionTreeClassifier {
-	return &DecisionTreeClassifier{Criterion: "gini", MinSamplesSplit: 2, MinSamplesLeaf: 1}
+	return &DecisionTreeClassifier{Criterion: "gini", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxBins: TreeDefaultMaxBins}
 }
 
 // SetParams sets hyperparameters by scikit-learn name (criterion,
-// max_depth, min_samples_split, min_samples_leaf, max_features, seed); see
+// max_depth, min_samples_split, min_samples_leaf, max_features, max_bins, seed); see
 // SetParams. max_features may be a number: an integer counts features, a
 // float is a fraction of them, as in scikit-learn.
 func (m *DecisionTreeClassifier) SetParams(params map[string]any) error {
@@ -296,11 +298,14 @@ func (m *DecisionTreeClassifier) Fit(X mat.Matrix, y []float64) error {
 	if err != nil {
 		return err
 	}
-	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", in)
+	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", m.MaxBins, in)
 	if err != nil {
 		return err
 	}
-	tf := treeGrowOne(p, in, m.Seed)
+	tf, err := treeGrowOne(name, p, in, m.Seed)
+	if err != nil {
+		return err
+	}
 	m.NFeatures, m.NClasses = in.d, in.k
 	m.Tree = tf.Tree.compact()
 	m.Importances = make([]float64, in.d)
@@ -359,6 +364,7 @@ type DecisionTreeRegressor struct {
 	MinSamplesSplit int    `json:"min_samples_split" ml:"param"` // rows a node needs to be split
 	MinSamplesLeaf  int    `json:"min_samples_leaf" ml:"param"`  // rows each child needs
 	MaxFeatures     string `json:"max_features" ml:"param"`      // "" or "all", "sqrt", "log2", a count "5" or a fraction "0.5"
+	MaxBins         int    `json:"max_bins" ml:"param"`          // 0: exact splits; else bins per feature above 5,000 rows
 	Seed            uint64 `json:"seed" ml:"param"`
 
 	NFeatures   int       `json:"n_features_in"`
@@ -375,11 +381,11 @@ var (
 // criterion squared_error, unlimited depth, min_samples_split 2,
 // min_samples_leaf 1, all features.
 func NewDecisionTreeRegressor() *DecisionTreeRegressor {
-	return &DecisionTreeRegressor{Criterion: "squared_error", MinSamplesSplit: 2, MinSamplesLeaf: 1}
+	return &DecisionTreeRegressor{Criterion: "squared_error", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxBins: TreeDefaultMaxBins}
 }
 
 // SetParams sets hyperparameters by scikit-learn name (criterion,
-// max_depth, min_samples_split, min_samples_leaf, max_features, seed); see
+// max_depth, min_samples_split, min_samples_leaf, max_features, max_bins, seed); see
 // SetParams. max_features may be a number: an integer counts features, a
 // float is a fraction of them, as in scikit-learn.
 func (m *DecisionTreeRegressor) SetParams(params map[string]any) error {
@@ -395,11 +401,14 @@ func (m *DecisionTreeRegressor) Fit(X mat.Matrix, y []float64) error {
 	if err != nil {
 		return err
 	}
-	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", in)
+	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", m.MaxBins, in)
 	if err != nil {
 		return err
 	}
-	tf := treeGrowOne(p, in, m.Seed)
+	tf, err := treeGrowOne(name, p, in, m.Seed)
+	if err != nil {
+		return err
+	}
 	m.NFeatures = in.d
 	m.Tree = tf.Tree.compact()
 	m.Importances = make([]float64, in.d)
@@ -430,14 +439,17 @@ func (m *DecisionTreeRegressor) FeatureImportances() []float64 {
 }
 
 // treeGrowOne bins the inputs and grows one tree on all rows.
-func treeGrowOne(p treeParams, in *treeIn, seed uint64) *treeFit {
-	bins := newTreeBins(in.x, in.n, in.d, in.stride)
+func treeGrowOne(name string, p treeParams, in *treeIn, seed uint64) (*treeFit, error) {
+	bins, err := newTreeBins(in.x, in.n, in.d, in.stride, p.maxBins)
+	if err != nil {
+		return nil, fmt.Errorf("ml: %s: %w", name, err)
+	}
 	t := newTreeBuilder(p, bins, in.yc, in.y)
 	samples := make([]int32, in.n)
 	for i := range samples {
 		samples[i] = int32(i)
 	}
-	return t.grow(samples, nil, rand.New(rand.NewPCG(seed, treeStream)))
+	return t.grow(samples, nil, rand.New(rand.NewPCG(seed, treeStream))), nil
 }
 
 // treeStream is the PCG stream of a single tree's random draws; ensemble
@@ -481,8 +493,8 @@ func treeInputs(name string, X mat.Matrix, y []float64, classify bool) (*treeIn,
 }
 
 // treeSettings checks a tree's hyperparameters against the data.
-func treeSettings(name, criterion string, maxDepth, minSplit, minLeaf int, maxFeatures, defFeatures string, in *treeIn) (treeParams, error) {
-	p := treeParams{k: in.k, maxDepth: maxDepth, minSplit: minSplit, minLeaf: minLeaf}
+func treeSettings(name, criterion string, maxDepth, minSplit, minLeaf int, maxFeatures, defFeatures string, maxBins int, in *treeIn) (treeParams, error) {
+	p := treeParams{k: in.k, maxDepth: maxDepth, minSplit: minSplit, minLeaf: minLeaf, maxBins: maxBins}
 	switch {
 	case in.yc == nil && (criterion == "squared_error" || criterion == ""):
 		p.crit = treeMSE
@@ -495,6 +507,9 @@ func treeSettings(name, criterion string, maxDepth, minSplit, minLeaf int, maxFe
 	}
 	if maxDepth < 0 || minSplit < 2 || minLeaf < 1 {
 		return p, fmt.Errorf("ml: %s: need max_depth >= 0, min_samples_split >= 2, min_samples_leaf >= 1 (got %d, %d, %d)", name, maxDepth, minSplit, minLeaf)
+	}
+	if maxBins != 0 && (maxBins < 2 || maxBins > TreeMaxBinsLimit) {
+		return p, fmt.Errorf("ml: %s: need max_bins 0 (exact splits) or from 2 to %d (got %d)", name, TreeMaxBinsLimit, maxBins)
 	}
 	if maxFeatures == "" {
 		maxFeatures = defFeatures
@@ -581,8 +596,10 @@ func treeHyper(params map[string]any) map[string]any {
 		}
 		out["max_features"] = f
 	}
-	if v, ok := params["max_depth"]; ok && v == nil {
-		out["max_depth"] = 0
+	for _, k := range []string{"max_depth", "max_bins"} {
+		if v, ok := params[k]; ok && v == nil {
+			out[k] = 0 // None: unlimited depth, exact splits
+		}
 	}
 	return out
 }

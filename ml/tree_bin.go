@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -14,16 +15,25 @@ import (
 // trees), and a node is split by accumulating class counts or target sums
 // per code.
 //
-// A feature with at most treeMaxBins distinct values, or any feature when
-// the training set has at most treeExactRows rows, gets one code per
-// distinct value: its splits are exactly scikit-learn's, thresholds at the
-// midpoint between the largest value sent left and the smallest sent right
-// among the node's rows. Other features are cut into treeMaxBins bins of
-// about equal counts at midpoints between distinct values (as LightGBM and
+// The max_bins setting chooses between exact and binned splits. With
+// max_bins 0 every feature gets one code per distinct value: its splits
+// are exactly scikit-learn's, thresholds at the midpoint between the
+// largest value sent left and the smallest sent right among the node's
+// rows. With max_bins m, so does a feature with at most m distinct values,
+// and so does every feature when the training set has at most
+// treeExactRows rows; other features are cut into m bins of about equal
+// counts at midpoints between distinct values (as LightGBM and
 // scikit-learn's HistGradientBoosting do) and split only at those cuts.
+//
+// Codes are 16 bits wide, so max_bins is at most TreeMaxBinsLimit and
+// exact splits need at most that many distinct values per feature.
 const (
-	treeMaxBins   = 256
-	treeExactRows = 5000
+	// TreeDefaultMaxBins is the tree models' default max_bins.
+	TreeDefaultMaxBins = 256
+	// TreeMaxBinsLimit is the largest max_bins, and the most distinct
+	// values a feature may have for exact splits.
+	TreeMaxBinsLimit = 1 << 16
+	treeExactRows    = 5000
 )
 
 // treeBins is a training matrix quantised per feature.
@@ -36,9 +46,11 @@ type treeBins struct {
 	vals  [][]float64 // per feature: the distinct values when binned exactly, else nil
 }
 
-// newTreeBins quantises the n×d row-major matrix x (row stride stride),
-// one feature per goroutine.
-func newTreeBins(x []float64, n, d, stride int) *treeBins {
+// newTreeBins quantises the n×d row-major matrix x (row stride stride)
+// with at most maxBins bins per binned feature (0: exact splits), one
+// feature per goroutine. It returns an error when exact splits would need
+// more than TreeMaxBinsLimit codes for a feature.
+func newTreeBins(x []float64, n, d, stride, maxBins int) (*treeBins, error) {
 	b := &treeBins{
 		n: n, d: d,
 		codes: make([]uint16, n*d),
@@ -48,6 +60,7 @@ func newTreeBins(x []float64, n, d, stride int) *treeBins {
 		vals:  make([][]float64, d),
 	}
 	workers := min(runtime.GOMAXPROCS(0), d)
+	errs := make([]error, d)
 	var wg sync.WaitGroup
 	next := make(chan int, d)
 	for f := range d {
@@ -60,18 +73,21 @@ func newTreeBins(x []float64, n, d, stride int) *treeBins {
 			defer wg.Done()
 			col := make([]float64, n)
 			for f := range next {
-				b.binFeature(x, stride, f, col)
+				errs[f] = b.binFeature(x, stride, f, maxBins, col)
 			}
 		}()
 	}
 	wg.Wait()
 	for f := range d {
+		if errs[f] != nil {
+			return nil, errs[f]
+		}
 		b.off[f+1] = b.off[f] + b.nbins[f]
 	}
-	return b
+	return b, nil
 }
 
-func (b *treeBins) binFeature(x []float64, stride, f int, col []float64) {
+func (b *treeBins) binFeature(x []float64, stride, f, maxBins int, col []float64) error {
 	n, d := b.n, b.d
 	for i := range n {
 		col[i] = x[i*stride+f]
@@ -84,7 +100,10 @@ func (b *treeBins) binFeature(x []float64, stride, f int, col []float64) {
 		}
 	}
 	var edges []float64
-	if distinct <= treeMaxBins || n <= treeExactRows {
+	if maxBins <= 0 || distinct <= maxBins || n <= treeExactRows {
+		if distinct > TreeMaxBinsLimit {
+			return fmt.Errorf("exact splits on feature %d need %d codes, more than %d: set max_bins", f, distinct, TreeMaxBinsLimit)
+		}
 		vals := make([]float64, 0, distinct)
 		vals = append(vals, col[0])
 		for i := 1; i < n; i++ {
@@ -99,16 +118,16 @@ func (b *treeBins) binFeature(x []float64, stride, f int, col []float64) {
 		b.vals[f] = vals
 	} else {
 		// Close a bin at the first distinct value whose cumulative count
-		// reaches the next of treeMaxBins equal-count targets.
-		edges = make([]float64, 0, treeMaxBins-1)
-		target := float64(n) / treeMaxBins
-		for i := 0; i < n-1 && len(edges) < treeMaxBins-1; i++ {
+		// reaches the next of maxBins equal-count targets.
+		edges = make([]float64, 0, maxBins-1)
+		target := float64(n) / float64(maxBins)
+		for i := 0; i < n-1 && len(edges) < maxBins-1; i++ {
 			if col[i+1] == col[i] || float64(i+1) < target {
 				continue
 			}
 			edges = append(edges, treeMid(col[i], col[i+1]))
 			for float64(i+1) >= target {
-				target += float64(n) / treeMaxBins
+				target += float64(n) / float64(maxBins)
 			}
 		}
 	}
@@ -117,6 +136,7 @@ func (b *treeBins) binFeature(x []float64, stride, f int, col []float64) {
 	for i := range n {
 		b.codes[i*d+f] = uint16(sort.SearchFloat64s(edges, x[i*stride+f]))
 	}
+	return nil
 }
 
 // split returns the threshold for splitting feature f between code lo (the

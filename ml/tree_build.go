@@ -22,6 +22,7 @@ type treeParams struct {
 	minSplit int
 	minLeaf  int
 	maxFeat  int // features drawn per node, 1..d
+	maxBins  int // 0: exact splits; else bins per feature (see newTreeBins)
 }
 
 // treeFit is a tree as grown, with what the ensembles need besides the

@@ -369,7 +369,11 @@ func trainStage(d *estimatorDef) *engine.StageType {
 		Name: d.name, Group: "train", Doc: d.doc, In: engine.KindSplit, MinIn: 1, MaxIn: 1, Out: engine.KindModel,
 		Params: d.params,
 		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
-			return in[0], checkEstimatorInput(d, in[0])
+			errs := checkEstimatorInput(d, in[0])
+			if err := checkHyper("max_bins", p["max_bins"]); err != nil {
+				errs = append(errs, err)
+			}
+			return in[0], errs
 		},
 		Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
 			s, err := splitOf(sc.Inputs[0])
@@ -581,10 +585,22 @@ func searchSpace(d *estimatorDef, grid map[string]any) (map[string][]any, error)
 			if err != nil {
 				return nil, err
 			}
+			if err := checkHyper(k, cv); err != nil {
+				return nil, err
+			}
 			out[k] = append(out[k], cv)
 		}
 	}
 	return out, nil
+}
+
+// checkHyper checks what a declared range cannot say of a coerced
+// hyperparameter: max_bins is 0 (exact splits) or at least 2.
+func checkHyper(name string, v any) error {
+	if name == "max_bins" && v == 1 {
+		return paramErr(name, "max_bins must be 0 or null (exact splits) or at least 2, got 1")
+	}
+	return nil
 }
 
 func fixedParams(d *estimatorDef, m map[string]any) (map[string]any, error) {
@@ -596,6 +612,9 @@ func fixedParams(d *estimatorDef, m map[string]any) (map[string]any, error) {
 		}
 		v, err := decl.Coerce(m[k])
 		if err != nil {
+			return nil, err
+		}
+		if err := checkHyper(k, v); err != nil {
 			return nil, err
 		}
 		out[k] = v
