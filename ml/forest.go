@@ -357,11 +357,16 @@ func treeParallel(n int, fn func(lo, hi int)) {
 	treeParallelBlocks(n, 256, fn)
 }
 
-// treeParallelBlocks is treeParallel with blocks of the given size.
+// treeParallelBlocks is treeParallel with blocks of the given size. fn is
+// called once per block, [lo, min(lo+block, n)) with lo a multiple of
+// block, however many cores there are: callers may keep per-block results
+// at lo/block.
 func treeParallelBlocks(n, block int, fn func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), (n+block-1)/block)
 	if workers <= 1 {
-		fn(0, n)
+		for lo := 0; lo < n; lo += block {
+			fn(lo, min(lo+block, n))
+		}
 		return
 	}
 	var next atomic.Int64

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sluice-ml/sluice/ml"
@@ -229,5 +231,42 @@ func TestKNeighborsErrors(t *testing.T) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestKNNOneCore fits and predicts k-NN on more rows than one parallel
+// block with GOMAXPROCS 1 (a one-CPU container): same predictions as on
+// every core, and a NaN is reported where it is.
+func TestKNNOneCore(t *testing.T) {
+	s := treeSynth(1000)
+	Xtr, Xte, ctr, _, ttr, _ := s.split(800)
+	fit := func() (cls, reg []float64, err error) {
+		c := ml.NewKNeighborsClassifier()
+		if err := c.Fit(Xtr, ctr); err != nil {
+			return nil, nil, err
+		}
+		r := ml.NewKNeighborsRegressor()
+		if err := r.Fit(Xtr, ttr); err != nil {
+			return nil, nil, err
+		}
+		return c.Predict(nil, Xte), r.Predict(nil, Xte), nil
+	}
+	wantC, wantR, err := fit()
+	if err != nil {
+		t.Fatalf("all cores: %v", err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	gotC, gotR, err := fit()
+	if err != nil {
+		t.Fatalf("one core: %v", err)
+	}
+	if !slices.Equal(gotC, wantC) || !slices.Equal(gotR, wantR) {
+		t.Errorf("one core predicts differently from all cores")
+	}
+	bad := mat.DenseCopyOf(Xtr)
+	bad.Set(700, 3, math.NaN())
+	err = ml.NewKNeighborsRegressor().Fit(bad, ttr)
+	if !errors.Is(err, ml.ErrNaN) || !strings.Contains(err.Error(), "row 700, column 3") {
+		t.Errorf("NaN at row 700, column 3: got %v", err)
 	}
 }
