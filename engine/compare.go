@@ -13,6 +13,8 @@ import (
 type Comparison struct {
 	Runs      []int64
 	Pipelines []string
+	Tags      [][]string  // each run's tags
+	Notes     []string    // each run's note
 	Params    []ParamRow  // parameters, only those that differ unless all was asked
 	Metrics   []MetricRow // every metric any run reported
 	// FirstDiff is the first stage, in pipeline order, whose fingerprint
@@ -60,6 +62,8 @@ func Compare(runs []*Run, all bool) *Comparison {
 	for _, r := range runs {
 		c.Runs = append(c.Runs, r.ID)
 		c.Pipelines = append(c.Pipelines, r.Pipeline)
+		c.Tags = append(c.Tags, r.Tags)
+		c.Notes = append(c.Notes, r.Note)
 	}
 	n := len(runs)
 	// Parameters.

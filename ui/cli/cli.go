@@ -143,6 +143,7 @@ found under the folders given (default: the current folder).`,
 	})
 	root.AddCommand(e.runCmd(), e.validateCmd(), e.stagesCmd(), e.runsCmd(), e.showCmd())
 	root.AddCommand(e.extraCmds()...)
+	root.AddCommand(e.tagCmds()...)
 	return root
 }
 

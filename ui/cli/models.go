@@ -85,6 +85,26 @@ func compareRows(c *engine.Comparison) (header []string, rows [][]string) {
 	for _, id := range c.Runs {
 		header = append(header, fmt.Sprintf("run %d", id))
 	}
+	// Tags and notes, when a run has any.
+	tagged, noted := false, false
+	for i := range c.Runs {
+		tagged = tagged || len(c.Tags[i]) > 0
+		noted = noted || c.Notes[i] != ""
+	}
+	if tagged {
+		row := []string{"run", "tags"}
+		for _, t := range c.Tags {
+			row = append(row, strings.Join(t, " "))
+		}
+		rows = append(rows, row)
+	}
+	if noted {
+		row := []string{"run", "note"}
+		for _, n := range c.Notes {
+			row = append(row, n)
+		}
+		rows = append(rows, row)
+	}
 	for _, p := range c.Params {
 		row := []string{"param", p.Key}
 		for _, v := range p.Values {
@@ -130,7 +150,7 @@ func writeCompareTable(w io.Writer, c *engine.Comparison, style string) {
 		for _, r := range rows {
 			if r[0] != section {
 				section = r[0]
-				label := map[string]string{"param": "PARAMETERS (that differ)", "metric": "METRICS (Δ vs first run, ★ best)"}[section]
+				label := map[string]string{"run": "RUN", "param": "PARAMETERS (that differ)", "metric": "METRICS (Δ vs first run, ★ best)"}[section]
 				fmt.Fprintf(tw, "%s\n", label)
 			}
 			fmt.Fprintln(tw, "  "+strings.Join(r[1:], "\t"))
@@ -176,11 +196,16 @@ func writeCompareJSON(w io.Writer, c *engine.Comparison) error {
 		HigherIsBetter bool       `json:"higher_is_better"`
 	}
 	doc := struct {
-		Runs      []int64  `json:"runs"`
-		Params    []param  `json:"params"`
-		Metrics   []metric `json:"metrics"`
-		FirstDiff string   `json:"first_differing_stage"`
-	}{Runs: c.Runs, Params: []param{}, Metrics: []metric{}, FirstDiff: c.FirstDiff}
+		Runs      []int64    `json:"runs"`
+		Tags      [][]string `json:"tags"`
+		Notes     []string   `json:"notes"`
+		Params    []param    `json:"params"`
+		Metrics   []metric   `json:"metrics"`
+		FirstDiff string     `json:"first_differing_stage"`
+	}{Runs: c.Runs, Tags: make([][]string, len(c.Runs)), Notes: c.Notes, Params: []param{}, Metrics: []metric{}, FirstDiff: c.FirstDiff}
+	for i, t := range c.Tags {
+		doc.Tags[i] = append([]string{}, t...)
+	}
 	for _, p := range c.Params {
 		doc.Params = append(doc.Params, param{p.Key, p.Values, p.Differs})
 	}

@@ -2,14 +2,26 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-ml/sluice/store"
 	"github.com/sluice-ml/sluice/ui/internal/common"
+	"github.com/sluice-ml/sluice/ui/internal/query"
 )
+
+// queryError points at the column of a query that does not parse.
+func queryError(q string, err error) error {
+	var qe *query.Error
+	if !errors.As(err, &qe) {
+		return err
+	}
+	return fmt.Errorf("--where: %s\n  %s\n  %s^", qe.Msg, q, strings.Repeat(" ", qe.Col-1))
+}
 
 // runsDoc is one row of `sluice runs --json`.
 type runsDoc struct {
@@ -19,25 +31,51 @@ type runsDoc struct {
 	Started  time.Time          `json:"started"`
 	Seconds  float64            `json:"seconds"`
 	Metrics  map[string]float64 `json:"metrics"`
+	Tags     []string           `json:"tags"`
+	Note     string             `json:"note,omitempty"`
 }
 
 func (e *env) runsCmd() *cobra.Command {
-	var pipeline string
+	var pipeline, where string
 	var limit int
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "runs",
 		Short: "List recorded runs, newest first",
-		Args:  cobra.NoArgs,
+		Long: `Runs lists recorded runs, newest first. --where selects runs with the
+workbench's query language: free text, metric.NAME OP NUMBER (or NAME OP
+NUMBER), param.STAGE.NAME OP VALUE, status:, tag:, pipeline:, since:7d, all
+of them (spaces) or either (or); a leading - negates a word.`,
+		Example: "  sluice runs --where 'accuracy>0.9 tag:baseline'\n  sluice runs --where 'status:failed since:1d or param.model.C<0.1'",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := e.openStore()
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			runs, err := db.Runs(e.ctx, store.RunFilter{Pipeline: pipeline, Limit: limit})
+			var q *query.Query
+			if where != "" {
+				if q, err = query.Parse(where); err != nil {
+					return usageErr(queryError(where, err))
+				}
+			}
+			f := store.RunFilter{Pipeline: pipeline, Limit: limit}
+			if q != nil {
+				f.Limit = 0 // the query filters first
+			}
+			runs, err := db.Runs(e.ctx, f)
 			if err != nil {
 				return usageErr(err)
+			}
+			if q != nil {
+				kept := runs[:0]
+				for i := range runs {
+					if q.Match(query.NewRun(&runs[i])) && (limit == 0 || len(kept) < limit) {
+						kept = append(kept, runs[i])
+					}
+				}
+				runs = kept
 			}
 			if asJSON {
 				docs := make([]runsDoc, 0, len(runs))
@@ -46,26 +84,47 @@ func (e *env) runsCmd() *cobra.Command {
 					if m == nil {
 						m = map[string]float64{}
 					}
-					docs = append(docs, runsDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Started: r.Started, Seconds: round3(r.Seconds), Metrics: m})
+					tags := r.Tags
+					if tags == nil {
+						tags = []string{}
+					}
+					docs = append(docs, runsDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Started: r.Started, Seconds: round3(r.Seconds), Metrics: m, Tags: tags, Note: r.Note})
 				}
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(docs)
+			}
+			if len(runs) == 0 && q != nil {
+				fmt.Fprintf(e.stdout, "no run matches %s\n", where)
+				return nil
 			}
 			if len(runs) == 0 {
 				fmt.Fprintf(e.stdout, "no runs in %s yet: sluice run FILE records one\n", e.cfg.DBPath)
 				return nil
 			}
 			tw := newTable(e.stdout)
-			fmt.Fprintln(tw, "RUN\tPIPELINE\tSTATUS\tSTARTED\tTIME\tMETRICS")
+			tagged := false
 			for _, r := range runs {
-				fmt.Fprintf(tw, "%d\t%s\t%s %s\t%s\t%s\t%s\n", r.ID, r.Pipeline, common.StatusIcon(r.Status), r.Status,
+				tagged = tagged || len(r.Tags) > 0
+			}
+			head := "RUN\tPIPELINE\tSTATUS\tSTARTED\tTIME\tMETRICS"
+			if tagged {
+				head += "\tTAGS"
+			}
+			fmt.Fprintln(tw, head)
+			for _, r := range runs {
+				line := fmt.Sprintf("%d\t%s\t%s %s\t%s\t%s\t%s", r.ID, r.Pipeline, common.StatusIcon(r.Status), r.Status,
 					r.Started.Local().Format("2006-01-02 15:04:05"), common.Seconds(r.Seconds), metricsText(r.Metrics, 3))
+				if tagged {
+					line += "\t" + strings.Join(r.Tags, " ")
+				}
+				fmt.Fprintln(tw, line)
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&pipeline, "pipeline", "", "only runs of this pipeline")
+	cmd.Flags().StringVar(&where, "where", "", "only runs matching this query (see above)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many runs (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the runs as JSON")
 	return cmd

@@ -55,6 +55,12 @@ func (e *env) showCmd() *cobra.Command {
 			fmt.Fprintf(w, "file      %s (sha256 %s)\n", run.File, short(run.SpecHash))
 			fmt.Fprintf(w, "started   %s, took %s\n", run.Started.Local().Format("2006-01-02 15:04:05"), common.Seconds(run.Seconds))
 			fmt.Fprintf(w, "seed      %d   sluice %s\n", run.Seed, run.Version)
+			if len(run.Tags) > 0 {
+				fmt.Fprintf(w, "tags      %s\n", strings.Join(run.Tags, " "))
+			}
+			if run.Note != "" {
+				fmt.Fprintf(w, "note      %s\n", strings.ReplaceAll(run.Note, "\n", "\n          "))
+			}
 			if len(run.Overrides) > 0 {
 				fmt.Fprintf(w, "overrides %s\n", strings.Join(run.Overrides, " "))
 			}

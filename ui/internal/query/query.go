@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -497,4 +498,71 @@ func lookup[V any](m map[string]V, name string) (V, bool) {
 	}
 	var zero V
 	return zero, false
+}
+
+// Run is a run summary as a Subject.
+type Run struct {
+	S      *engine.RunSummary
+	search string
+}
+
+// NewRun returns the subject of a run summary, its search text computed
+// once.
+func NewRun(s *engine.RunSummary) *Run { return &Run{S: s, search: RunText(s)} }
+
+// RunText is the free text of a run: its number (#12 and 12), pipeline,
+// status, file, metrics, tags and note, in lower case.
+func RunText(s *engine.RunSummary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#%d %d %s %s %s", s.ID, s.ID, s.Pipeline, s.Status, s.File)
+	for _, k := range sortedKeys(s.Metrics) {
+		fmt.Fprintf(&b, " %s %.4f", k, s.Metrics[k])
+	}
+	for _, t := range s.Tags {
+		b.WriteString(" " + t)
+	}
+	if s.Note != "" {
+		b.WriteString(" " + s.Note)
+	}
+	return strings.ToLower(b.String())
+}
+
+// Text returns the run's search text.
+func (r *Run) Text() string { return r.search }
+
+// Metric returns one of the run's headline metrics.
+func (r *Run) Metric(name string) (float64, bool) { return lookup(r.S.Metrics, name) }
+
+// Param returns a stage's parameter as the run used it.
+func (r *Run) Param(stage, name string) (any, bool) {
+	ps, ok := lookup(r.S.Params, stage)
+	if !ok {
+		return nil, false
+	}
+	return lookup(ps, name)
+}
+
+// Field returns status, pipeline and tag.
+func (r *Run) Field(key string) []string {
+	switch key {
+	case "status":
+		return []string{r.S.Status.String()}
+	case "pipeline":
+		return []string{r.S.Pipeline}
+	case "tag":
+		return r.S.Tags
+	}
+	return nil
+}
+
+// Time is when the run started.
+func (r *Run) Time() time.Time { return r.S.Started }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
