@@ -87,10 +87,17 @@ func fitStep(kind string, p map[string]any, cols []string, train *frame.Frame) (
 		return nil, err
 	}
 	if kind == "impute" && len(cols) == 0 {
-		// Impute every column that has missing values, numeric or not.
+		// As scikit-learn's SimpleImputer, learn a value for every number
+		// column, gaps in training or not, so a gap that first shows up in
+		// the test rows or at prediction is filled too; string columns as
+		// well when the strategy can fill them. Other columns (bool, time,
+		// strings under mean or median) are imputed when they have gaps in
+		// training, where mean and median on strings fail, saying so.
 		s.Columns = nil
+		strategy := stringOr(p, "strategy", "mean")
+		fillsStrings := strategy == "most_frequent" || strategy == "constant"
 		for _, c := range train.Columns() {
-			if c.HasNulls() {
+			if c.Type == frame.Float || c.Type == frame.Int || (fillsStrings && c.Type == frame.String) || c.HasNulls() {
 				s.Columns = append(s.Columns, c.Name)
 			}
 		}
