@@ -17,9 +17,25 @@
 // to log and report progress. A failed attempt is retried with
 // exponential backoff as the stage's retries say; a stage that still
 // fails fails the run and skips its dependents, while independent
-// branches finish. Every stage gets a fingerprint (its type, resolved
-// parameters, upstream fingerprints, the content of the files it reads
-// and the sluice version), the key of the coming stage cache.
+// branches finish.
+//
+// # Stage cache
+//
+// Every stage gets a fingerprint: its type, resolved parameters,
+// upstream fingerprints, the SHA-256 of the bytes of every file it reads
+// (not their modification times), its seed and the sluice version.
+// Before anything runs, RunWith decides for every stage whether an
+// earlier result with the same fingerprint stands in for running it
+// (found through a Cache, which the store implements): the result must
+// be a success, its artifacts present and passing their SHA-256 check,
+// the files it wrote (for a stage that writes files) unchanged, and its
+// output loadable if a stage that runs needs it. Such a stage is cached
+// ("cached from run N"); every other stage runs with the reason recorded
+// ("new", "params changed: model.C 1 → 0.05", "input changed: iris.csv",
+// "upstream changed: split", "--no-cache", …). Forecast makes the same
+// decisions with the same code without running anything, so a dry run
+// says exactly what the run would do. A stage type declares its
+// CachePolicy: a command (exec) always runs, and so do its dependents.
 //
 // The executor records the run through a Recorder (the store implements
 // it) a few times a second and once at the end, and publishes Events on a

@@ -45,7 +45,8 @@ type Event struct {
 	Seconds  float64
 	Metrics  map[string]float64
 	Err      string
-	Run      *Run // EventRunStarted and EventRunFinished: a snapshot of the run
+	Reason   string // EventStageStarted and EventStageFinished: why the stage ran, or "cached from run N"
+	Run      *Run   // EventRunStarted and EventRunFinished: a snapshot of the run
 }
 
 // Broker fans events out to subscribers. Publish never blocks: a

@@ -80,6 +80,7 @@ func (n *NopRecorder) RecordRun(context.Context, *Run, *RunDelta) error { return
 // Executor may run several plans at once.
 type Executor struct {
 	Recorder      Recorder      // nil: NopRecorder
+	Cache         Cache         // earlier results; nil: every stage runs
 	Events        *Broker       // nil: no events
 	MaxParallel   int           // ready stages run at once; 0: number of CPUs
 	Version       string        // sluice version, part of every stage fingerprint
@@ -99,6 +100,9 @@ type execution struct {
 	delta RunDelta
 	lines map[string]int
 	vals  map[string]*Value
+
+	decisions []*Decision // per stage, in file order (nil outside RunWith)
+	loadMu    sync.Mutex  // serialises loading cached values
 }
 
 // Run executes the plan and returns the finished record. Ready stages run
@@ -108,6 +112,20 @@ type execution struct {
 // unfinished stages cancelled. The error is non-nil only when the
 // recorder fails; the run's own outcome is in Run.Status.
 func (e *Executor) Run(ctx context.Context, plan *Plan) (*Run, error) {
+	return e.RunWith(ctx, plan, RunOptions{})
+}
+
+// RunWith is Run with per-run options. Before anything runs it decides,
+// with the code Forecast uses, which stages an earlier result stands in
+// for (status cached); the others run, each with the reason recorded.
+// It also returns an error when the cache cannot be read, before
+// anything is recorded, and one wrapping ErrInvalid when opts name a
+// stage the plan does not have.
+func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*Run, error) {
+	decisions, err := e.decide(ctx, plan, opts)
+	if err != nil {
+		return nil, err
+	}
 	rec := e.Recorder
 	if rec == nil {
 		rec = &NopRecorder{}
@@ -130,16 +148,26 @@ func (e *Executor) Run(ctx context.Context, plan *Plan) (*Run, error) {
 		PID:       os.Getpid(),
 		Heartbeat: now,
 	}
-	for _, ps := range plan.Stages {
-		run.Stages = append(run.Stages, StageRun{ID: ps.Spec.ID, Uses: ps.Type.Name, Needs: ps.Inputs, Kind: ps.Type.Out, Seed: ps.Seed})
+	for i, ps := range plan.Stages {
+		d := decisions[i]
+		run.Stages = append(run.Stages, StageRun{ID: ps.Spec.ID, Uses: ps.Type.Name, Needs: ps.Inputs, Kind: ps.Type.Out, Seed: ps.Seed,
+			Fingerprint: d.Fingerprint, Reason: d.Reason, Reads: d.Reads})
+		for name, sum := range d.Reads {
+			run.Inputs[name] = sum
+		}
 	}
 	id, err := rec.BeginRun(context.WithoutCancel(ctx), run)
 	if err != nil {
 		return nil, fmt.Errorf("begin run: %w", err)
 	}
 	run.ID = id
-	x := &execution{ex: e, plan: plan, rec: rec, run: run, lines: map[string]int{}, vals: map[string]*Value{}}
+	x := &execution{ex: e, plan: plan, rec: rec, run: run, lines: map[string]int{}, vals: map[string]*Value{}, decisions: decisions}
 	x.publish(Event{Kind: EventRunStarted, Run: x.snapshot()})
+	for _, k := range plan.order {
+		if decisions[k].Action == ActionCached {
+			x.reuse(k)
+		}
+	}
 
 	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
 	flushDone := make(chan error, 1)
@@ -204,10 +232,11 @@ func (x *execution) finishRun(ctx context.Context) {
 }
 
 type stageResult struct {
-	index int
-	out   *Output
-	err   error
-	took  time.Duration
+	index  int
+	out    *Output
+	err    error
+	took   time.Duration
+	writes map[string]string // CacheVerifyWrites: the files it wrote → SHA-256
 }
 
 // schedule is the run loop: start ready stages up to the limit, collect
@@ -224,6 +253,9 @@ func (x *execution) schedule(ctx context.Context) {
 		byID[ps.Spec.ID] = i
 	}
 	state := make([]Status, n)
+	for i := range state {
+		state[i] = x.run.Stages[i].Status // pending, or cached
+	}
 	done := make(chan stageResult, n)
 	running := 0
 	stageCtx, cancelStages := context.WithCancel(ctx)
@@ -300,29 +332,33 @@ func (x *execution) start(ctx context.Context, i int, done chan<- stageResult) {
 	s := &x.run.Stages[i]
 	s.Status = StatusRunning
 	s.Started = time.Now().UTC()
-	inputs := make([]*Value, len(ps.Inputs))
-	upstream := make([]string, len(ps.Inputs))
-	for j, id := range ps.Inputs {
-		inputs[j] = x.vals[id]
-		st, _ := x.run.Stage(id)
-		upstream[j] = st.Fingerprint
-	}
 	x.mu.Unlock()
 	go func() {
 		began := time.Now()
-		fp, files, err := x.fingerprint(ps, upstream)
-		x.mu.Lock()
-		s.Fingerprint = fp
-		for path, sum := range files {
-			x.run.Inputs[path] = sum
+		inputs := make([]*Value, len(ps.Inputs))
+		for j, id := range ps.Inputs {
+			v, err := x.value(ctx, id)
+			if err != nil {
+				done <- stageResult{index: i, err: err, took: time.Since(began)}
+				return
+			}
+			inputs[j] = v
 		}
-		x.mu.Unlock()
-		if err != nil {
-			done <- stageResult{index: i, err: err, took: time.Since(began)}
-			return
+		if x.decisions != nil && x.decisions[i].late {
+			if err := x.refingerprint(ps); err != nil {
+				done <- stageResult{index: i, err: err, took: time.Since(began)}
+				return
+			}
 		}
 		out, err := x.attempts(ctx, ps, inputs)
-		done <- stageResult{index: i, out: out, err: err, took: time.Since(began)}
+		var writes map[string]string
+		if err == nil && ps.Type.Cache == CacheVerifyWrites {
+			// What it wrote, so a later run can tell the files are
+			// unchanged; a file it did not write leaves no record and
+			// so no reusable result.
+			writes, _ = hashFiles(writesOf(ps, x.plan.Spec.Dir))
+		}
+		done <- stageResult{index: i, out: out, err: err, took: time.Since(began), writes: writes}
 	}()
 }
 
@@ -337,7 +373,7 @@ func (x *execution) attempts(ctx context.Context, ps *PlannedStage, inputs []*Va
 		x.mu.Lock()
 		x.run.Stages[ps.Index].Attempts = attempt
 		x.mu.Unlock()
-		x.publish(Event{Kind: EventStageStarted, Stage: ps.Spec.ID, Status: StatusRunning, Attempt: attempt})
+		x.publish(Event{Kind: EventStageStarted, Stage: ps.Spec.ID, Status: StatusRunning, Attempt: attempt, Reason: x.run.Stages[ps.Index].Reason})
 		var out *Output
 		out, err = x.attempt(ctx, ps, inputs, attempt)
 		if err == nil {
@@ -439,6 +475,7 @@ func (x *execution) finish(r stageResult) Status {
 	}
 	s.Status = StatusSucceeded
 	s.Metrics = r.out.Metrics
+	s.Writes = r.writes
 	val := r.out.Value
 	x.vals[ps.Spec.ID] = &val
 	if val.Table != nil {
@@ -482,64 +519,11 @@ func (x *execution) cancelled(i int, took time.Duration) {
 	x.publish(Event{Kind: EventStageFinished, Stage: s.ID, Status: StatusCancelled, Err: s.Error})
 }
 
-// fingerprint hashes what determines a stage's output: its type, resolved
-// parameters, upstream fingerprints, the content of files it reads, and
-// the sluice version. It also returns the SHA-256 of each file read.
-func (x *execution) fingerprint(ps *PlannedStage, upstream []string) (string, map[string]string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "sluice %s\nstage %s\nuses %s\nseed %d\n", x.ex.Version, ps.Spec.ID, ps.Type.Name, ps.Seed)
-	params, _ := json.Marshal(canonical(ps.Params))
-	h.Write(params)
-	for _, u := range upstream {
-		fmt.Fprintf(h, "\nin %s", u)
-	}
-	files := map[string]string{}
-	for _, p := range ps.Type.Params {
-		if p.Type != TypePath || !p.Input || ps.Params.String(p.Name) == "" {
-			continue
-		}
-		path := ResolvePath(x.plan.Spec.Dir, ps.Params.String(p.Name))
-		sum, err := hashFile(path)
-		if err != nil {
-			return "", files, fmt.Errorf("%s: %w", p.Name, err)
-		}
-		files[x.relPath(path)] = sum
-		fmt.Fprintf(h, "\nfile %s %s", p.Name, sum)
-	}
-	return hex.EncodeToString(h.Sum(nil)), files, nil
-}
-
 func (x *execution) relPath(abs string) string {
 	if rel, ok := strings.CutPrefix(abs, x.plan.Spec.Dir+string(os.PathSeparator)); ok {
 		return rel
 	}
 	return abs
-}
-
-// canonical turns params into JSON-stable values (durations as text).
-func canonical(p Params) map[string]any {
-	out := make(map[string]any, len(p))
-	for k, v := range p {
-		if d, ok := v.(time.Duration); ok {
-			out[k] = d.String()
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (x *execution) flushLoop(ctx context.Context) error {

@@ -112,6 +112,46 @@ type StageType struct {
 	Params []Param
 	Check  CheckFunc // optional
 	Run    RunFunc
+	// Cache says whether an earlier result of this stage may stand in
+	// for running it (the zero value: it may, when its fingerprint
+	// matches).
+	Cache CachePolicy
+	// Reads lists the files the stage reads, as written in its
+	// parameters, relative to dir unless absolute; their bytes are part
+	// of its fingerprint. nil: its Input path parameters.
+	Reads func(p Params, dir string) ([]string, error)
+}
+
+// CachePolicy is what a stage type declares about reusing its results.
+type CachePolicy uint8
+
+// Cache policies.
+const (
+	// CacheReuse: the output is a function of the fingerprint alone (type,
+	// parameters, inputs, files read, seed, version); a stored result with
+	// the same fingerprint is reused.
+	CacheReuse CachePolicy = iota
+	// CacheVerifyWrites: the stage also writes files (its Output path
+	// parameters). A stored result is reused only while every file it
+	// wrote is still there with the bytes it wrote.
+	CacheVerifyWrites
+	// CacheNever: the stage has effects or reads things no fingerprint
+	// covers (a command, a database). It always runs, and so do its
+	// dependents.
+	CacheNever
+)
+
+// String names the policy as `sluice stages` shows it.
+func (c CachePolicy) String() string {
+	switch c {
+	case CacheReuse:
+		return "reuse"
+	case CacheVerifyWrites:
+		return "reuse while its files are unchanged"
+	case CacheNever:
+		return "always runs"
+	}
+	return fmt.Sprintf("cache(%d)", c)
 }
 
 // Param returns the declaration of the named parameter.

@@ -114,7 +114,11 @@ type StageRun struct {
 	Finished    time.Time          `json:"finished,omitzero"`
 	Seconds     float64            `json:"seconds"`
 	Seed        uint64             `json:"seed"`
-	Fingerprint string             `json:"fingerprint"` // the stage-cache key
+	Fingerprint string             `json:"fingerprint"`           // the stage-cache key
+	Reason      string             `json:"reason,omitempty"`      // why it ran, or "cached from run N"
+	CachedFrom  int64              `json:"cached_from,omitempty"` // the run whose result it reused (status cached)
+	Reads       map[string]string  `json:"reads,omitempty"`       // files it read, as written → SHA-256
+	Writes      map[string]string  `json:"writes,omitempty"`      // files it wrote, as written → SHA-256
 	Progress    Progress           `json:"progress"`
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
 	Error       string             `json:"error,omitempty"`

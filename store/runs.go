@@ -137,6 +137,9 @@ func (db *DB) RecordRun(ctx context.Context, r *engine.Run, d *engine.RunDelta) 
 		if err := setActive(tx, r); err != nil {
 			return err
 		}
+		if err := indexStages(tx, r); err != nil {
+			return err
+		}
 		if len(lines) > 0 {
 			if err := appendLogs(tx, r.ID, d.Logs, lines); err != nil {
 				return err
@@ -200,6 +203,9 @@ func putRun(tx *bolt.Tx, r *engine.Run) error {
 		return err
 	}
 	if err := put(tx, bucketPipelines, pipelineKey(r.Pipeline, r.ID), []byte{}); err != nil {
+		return err
+	}
+	if err := indexStages(tx, r); err != nil {
 		return err
 	}
 	return setActive(tx, r)
@@ -496,6 +502,9 @@ func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 			return err
 		}
 		if err := pipes.Delete(pipelineKey(r.Pipeline, id)); err != nil {
+			return err
+		}
+		if err := unindexStages(tx, r); err != nil {
 			return err
 		}
 		for _, name := range [][]byte{bucketLogs, bucketPreviews, bucketArtifacts, bucketArtInfo} {

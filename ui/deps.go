@@ -83,6 +83,9 @@ type Deps struct {
 	Store Store
 	// Recorder records runs started from the workbench (the store).
 	Recorder engine.Recorder
+	// Cache finds earlier stage results for runs started from the
+	// workbench (the store); nil: every stage runs.
+	Cache engine.Cache
 	// Models describes and exports fitted models; nil hides the details.
 	Models ModelService
 	// Version is sluice's version, recorded with runs.

@@ -35,6 +35,9 @@ func execStage() *engine.StageType {
 		},
 		Check: checkExec,
 		Run:   runExec,
+		// A command may fetch, write or depend on anything: it always
+		// runs, and so does everything downstream of it.
+		Cache: engine.CacheNever,
 	}
 }
 

@@ -25,6 +25,7 @@ func writeStage(format fileFormat, name, doc string) *engine.StageType {
 		Group: "load",
 		Doc:   doc,
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
+		Cache: engine.CacheVerifyWrites, // runs again when its file is gone or changed
 		Params: []engine.Param{
 			{Name: "path", Type: engine.TypePath, Required: true, Output: true, Doc: "the file to write, relative to the pipeline file; folders are created"},
 		},

@@ -933,6 +933,7 @@ func exportStage() *engine.StageType {
 	return &engine.StageType{
 		Name: "export_model", Group: "export", Doc: "write the model file (raw rows in, predictions out) atomically",
 		In: engine.KindModel, MinIn: 1, MaxIn: 1, Out: engine.KindModel,
+		Cache: engine.CacheVerifyWrites, // runs again when its file is gone or changed
 		Params: []engine.Param{
 			{Name: "path", Type: engine.TypePath, Output: true, Required: true, Doc: "where to write the model file"},
 			{Name: "format", Type: engine.TypeEnum, Enum: []string{"json"}, Default: "json", Doc: "file format"},

@@ -90,7 +90,11 @@ func (r *reporter) handle(ev engine.Event) {
 			if ev.Attempt > 1 {
 				attempt = fmt.Sprintf(" (attempt %d)", ev.Attempt)
 			}
-			fmt.Fprintf(r.w, "%s %s: started%s\n", ts, ev.Stage, attempt)
+			why := ""
+			if ev.Reason != "" && ev.Attempt <= 1 {
+				why = " (" + ev.Reason + ")"
+			}
+			fmt.Fprintf(r.w, "%s %s: started%s%s\n", ts, ev.Stage, attempt, why)
 		}
 	case engine.EventProgress:
 		st.progress = ev.Progress
@@ -106,6 +110,9 @@ func (r *reporter) handle(ev engine.Event) {
 			line := fmt.Sprintf("%s %s: %s", ts, ev.Stage, ev.Status)
 			if ev.Status == engine.StatusSucceeded {
 				line += " in " + common.Seconds(ev.Seconds)
+			}
+			if ev.Status == engine.StatusCached && ev.Reason != "" {
+				line += " (" + ev.Reason + ")"
 			}
 			if m := metricsText(ev.Metrics, 6); m != "" {
 				line += "  " + m
@@ -133,7 +140,7 @@ func (r *reporter) redraw() {
 	for _, id := range r.order {
 		st := r.states[id]
 		frac := 0.0
-		if st.status.Done() && st.status == engine.StatusSucceeded {
+		if st.status == engine.StatusSucceeded || st.status == engine.StatusCached {
 			frac = 1
 		} else if st.progress.Total > 0 {
 			frac = float64(st.progress.Done) / float64(st.progress.Total)

@@ -25,11 +25,13 @@ type runDoc struct {
 }
 
 type runStageDoc struct {
-	ID      string             `json:"id"`
-	Uses    string             `json:"uses"`
-	Status  string             `json:"status"`
-	Seconds float64            `json:"seconds"`
-	Metrics map[string]float64 `json:"metrics"`
+	ID         string             `json:"id"`
+	Uses       string             `json:"uses"`
+	Status     string             `json:"status"`
+	Seconds    float64            `json:"seconds"`
+	Metrics    map[string]float64 `json:"metrics"`
+	Reason     string             `json:"reason,omitempty"`
+	CachedFrom int64              `json:"cached_from,omitempty"`
 }
 
 func newRunDoc(r *engine.Run) runDoc {
@@ -39,16 +41,48 @@ func newRunDoc(r *engine.Run) runDoc {
 		if m == nil {
 			m = map[string]float64{}
 		}
-		d.Stages = append(d.Stages, runStageDoc{ID: s.ID, Uses: s.Uses, Status: s.Status.String(), Seconds: round3(s.Seconds), Metrics: m})
+		d.Stages = append(d.Stages, runStageDoc{ID: s.ID, Uses: s.Uses, Status: s.Status.String(), Seconds: round3(s.Seconds), Metrics: m,
+			Reason: s.Reason, CachedFrom: s.CachedFrom})
 	}
 	return d
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
+// runFlags are the flags of `sluice run` (and `sluice rerun`) that shape
+// one run.
+type runFlags struct {
+	sets    []string
+	asJSON  bool
+	dry     bool
+	noCache []string // "*": every stage
+}
+
+// options turns --no-cache into run options.
+func (f *runFlags) options() engine.RunOptions {
+	var o engine.RunOptions
+	for _, s := range f.noCache {
+		if s == noCacheAll {
+			o.NoCache = true
+			continue
+		}
+		o.NoCacheStages = append(o.NoCacheStages, s)
+	}
+	return o
+}
+
+// noCacheAll is --no-cache's value when no stage is given.
+const noCacheAll = "*"
+
+func (f *runFlags) bind(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the run as one JSON document on stdout")
+	cmd.Flags().BoolVar(&f.dry, "dry", false, "say, stage by stage, what would run or be cached and why, without running anything")
+	cmd.Flags().StringArrayVar(&f.noCache, "no-cache", nil, "run every stage instead of reusing stored results; --no-cache=STAGE runs that stage and its dependents (repeatable)")
+	cmd.Flags().Lookup("no-cache").NoOptDefVal = noCacheAll
+}
+
 func (e *env) runCmd() *cobra.Command {
-	var sets []string
-	var asJSON bool
+	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run FILE",
 		Short: "Run a pipeline headless and record it in the store",
@@ -56,17 +90,34 @@ func (e *env) runCmd() *cobra.Command {
 up to --workers), records the run in the store and prints a summary.
 Progress goes to stderr: bars on a terminal, plain lines otherwise.
 
+A stage whose fingerprint (type, parameters, upstream fingerprints, the
+bytes of the files it reads, seed, sluice version) matches an earlier
+successful result whose artifacts are intact is not run again: its status
+is cached, with the run it came from. Every other stage says why it ran.
+--dry says what a run would do without running anything; --no-cache runs
+everything, --no-cache=STAGE that stage and its dependents.
+
 Exit status: 0 the run succeeded, 1 it failed or was cancelled, 2 the file
 is invalid or the command was misused.`,
 		Example: `  sluice run sample-data/etl.yaml
-  sluice run sample-data/iris.yaml --set model.C=0.5 --json`,
+  sluice run sample-data/iris.yaml --set model.C=0.5 --json
+  sluice run sample-data/iris.yaml --set model.C=0.5 --dry
+  sluice run sample-data/iris.yaml --no-cache=model`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.run(args[0], sets, asJSON)
+			overrides, err := parseOverrides(f.sets)
+			if err != nil {
+				return err
+			}
+			plan, err := engine.LoadPlan(args[0], e.reg, overrides)
+			if err != nil {
+				return usageErr(err)
+			}
+			return e.runPlan(plan, &f)
 		},
 	}
-	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: STAGE.PARAM=VALUE (repeatable)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run as one JSON document on stdout")
+	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a parameter: STAGE.PARAM=VALUE (repeatable)")
+	f.bind(cmd)
 	cmd.Flags().IntVar(&e.cfg.Workers, "workers", 0, "stages run at once (default: number of CPUs)")
 	return cmd
 }
@@ -84,20 +135,34 @@ func parseOverrides(sets []string) ([]engine.Override, error) {
 	return out, nil
 }
 
-func (e *env) run(file string, sets []string, asJSON bool) error {
-	overrides, err := parseOverrides(sets)
-	if err != nil {
-		return err
-	}
-	plan, err := engine.LoadPlan(file, e.reg, overrides)
-	if err != nil {
-		return usageErr(err)
+// runPlan runs (or, with --dry, forecasts) a validated plan against the
+// store and prints the outcome.
+func (e *env) runPlan(plan *engine.Plan, f *runFlags) error {
+	opts := f.options()
+	for _, id := range opts.NoCacheStages {
+		if _, ok := plan.Stage(id); !ok {
+			return usageErr(fmt.Errorf("--no-cache=%s: no stage %q in %s", id, id, plan.Spec.File))
+		}
 	}
 	db, err := e.openStore()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if f.dry {
+		ex := &engine.Executor{Cache: db, Version: Version}
+		ds, err := ex.Forecast(e.ctx, plan, opts)
+		if err != nil {
+			return err
+		}
+		if f.asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(dryDoc{Pipeline: plan.Spec.Name, Dry: true, Stages: ds})
+		}
+		printForecast(e.stdout, plan, ds)
+		return nil
+	}
 
 	broker := &engine.Broker{}
 	subCtx, stopSub := context.WithCancel(context.Background())
@@ -108,8 +173,8 @@ func (e *env) run(file string, sets []string, asJSON bool) error {
 		rep.follow(events)
 		close(repDone)
 	}()
-	ex := &engine.Executor{Recorder: db, Events: broker, MaxParallel: e.cfg.Workers, Version: Version}
-	run, err := ex.Run(e.ctx, plan)
+	ex := &engine.Executor{Recorder: db, Cache: db, Events: broker, MaxParallel: e.cfg.Workers, Version: Version}
+	run, err := ex.RunWith(e.ctx, plan, opts)
 	stopSub()
 	<-repDone
 	if run != nil {
@@ -118,7 +183,7 @@ func (e *env) run(file string, sets []string, asJSON bool) error {
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}
 	}
-	if asJSON {
+	if f.asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(newRunDoc(run)); err != nil {
@@ -133,13 +198,41 @@ func (e *env) run(file string, sets []string, asJSON bool) error {
 	return nil
 }
 
+// dryDoc is the --dry --json document: what a run would do, stage by stage.
+type dryDoc struct {
+	Pipeline string            `json:"pipeline"`
+	Dry      bool              `json:"dry"`
+	Stages   []engine.Decision `json:"stages"`
+}
+
+// printForecast writes what a run would do, stage by stage.
+func printForecast(w interface{ Write([]byte) (int, error) }, plan *engine.Plan, ds []engine.Decision) {
+	runs := 0
+	for _, d := range ds {
+		if d.Action == engine.ActionRun {
+			runs++
+		}
+	}
+	fmt.Fprintf(w, "dry run  %s  %d of %d stages would run, %d cached (nothing ran)\n", plan.Spec.Name, runs, len(ds), len(ds)-runs)
+	tw := newTable(w)
+	fmt.Fprintln(tw, "STAGE\tUSES\tACTION\tREASON")
+	for _, d := range ds {
+		icon := common.StatusIcon(engine.StatusCached)
+		if d.Action == engine.ActionRun {
+			icon = common.StatusIcon(engine.StatusRunning)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\n", d.Stage, d.Uses, icon, d.Action, d.Reason)
+	}
+	tw.Flush()
+}
+
 // printRunSummary writes the human summary of a finished run.
 func printRunSummary(w interface{ Write([]byte) (int, error) }, r *engine.Run) {
 	fmt.Fprintf(w, "run %d  %s  %s in %s\n", r.ID, r.Pipeline, r.Status, common.Seconds(r.Seconds))
 	tw := newTable(w)
-	fmt.Fprintln(tw, "STAGE\tUSES\tSTATUS\tTIME\tOUTPUT\tMETRICS")
+	fmt.Fprintln(tw, "STAGE\tUSES\tSTATUS\tTIME\tWHY\tOUTPUT\tMETRICS")
 	for _, s := range r.Stages {
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", s.ID, s.Uses, common.StatusIcon(s.Status), s.Status, common.Seconds(s.Seconds), outputText(s), metricsText(s.Metrics, 4))
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", s.ID, s.Uses, common.StatusIcon(s.Status), s.Status, common.Seconds(s.Seconds), truncate(s.Reason, 48), outputText(s), metricsText(s.Metrics, 4))
 	}
 	tw.Flush()
 	if r.Error != "" {

@@ -104,6 +104,7 @@ func (e *env) workbenchDeps(paths, files []string, db *store.DB) ui.Deps {
 		Registry: e.reg,
 		Store:    db,
 		Recorder: db,
+		Cache:    db,
 		Models:   &workbenchModels{e: e, db: db},
 		Version:  Version,
 		Workers:  e.cfg.Workers,
