@@ -74,6 +74,7 @@ type Param struct {
 	Min, Max *float64 // inclusive bounds for int and float
 	Enum     []string // allowed values for TypeEnum
 	Null     any      // the value a YAML null stands for (nil: null is not allowed)
+	Scalars  bool     // TypeString: a number or bool is taken as its text (a column named 2024, max_features 0.5)
 	Doc      string   // one line
 	Input    bool     // TypePath: a file the stage reads; must exist before the run
 	Output   bool     // TypePath: a file the stage writes
@@ -285,7 +286,7 @@ func coerce(p *Param, v any) (any, error) {
 		case string:
 			out = s
 		case int64, float64, bool:
-			if p.Type == TypeString {
+			if p.Type == TypeString && p.Scalars {
 				out = fmt.Sprint(s)
 			} else {
 				return bad()

@@ -106,35 +106,30 @@ func ParseSpec(file string, src []byte) (*Spec, error) {
 		add(root.pos, "a pipeline file is a mapping with name and stages, got %s", root.describe())
 		return nil, errs
 	}
-	known := []string{"name", "description", "seed", "stages", "schedule"}
+	var known []string
+	for _, f := range specFields {
+		known = append(known, f.name)
+	}
 	for i, k := range root.keys {
 		if !contains(known, k) {
 			msg := fmt.Sprintf("unknown field %q", k)
 			if d := didYouMean(k, known); d != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", d)
+			} else {
+				msg += fmt.Sprintf(" (a pipeline file takes %s)", strings.Join(known, ", "))
 			}
 			add(root.keyPos[i], "%s", msg)
 		}
 	}
-	if n, p, ok := root.get("name"); !ok {
+	if _, _, ok := root.get("name"); !ok {
 		add(root.pos, "missing required field name")
-	} else if v, isStr := n.value.(string); n.kind != nodeScalar || !isStr || strings.TrimSpace(v) == "" {
-		add(orPos(n.pos, p), "name wants a non-empty string, got %s", n.describe())
-	} else {
-		s.Name = v
 	}
-	if n, p, ok := root.get("description"); ok && n.kind != nodeNull {
-		if v, isStr := n.value.(string); isStr {
-			s.Description = v
-		} else {
-			add(orPos(n.pos, p), "description wants a string, got %s", n.describe())
+	for _, f := range specFields {
+		if f.parse == nil {
+			continue
 		}
-	}
-	if n, p, ok := root.get("seed"); ok {
-		if v, isInt := n.value.(int64); isInt && v >= 0 {
-			s.Seed = uint64(v)
-		} else {
-			add(orPos(n.pos, p), "seed wants a non-negative integer, got %s", n.describe())
+		if n, p, ok := root.get(f.name); ok {
+			f.parse(s, n, orPos(n.pos, p), add)
 		}
 	}
 	stagesNode, sp, ok := root.get("stages")
@@ -158,6 +153,40 @@ func ParseSpec(file string, src []byte) (*Spec, error) {
 		return s, errs.sorted()
 	}
 	return s, nil
+}
+
+// specFields are the top-level keys of a pipeline file, each with the
+// parser of its value (nil: parsed in ParseSpec itself). Any other key is
+// an error with a did-you-mean. A new top-level key is one entry here.
+var specFields = []struct {
+	name  string
+	parse func(s *Spec, n *node, pos Pos, add func(Pos, string, ...any))
+}{
+	{"name", func(s *Spec, n *node, pos Pos, add func(Pos, string, ...any)) {
+		if v, isStr := n.value.(string); n.kind != nodeScalar || !isStr || strings.TrimSpace(v) == "" {
+			add(pos, "name wants a non-empty string, got %s", n.describe())
+		} else {
+			s.Name = v
+		}
+	}},
+	{"description", func(s *Spec, n *node, pos Pos, add func(Pos, string, ...any)) {
+		if n.kind == nodeNull {
+			return
+		}
+		if v, isStr := n.value.(string); isStr {
+			s.Description = v
+		} else {
+			add(pos, "description wants a string, got %s", n.describe())
+		}
+	}},
+	{"seed", func(s *Spec, n *node, pos Pos, add func(Pos, string, ...any)) {
+		if v, isInt := n.value.(int64); isInt && v >= 0 {
+			s.Seed = uint64(v)
+		} else {
+			add(pos, "seed wants a non-negative integer, got %s", n.describe())
+		}
+	}},
+	{"stages", nil},
 }
 
 func orPos(p, fallback Pos) Pos {

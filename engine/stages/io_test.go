@@ -90,6 +90,7 @@ func TestReadCSVInvalid(t *testing.T) {
 		{"schema type does not fit", "{path: data.csv, schema: {a: int}}", "a\n1\nx\n", []string{"schema: data.csv:3:1:"}},
 		{"ragged row", "{path: data.csv}", "a,b\n1,2\n3\n", []string{"path: data.csv:3:"}},
 		{"long delimiter", "{path: data.csv, delimiter: ab}", "a\n1\n", []string{"delimiter: want one ASCII character"}},
+		{"delimiter given a number", "{path: data.csv, delimiter: 5}", "a\n1\n", []string{"pipeline.yaml:6:39: delimiter wants a string, got the integer 5"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,7 +54,7 @@ func treeParams(criteria []string, maxFeatures string) []engine.Param {
 		engine.Param{Name: "max_depth", Type: engine.TypeInt, Default: 0, Min: nonNegative, Doc: "deepest a tree grows (0: unlimited)"},
 		engine.Param{Name: "min_samples_split", Type: engine.TypeInt, Default: 2, Min: engine.Range(2), Doc: "rows a node needs to be split"},
 		engine.Param{Name: "min_samples_leaf", Type: engine.TypeInt, Default: 1, Min: one, Doc: "rows each leaf needs"},
-		engine.Param{Name: "max_features", Type: engine.TypeString, Default: maxFeatures, Doc: "features tried per split: sqrt, log2, all, a count or a fraction"},
+		engine.Param{Name: "max_features", Type: engine.TypeString, Scalars: true, Default: maxFeatures, Doc: "features tried per split: sqrt, log2, all, a count or a fraction"},
 		pMaxBins,
 	)
 }

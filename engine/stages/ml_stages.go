@@ -60,7 +60,7 @@ func splitStage() *engine.StageType {
 		Name: "split", Group: "split", Doc: "split a table into train and test rows (or take train and test tables as given)",
 		In: engine.KindTable, MinIn: 1, MaxIn: 2, Out: engine.KindSplit,
 		Params: []engine.Param{
-			{Name: "target", Type: engine.TypeString, Required: true, Doc: "the column to predict"},
+			{Name: "target", Type: engine.TypeString, Scalars: true, Required: true, Doc: "the column to predict"},
 			{Name: "test_size", Type: engine.TypeFloat, Default: 0.25, Min: engine.Range(0.001), Max: engine.Range(0.999), Doc: "share of rows held out for testing (one table)"},
 			{Name: "stratify", Type: engine.TypeBool, Default: false, Doc: "keep class proportions in both parts (classification)"},
 			{Name: "shuffle", Type: engine.TypeBool, Default: true, Doc: "shuffle rows before splitting, from the stage seed"},
@@ -335,7 +335,7 @@ func preprocessStages() []*engine.StageType {
 			}),
 		mk("impute", "fill missing feature values (fitted on train)", []engine.Param{
 			{Name: "strategy", Type: engine.TypeEnum, Enum: []string{"mean", "median", "most_frequent", "constant"}, Default: "mean", Doc: "what fills a missing value"},
-			{Name: "fill_value", Type: engine.TypeString, Doc: "the value for strategy constant"},
+			{Name: "fill_value", Type: engine.TypeString, Scalars: true, Doc: "the value for strategy constant"},
 		}, false, nil),
 		mk("pca", "project numeric features onto their principal components", []engine.Param{
 			{Name: "n_components", Type: engine.TypeInt, Default: 0, Min: nonNegative, Doc: "components kept (0: all)"},

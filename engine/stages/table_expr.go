@@ -80,7 +80,7 @@ func deriveStage() *engine.StageType {
 		Doc:   "add a column, or replace one, computed by an expression over each row",
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Params: []engine.Param{
-			{Name: "name", Type: engine.TypeString, Required: true, Doc: "the column to add or replace"},
+			{Name: "name", Type: engine.TypeString, Scalars: true, Required: true, Doc: "the column to add or replace"},
 			{Name: "expr", Type: engine.TypeExpr, Required: true, Doc: "the value, e.g. petal_length / petal_width or lower(trim(species)); its type is the column's"},
 		},
 		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
