@@ -1,0 +1,383 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	be "encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/store"
+)
+
+// cachePipeline reads a CSV, keeps a copy on a branch of its own (a
+// stage with a side effect), splits, scales, fits and scores: every kind
+// of stage the cache treats differently.
+const cachePipeline = `name: cachecase
+seed: 7
+stages:
+  - id: load
+    uses: read_csv
+    with: {path: data.csv}
+  - id: keep
+    uses: write_csv
+    with: {path: out/clean.csv}
+  - id: split
+    uses: split
+    needs: [load]
+    with: {target: species, test_size: 0.25, stratify: true}
+  - id: scale
+    uses: standard_scaler
+  - id: model
+    uses: logistic_regression
+    with: {C: 1.0, max_iter: 200}
+  - id: score
+    uses: evaluate
+`
+
+// cacheCase is a folder holding the pipeline, its data and a store.
+type cacheCase struct {
+	t   *testing.T
+	dir string
+	db  string
+}
+
+func newCacheCase(t *testing.T) *cacheCase {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("..", "..", "sample-data", "iris.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cacheCase{t: t, dir: dir, db: filepath.Join(dir, "store.db")}
+	c.write("data.csv", string(data))
+	c.write("p.yaml", cachePipeline)
+	return c
+}
+
+func (c *cacheCase) path(name string) string { return filepath.Join(c.dir, name) }
+
+func (c *cacheCase) write(name, text string) {
+	c.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(c.path(name)), 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(c.path(name), []byte(text), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *cacheCase) read(name string) string {
+	c.t.Helper()
+	b, err := os.ReadFile(c.path(name))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// edit replaces old with new in the pipeline file.
+func (c *cacheCase) edit(old, new string) {
+	c.t.Helper()
+	s := c.read("p.yaml")
+	if !strings.Contains(s, old) {
+		c.t.Fatalf("pipeline has no %q", old)
+	}
+	c.write("p.yaml", strings.Replace(s, old, new, 1))
+}
+
+// run runs the pipeline with args and returns its --json document.
+func (c *cacheCase) run(args ...string) runDoc {
+	c.t.Helper()
+	all := append([]string{"run", c.path("p.yaml"), "--db", c.db, "--json"}, args...)
+	out, stderr, code := sluice(c.t, "", all...)
+	var d runDoc
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		c.t.Fatalf("run %v (exit %d): %v\n%s\n%s", args, code, err, out, stderr)
+	}
+	return d
+}
+
+// dry forecasts the pipeline with args.
+func (c *cacheCase) dry(args ...string) dryDoc {
+	c.t.Helper()
+	all := append([]string{"run", c.path("p.yaml"), "--db", c.db, "--json", "--dry"}, args...)
+	out, stderr, code := sluice(c.t, "", all...)
+	if code != ExitOK {
+		c.t.Fatalf("dry run %v: exit %d\n%s", args, code, stderr)
+	}
+	var d dryDoc
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		c.t.Fatalf("dry run %v: %v\n%s", args, err, out)
+	}
+	return d
+}
+
+// storeRun opens the case's store and reads a run.
+func (c *cacheCase) storeRun(id int64) (*store.DB, *engine.Run) {
+	c.t.Helper()
+	db, err := store.Open(c.db, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	r, err := db.Run(context.Background(), id)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return db, r
+}
+
+// TestDryMatchesRun checks, case by case, that `run --dry` says exactly
+// what the run then does — every stage's action (run or cached) and its
+// reason — and that the cache decides as documented.
+func TestDryMatchesRun(t *testing.T) {
+	cases := []struct {
+		name    string
+		prepare func(c *cacheCase)
+		args    []string
+		// want holds, for some stages, "cached" or the start of the reason
+		// the stage ran for.
+		want map[string]string
+	}{
+		{
+			name: "empty store",
+			want: map[string]string{"load": "new", "keep": "new", "model": "new", "score": "new"},
+		},
+		{
+			name:    "unchanged",
+			prepare: func(c *cacheCase) { c.run() },
+			want:    map[string]string{"load": "cached", "keep": "cached", "split": "cached", "scale": "cached", "model": "cached", "score": "cached"},
+		},
+		{
+			name:    "param change in the file",
+			prepare: func(c *cacheCase) { c.run(); c.edit("C: 1.0", "C: 0.05") },
+			want:    map[string]string{"model": "params changed: model.C 1 → 0.05", "score": "upstream changed: model", "keep": "cached"},
+		},
+		{
+			name:    "--set",
+			prepare: func(c *cacheCase) { c.run() },
+			args:    []string{"--set", "model.C=0.5"},
+			want:    map[string]string{"model": "params changed: model.C 1 → 0.5", "score": "upstream changed: model", "keep": "cached"},
+		},
+		{
+			name:    "--set to the value in the file",
+			prepare: func(c *cacheCase) { c.run() },
+			args:    []string{"--set", "model.C=1"},
+			want:    map[string]string{"load": "cached", "model": "cached", "score": "cached"},
+		},
+		{
+			name: "one changed byte of the data",
+			prepare: func(c *cacheCase) {
+				c.run()
+				c.write("data.csv", strings.Replace(c.read("data.csv"), "5.1,3.5,1.4,0.2", "5.1,3.5,1.4,0.3", 1))
+			},
+			want: map[string]string{"load": "input changed: data.csv", "keep": "upstream changed: load", "split": "upstream changed: load", "model": "upstream changed: scale", "score": "upstream changed: model"},
+		},
+		{
+			name: "touch only",
+			prepare: func(c *cacheCase) {
+				c.run()
+				later := time.Now().Add(time.Hour)
+				if err := os.Chtimes(c.path("data.csv"), later, later); err != nil {
+					c.t.Fatal(err)
+				}
+			},
+			want: map[string]string{"load": "cached", "keep": "cached", "model": "cached", "score": "cached"},
+		},
+		{
+			name:    "upstream change",
+			prepare: func(c *cacheCase) { c.run(); c.edit("test_size: 0.25", "test_size: 0.3") },
+			want:    map[string]string{"split": "params changed: split.test_size 0.25 → 0.3", "scale": "upstream changed: split", "model": "upstream changed: scale", "keep": "cached"},
+		},
+		{
+			name:    "seed change",
+			prepare: func(c *cacheCase) { c.run(); c.edit("seed: 7", "seed: 8") },
+			want:    map[string]string{"load": "seed changed: pipeline seed 7 → 8", "model": "upstream changed: scale"},
+		},
+		{
+			name:    "--no-cache",
+			prepare: func(c *cacheCase) { c.run() },
+			args:    []string{"--no-cache"},
+			want:    map[string]string{"load": "--no-cache", "keep": "--no-cache", "model": "--no-cache", "score": "--no-cache"},
+		},
+		{
+			name:    "--no-cache=STAGE",
+			prepare: func(c *cacheCase) { c.run() },
+			args:    []string{"--no-cache=model"},
+			want:    map[string]string{"model": "--no-cache=model", "score": "--no-cache=model", "keep": "cached"},
+		},
+		{
+			name: "side-effect output missing",
+			prepare: func(c *cacheCase) {
+				c.run()
+				if err := os.Remove(c.path("out/clean.csv")); err != nil {
+					c.t.Fatal(err)
+				}
+			},
+			want: map[string]string{"keep": "output missing: out/clean.csv", "split": "cached", "model": "cached", "score": "cached"},
+		},
+		{
+			name:    "side-effect output changed",
+			prepare: func(c *cacheCase) { c.run(); c.write("out/clean.csv", "edited by hand\n") },
+			want:    map[string]string{"keep": "output changed: out/clean.csv", "model": "cached", "score": "cached"},
+		},
+		{
+			name: "failed earlier run",
+			prepare: func(c *cacheCase) {
+				// A file where the output's folder should be: the write
+				// stage fails at run time, its dependents are skipped.
+				c.write("out", "not a folder\n")
+				if d := c.run(); d.Status != "failed" {
+					c.t.Fatalf("setup run: got %s, want failed", d.Status)
+				}
+				if err := os.Remove(c.path("out")); err != nil {
+					c.t.Fatal(err)
+				}
+			},
+			want: map[string]string{"keep": "failed in run 1", "split": "cached", "model": "cached", "score": "cached"},
+		},
+		{
+			name: "back to an earlier parameter",
+			prepare: func(c *cacheCase) {
+				c.run()
+				c.run("--set", "model.C=0.5")
+			},
+			want: map[string]string{"model": "cached", "score": "cached"},
+		},
+		{
+			name: "interrupted earlier run",
+			prepare: func(c *cacheCase) {
+				c.run()
+				db, r := c.storeRun(1)
+				defer db.Close()
+				// What the store records when the process running it died
+				// after load and keep finished.
+				r.Status = engine.StatusInterrupted
+				for i := range r.Stages {
+					if s := &r.Stages[i]; s.ID != "load" && s.ID != "keep" {
+						s.Status = engine.StatusInterrupted
+					}
+				}
+				if err := db.RecordRun(context.Background(), r, nil); err != nil {
+					c.t.Fatal(err)
+				}
+			},
+			want: map[string]string{"keep": "cached", "split": "interrupted in run 1", "model": "interrupted in run 1", "score": "interrupted in run 1"},
+		},
+		{
+			name: "new stage added",
+			prepare: func(c *cacheCase) {
+				c.run()
+				c.write("p.yaml", c.read("p.yaml")+"  - id: cv\n    uses: cross_validate\n    needs: [scale]\n    with: {model: logistic_regression, cv: 3}\n")
+			},
+			want: map[string]string{"cv": "new", "model": "cached", "score": "cached", "keep": "cached"},
+		},
+		{
+			name: "stage removed",
+			prepare: func(c *cacheCase) {
+				c.run()
+				c.edit("  - id: score\n    uses: evaluate\n", "")
+			},
+			want: map[string]string{"load": "cached", "keep": "cached", "model": "cached"},
+		},
+		{
+			name: "missing artifact",
+			prepare: func(c *cacheCase) {
+				c.run()
+				dropArtifacts(c, 1, "model")
+			},
+			want: map[string]string{"model": "run 1's result is gone", "score": "cached", "keep": "cached"},
+		},
+		{
+			name: "another pipeline file, same work",
+			prepare: func(c *cacheCase) {
+				c.run()
+				c.edit("name: cachecase", "name: renamed")
+			},
+			want: map[string]string{"load": "cached", "model": "cached", "score": "cached"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCacheCase(t)
+			if tc.prepare != nil {
+				tc.prepare(c)
+			}
+			dry := c.dry(tc.args...)
+			real := c.run(tc.args...)
+			if len(dry.Stages) != len(real.Stages) {
+				t.Fatalf("dry has %d stages, the run %d", len(dry.Stages), len(real.Stages))
+			}
+			for i, d := range dry.Stages {
+				r := real.Stages[i]
+				cached := r.Status == engine.StatusCached.String()
+				if d.Stage != r.ID || (d.Action == engine.ActionCached) != cached || d.Reason != r.Reason || d.CachedFrom != r.CachedFrom {
+					t.Errorf("stage %s: dry said %s (%s), the run %s (%s)", d.Stage, d.Action, d.Reason, r.Status, r.Reason)
+				}
+				want, ok := tc.want[d.Stage]
+				switch {
+				case !ok:
+				case want == "cached" && !cached:
+					t.Errorf("stage %s: got %s (%s), want cached", d.Stage, r.Status, r.Reason)
+				case want != "cached" && (cached || !strings.HasPrefix(r.Reason, want)):
+					t.Errorf("stage %s: got %s (%s), want it run: %s", d.Stage, r.Status, r.Reason, want)
+				}
+			}
+			for id := range tc.want {
+				if _, ok := findStage(real, id); !ok {
+					t.Errorf("no stage %s in the run", id)
+				}
+			}
+		})
+	}
+}
+
+func findStage(d runDoc, id string) (runStageDoc, bool) {
+	for _, s := range d.Stages {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return runStageDoc{}, false
+}
+
+// dropArtifacts deletes what stage kept in run, as a crash or a careless
+// clean-up might.
+func dropArtifacts(c *cacheCase, run int64, stage string) {
+	c.t.Helper()
+	db, err := bolt.Open(c.db, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer db.Close()
+	prefix := be.BigEndian.AppendUint64(nil, uint64(run))
+	prefix = append(append(prefix, stage...), 0)
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("artifacts"))
+		var keys [][]byte
+		c := b.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			keys = append(keys, bytes.Clone(k))
+		}
+		if len(keys) == 0 {
+			return fmt.Errorf("run %d stage %s kept no artifact", run, stage)
+		}
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
