@@ -59,6 +59,28 @@ func BenchmarkRunsFilterKeypress(b *testing.B) {
 	}
 }
 
+// BenchmarkRunsQueryKeypress is one key typed into a metric query on
+// the Runs filter with 10,000 runs (accuracy>0.9 ↔ accuracy>0.95): the
+// query is parsed and every run is matched again.
+func BenchmarkRunsQueryKeypress(b *testing.B) {
+	m := open(b, bigStore(10000))
+	send(b, m, key("3"))
+	settle(b, m, func() bool { return contains(m.View(), "10000 runs") })
+	send(b, m, key("/"))
+	for _, r := range "accuracy>0.9 param.model.C<0.5 or status:failed" {
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			m.Update(key("5"))
+		} else {
+			m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+		}
+		_ = m.View()
+	}
+}
+
 // TestRunsKeypressIsQuick holds the benchmark's target loosely in an
 // ordinary test run.
 func TestRunsKeypressIsQuick(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -544,4 +545,43 @@ func sampleRun(c, acc float64, started time.Time) *engine.Run {
 	score.Metrics = map[string]float64{"accuracy": acc, "f1_macro": acc - 0.01, "log_loss": 0.2 / acc}
 	r.Stages = []engine.StageRun{load, clean, split, model, score}
 	return r
+}
+
+// Tag, Untag and SetNote keep annotations on the run records.
+func (s *fakeStore) Tag(_ context.Context, id int64, tags ...string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.runs[id]
+	if !ok {
+		return nil, engine.ErrNotFound
+	}
+	for _, t := range tags {
+		if !slices.Contains(r.Tags, t) {
+			r.Tags = append(r.Tags, t)
+		}
+	}
+	slices.Sort(r.Tags)
+	return slices.Clone(r.Tags), nil
+}
+
+func (s *fakeStore) Untag(_ context.Context, id int64, tags ...string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.runs[id]
+	if !ok {
+		return nil, engine.ErrNotFound
+	}
+	r.Tags = slices.DeleteFunc(r.Tags, func(t string) bool { return slices.Contains(tags, t) })
+	return slices.Clone(r.Tags), nil
+}
+
+func (s *fakeStore) SetNote(_ context.Context, id int64, note string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.runs[id]
+	if !ok {
+		return engine.ErrNotFound
+	}
+	r.Note = note
+	return nil
 }

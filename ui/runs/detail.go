@@ -529,5 +529,16 @@ func (d *detail) view() string {
 		common.Block(strings.Join(left, "\n"), lw, bodyH),
 		common.Block(strings.Repeat("│\n", bodyH), 1, bodyH),
 		common.Block(right, d.rightWidth(), bodyH))
-	return common.Block(head1+"\n"+head2+"\n\n"+body, d.w, d.h)
+	var head3 string
+	if len(r.Tags) > 0 {
+		head3 = st.Marked.Render("#"+strings.Join(r.Tags, " #")) + "  "
+	}
+	if r.Note != "" {
+		note, _, more := strings.Cut(r.Note, "\n")
+		if more {
+			note += " …"
+		}
+		head3 += st.Subtle.Render("✎ ") + note
+	}
+	return common.Block(head1+"\n"+head2+"\n"+common.Fit(head3, d.w)+"\n"+body, d.w, d.h)
 }

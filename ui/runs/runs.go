@@ -4,17 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/table"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ui/internal/common"
+	"github.com/sluice-ml/sluice/ui/internal/query"
 )
 
 // Store is what the Runs screen reads.
@@ -27,8 +31,16 @@ type Store interface {
 	Artifacts(ctx context.Context, run int64) ([]engine.ArtifactInfo, error)
 }
 
+// Annotator writes tags and notes (*store.DB does). A store without it
+// leaves t and N disabled.
+type Annotator interface {
+	Tag(ctx context.Context, id int64, tags ...string) ([]string, error)
+	Untag(ctx context.Context, id int64, tags ...string) ([]string, error)
+	SetNote(ctx context.Context, id int64, note string) error
+}
+
 type keyMap struct {
-	Filter, Mark, Compare, Open, Clear, Watch, Model key.Binding
+	Filter, Mark, Compare, Open, Clear, Watch, Model, Tag, Note key.Binding
 	// detail
 	Prev, Next, Section, SectionBack, Scroll key.Binding
 }
@@ -41,6 +53,8 @@ var keys = keyMap{
 	Clear:       common.Binding("x", "clear marks", "x"),
 	Watch:       common.Binding("w", "watch live", "w"),
 	Model:       common.Binding("m", "model", "m"),
+	Tag:         common.Binding("t", "tags", "t"),
+	Note:        common.Binding("N", "note", "N"),
 	Prev:        common.Binding("[", "previous run", "["),
 	Next:        common.Binding("]", "next run", "]"),
 	Section:     common.Binding("→/l", "next section", "right", "l"),
@@ -56,7 +70,7 @@ type Model struct {
 	w, h  int
 
 	all     []engine.RunSummary // newest first
-	search  []string            // lower-case text each filter matches against
+	subj    []query.Run         // each run as queries see it
 	rows    []table.Row         // each run's row, built once per change
 	shown   []int               // indexes into all of the rows shown
 	marked  map[int64]bool
@@ -64,8 +78,7 @@ type Model struct {
 	loaded  bool
 	loadErr error
 
-	filter    textinput.Model
-	filtering bool
+	filter common.Filter
 
 	loadSeq  common.Seq
 	pollSeq  common.Seq
@@ -73,15 +86,14 @@ type Model struct {
 	gen      uint64 // the store's generation at the last poll
 	detail   *detail
 	pendOpen int64 // run to step into once the list has it
+	form     *common.Form
 }
 
 // New returns the Runs screen reading from store.
 func New(ctx *common.Context, store Store, live common.LiveChecker) *Model {
 	m := &Model{ctx: ctx, store: store, live: live, marked: map[int64]bool{}}
 	m.table = common.NewTable(ctx.Styles, m.columns(100))
-	m.filter = textinput.New()
-	m.filter.Prompt = "/"
-	m.filter.Placeholder = "pipeline, status, metric or number"
+	m.filter = common.NewFilter("text, accuracy>0.9, param.model.C=1, status:failed, tag:NAME, since:7d, or", ctx.Now)
 	return m
 }
 
@@ -182,7 +194,7 @@ func (m *Model) Resize(w, h int) {
 	m.table.SetColumns(m.columns(w))
 	m.table.SetWidth(w)
 	m.table.SetHeight(max(h-2, 3))
-	m.filter.Width = max(w-4, 10)
+	m.filter.SetWidth(w)
 	if m.detail != nil {
 		m.detail.resize(w, h)
 	}
@@ -211,34 +223,42 @@ func (m *Model) Keys() help.KeyMap {
 		k.Full = [][]key.Binding{
 			{common.Nav.Up, common.Nav.Down, keys.Scroll},
 			{keys.SectionBack, keys.Section, keys.Prev, keys.Next},
-			{keys.Watch, keys.Model, keys.Mark},
+			{keys.Watch, keys.Model, keys.Mark, m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
 		}
 		return k
 	}
-	if m.filtering {
-		return common.KeyMap{Short: []key.Binding{common.Binding("enter", "keep filter", "enter"), common.Binding("esc", "clear", "esc")}}
+	if m.form != nil {
+		return common.KeyMap{Short: []key.Binding{common.Binding("enter", "save", "enter"), common.Binding("esc", "cancel", "esc")}}
+	}
+	if m.filter.Active() {
+		return common.KeyMap{Short: common.FilterKeys}
 	}
 	return common.KeyMap{
-		Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Open, keys.Filter, keys.Mark, keys.Compare, keys.Watch},
+		Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Open, keys.Filter, keys.Mark, keys.Compare, keys.Watch, m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
 		Full: [][]key.Binding{
 			{common.Nav.Up, common.Nav.Down, common.Nav.PageUp, common.Nav.PageDown, common.Nav.Top, common.Nav.Bottom},
 			{keys.Open, keys.Filter, keys.Watch, keys.Model},
 			{keys.Mark, keys.Clear, keys.Compare},
+			{m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
 		},
 	}
 }
 
 // Capturing reports whether the filter has the keyboard.
-func (m *Model) Capturing() bool { return m.filtering }
+func (m *Model) Capturing() bool { return m.filter.Active() || m.form != nil }
 
 // Back leaves the run detail, or clears the filter.
 func (m *Model) Back() bool {
+	if m.form != nil {
+		m.form = nil
+		return true
+	}
 	if m.detail != nil {
 		m.detail = nil
 		return true
 	}
-	if m.filter.Value() != "" {
-		m.filter.SetValue("")
+	if m.filter.Set() {
+		m.filter.Clear()
 		m.applyFilter()
 		return true
 	}
@@ -313,6 +333,28 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		return m.openPending()
+	case annotatedMsg:
+		if msg.err != nil {
+			return common.Err(msg.err)
+		}
+		if k, ok := m.find(msg.id); ok {
+			s := m.all[k]
+			s.Tags, s.Note = msg.tags, msg.note
+			m.upsert([]engine.RunSummary{s})
+		}
+		if m.detail != nil && m.detail.id == msg.id && m.detail.run != nil {
+			m.detail.run.Tags, m.detail.run.Note = msg.tags, msg.note
+		}
+		return common.Info(msg.what)
+	}
+	if m.form != nil {
+		done, cmd := m.form.Update(msg)
+		if done {
+			m.form = nil
+		}
+		return cmd
+	}
+	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		return m.key(msg)
 	case tea.MouseMsg:
@@ -328,25 +370,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
-	if m.filtering {
+	if m.filter.Active() {
 		switch msg.String() {
-		case "enter":
-			m.filtering = false
-			m.filter.Blur()
-			return nil
-		case "esc":
-			m.filtering = false
-			m.filter.Blur()
-			m.filter.SetValue("")
-			m.applyFilter()
-			return nil
 		case "up", "down", "pgup", "pgdown":
 			return m.table.Update(msg)
 		}
-		var cmd tea.Cmd
-		before := m.filter.Value()
-		m.filter, cmd = m.filter.Update(msg)
-		if m.filter.Value() != before {
+		changed, cmd := m.filter.Update(msg)
+		if changed {
 			m.applyFilter()
 		}
 		return cmd
@@ -360,17 +390,30 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, keys.Mark):
 			m.toggleMark(m.detail.id)
 			return nil
+		case key.Matches(msg, keys.Tag):
+			return m.editTags(m.detail.id)
+		case key.Matches(msg, keys.Note):
+			return m.editNote(m.detail.id)
 		}
 		return m.detail.update(msg)
 	}
 	switch {
 	case key.Matches(msg, keys.Filter):
-		m.filtering = true
 		return m.filter.Focus()
 	case key.Matches(msg, keys.Mark):
 		if s, ok := m.selected(); ok {
 			m.toggleMark(s.ID)
 			m.table.MoveDown(1)
+		}
+		return nil
+	case key.Matches(msg, keys.Tag):
+		if s, ok := m.selected(); ok {
+			return m.editTags(s.ID)
+		}
+		return nil
+	case key.Matches(msg, keys.Note):
+		if s, ok := m.selected(); ok {
+			return m.editNote(s.ID)
 		}
 		return nil
 	case key.Matches(msg, keys.Clear):
@@ -511,10 +554,10 @@ func (m *Model) step(d int) tea.Cmd {
 func (m *Model) setAll(runs []engine.RunSummary) {
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].ID > runs[j].ID })
 	m.all = runs
-	m.search = make([]string, len(runs))
+	m.subj = make([]query.Run, len(runs))
 	m.rows = make([]table.Row, len(runs))
 	for i := range runs {
-		m.search[i] = searchText(&runs[i])
+		m.subj[i] = query.Run{S: &m.all[i], Search: query.RunText(&runs[i])}
 		m.rows[i] = m.row(&runs[i])
 	}
 	m.applyFilter()
@@ -534,7 +577,7 @@ func (m *Model) upsert(runs []engine.RunSummary) {
 		}
 		if k, ok := m.find(s.ID); ok {
 			m.all[k] = s
-			m.search[k] = searchText(&s)
+			m.subj[k] = query.Run{S: &m.all[k], Search: query.RunText(&s)}
 			m.rows[k] = m.row(&s)
 			continue
 		}
@@ -543,10 +586,13 @@ func (m *Model) upsert(runs []engine.RunSummary) {
 	if len(fresh) > 0 {
 		// Add them and sort again, newest first; find needs the order.
 		all := append(m.all, fresh...)
-		search := m.search
+		search := make([]string, len(all))
+		for i := range m.subj {
+			search[i] = m.subj[i].Search
+		}
 		rows := m.rows
 		for i := range fresh {
-			search = append(search, searchText(&fresh[i]))
+			search[len(m.subj)+i] = query.RunText(&fresh[i])
 			rows = append(rows, m.row(&fresh[i]))
 		}
 		idx := make([]int, len(all))
@@ -555,17 +601,14 @@ func (m *Model) upsert(runs []engine.RunSummary) {
 		}
 		sort.SliceStable(idx, func(a, b int) bool { return all[idx[a]].ID > all[idx[b]].ID })
 		m.all = make([]engine.RunSummary, len(all))
-		m.search = make([]string, len(all))
+		m.subj = make([]query.Run, len(all))
 		m.rows = make([]table.Row, len(all))
 		for k, i := range idx {
-			m.all[k], m.search[k], m.rows[k] = all[i], search[i], rows[i]
+			m.all[k], m.rows[k] = all[i], rows[i]
+			m.subj[k] = query.Run{S: &m.all[k], Search: search[i]}
 		}
 	}
 	m.applyFilter()
-}
-
-func searchText(s *engine.RunSummary) string {
-	return strings.ToLower(fmt.Sprintf("#%d %d %s %s %s %s", s.ID, s.ID, s.Pipeline, s.Status, s.File, common.MetricsText(s.Metrics, 0)))
 }
 
 // applyFilter recomputes the rows shown, keeping the selected run.
@@ -574,10 +617,10 @@ func (m *Model) applyFilter() {
 	if s, ok := m.selected(); ok {
 		keep = s.ID
 	}
-	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
 	m.shown = m.shown[:0]
+	all := m.filter.Empty()
 	for i := range m.all {
-		if q == "" || matches(m.search[i], q) {
+		if all || m.filter.Match(&m.subj[i]) {
 			m.shown = append(m.shown, i)
 		}
 	}
@@ -593,16 +636,6 @@ func (m *Model) applyFilter() {
 	if m.table.Cursor() < 0 && len(m.shown) > 0 {
 		m.table.SetCursor(0)
 	}
-}
-
-// matches reports whether every word of q is in text.
-func matches(text, q string) bool {
-	for _, w := range strings.Fields(q) {
-		if !strings.Contains(text, w) {
-			return false
-		}
-	}
-	return true
 }
 
 // refreshRunning redraws the status and duration of unfinished runs.
@@ -642,6 +675,12 @@ func (m *Model) row(s *engine.RunSummary) table.Row {
 		if s.Status == engine.StatusFailed && s.Error != "" {
 			metric = s.Error
 		}
+		for _, t := range s.Tags {
+			metric += " #" + t
+		}
+		if s.Note != "" {
+			metric += " ✎"
+		}
 		return table.Row{m.markCell(s.ID), fmt.Sprintf("%d", s.ID), s.Pipeline, status, common.Started(s.Started), common.Seconds(secs), metric}
 	}
 }
@@ -649,13 +688,21 @@ func (m *Model) row(s *engine.RunSummary) table.Row {
 // View renders the table, or the run stepped into.
 func (m *Model) View() string {
 	st := m.ctx.Styles
+	if m.form != nil {
+		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), 12))
+	}
 	if m.detail != nil {
 		return m.detail.view()
 	}
 	var head string
 	switch {
-	case m.filtering || m.filter.Value() != "":
-		head = m.filter.View()
+	case m.filter.Active():
+		head = m.filter.View(st, m.w)
+	case m.filter.Set():
+		head = st.Title.Render("RUNS") + st.Subtle.Render("  /") + m.filter.Value()
+		if m.filter.Err() != nil {
+			head += st.Error.Render("  (does not parse: / edits it)")
+		}
 	default:
 		head = st.Title.Render("RUNS") + st.Subtle.Render(fmt.Sprintf("  %d run%s", len(m.all), common.Plural(len(m.all))))
 		if m.ctx.DB != "" {
@@ -665,7 +712,7 @@ func (m *Model) View() string {
 			head += st.Marked.Render(fmt.Sprintf("  ● %d marked", n)) + st.Subtle.Render(" (c compares)")
 		}
 	}
-	if m.filter.Value() != "" && !m.filtering {
+	if m.filter.Set() && !m.filter.Active() {
 		head += st.Subtle.Render(fmt.Sprintf("  %d of %d", len(m.shown), len(m.all)))
 	}
 	var body string
@@ -682,4 +729,123 @@ func (m *Model) View() string {
 		body = m.table.View()
 	}
 	return common.Block(head+"\n"+body, m.w, m.h)
+}
+
+// annotatedMsg reports tags or a note written.
+type annotatedMsg struct {
+	id   int64
+	tags []string
+	note string
+	what string
+	err  error
+}
+
+func (m *Model) annotator() (Annotator, tea.Cmd) {
+	if m.ctx.ReadOnly {
+		return nil, common.ReadOnlyMsg("changing tags and notes")
+	}
+	a, ok := m.store.(Annotator)
+	if !ok {
+		return nil, common.Errorf("this store keeps no tags or notes")
+	}
+	return a, nil
+}
+
+func (m *Model) summary(id int64) engine.RunSummary {
+	if k, ok := m.find(id); ok {
+		return m.all[k]
+	}
+	return engine.RunSummary{ID: id}
+}
+
+// editTags asks for a run's tags, as words, and writes the difference.
+func (m *Model) editTags(id int64) tea.Cmd {
+	a, cmd := m.annotator()
+	if a == nil {
+		return cmd
+	}
+	s := m.summary(id)
+	old := append([]string{}, s.Tags...)
+	text := common.NewText(strings.Join(old, " "))
+	check := func(v string) error {
+		for _, t := range strings.Fields(v) {
+			if err := checkTag(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	input := huh.NewInput().Title(fmt.Sprintf("Tags of run %d (%s)", id, s.Pipeline)).
+		Description("words separated by spaces; find them again with / tag:NAME").
+		Accessor(text).Validate(check)
+	ctx, note := m.ctx.Ctx, s.Note
+	m.form = common.NewForm(m.ctx.Styles, "TAGS", min(m.w, 90), 8, func() tea.Cmd {
+		want := strings.Fields(text.Get())
+		return func() tea.Msg {
+			var add, drop []string
+			for _, t := range want {
+				if !slices.Contains(old, t) {
+					add = append(add, t)
+				}
+			}
+			for _, t := range old {
+				if !slices.Contains(want, t) {
+					drop = append(drop, t)
+				}
+			}
+			tags := old
+			var err error
+			if len(add) > 0 {
+				tags, err = a.Tag(ctx, id, add...)
+			}
+			if err == nil && len(drop) > 0 {
+				tags, err = a.Untag(ctx, id, drop...)
+			}
+			what := fmt.Sprintf("run %d: no tags", id)
+			if len(tags) > 0 {
+				what = fmt.Sprintf("run %d: tags %s", id, strings.Join(tags, " "))
+			}
+			return annotatedMsg{id: id, tags: tags, note: note, what: what, err: err}
+		}
+	}, huh.NewGroup(input))
+	return m.form.Init()
+}
+
+// editNote asks for a run's note.
+func (m *Model) editNote(id int64) tea.Cmd {
+	a, cmd := m.annotator()
+	if a == nil {
+		return cmd
+	}
+	s := m.summary(id)
+	text := common.NewText(s.Note)
+	area := huh.NewText().Title(fmt.Sprintf("Note on run %d (%s)", id, s.Pipeline)).
+		Description("alt+enter or ctrl+j for a new line; enter saves; empty removes the note").
+		Accessor(text).Lines(4)
+	ctx, tags := m.ctx.Ctx, s.Tags
+	m.form = common.NewForm(m.ctx.Styles, "NOTE", min(m.w, 90), 12, func() tea.Cmd {
+		note := strings.TrimSpace(text.Get())
+		return func() tea.Msg {
+			err := a.SetNote(ctx, id, note)
+			what := fmt.Sprintf("run %d: note saved", id)
+			if note == "" {
+				what = fmt.Sprintf("run %d: note removed", id)
+			}
+			return annotatedMsg{id: id, tags: tags, note: note, what: what, err: err}
+		}
+	}, huh.NewGroup(area))
+	return m.form.Init()
+}
+
+// checkTag is the store's rule for a tag, checked as it is typed.
+func checkTag(t string) error {
+	for _, r := range t {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-", r) {
+			return fmt.Errorf("tag %q: letters, digits, '.', '_' and '-' only", t)
+		}
+	}
+	if len(t) > 64 || strings.HasPrefix(t, "-") {
+		return fmt.Errorf("tag %q: at most 64 characters, not starting with '-'", t)
+	}
+	return nil
 }

@@ -26,6 +26,24 @@ type Context struct {
 	Dir string
 	// DB names the run store, for display.
 	DB string
+	// ReadOnly disables every key that would change the store or write a
+	// file (sluice --readonly).
+	ReadOnly bool
+}
+
+// ReadOnlyMsg is the status line's answer to a key --readonly disables.
+func ReadOnlyMsg(what string) tea.Cmd {
+	return Errorf("read-only: " + what + " is disabled (the workbench was opened with --readonly)")
+}
+
+// Mutating returns b as the help bar shows it: unchanged, or marked as
+// disabled under --readonly.
+func (c *Context) Mutating(b key.Binding) key.Binding {
+	if !c.ReadOnly {
+		return b
+	}
+	h := b.Help()
+	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(h.Key, h.Desc+" (read-only)"))
 }
 
 // Screen is one of the workbench's screens. The root model routes keys,

@@ -408,7 +408,9 @@ func (p *parser) compare(name, op token) (term, error) {
 		if err != nil {
 			return term{}, err
 		}
-		tm := term{kind: kParam, text: parts[0], name: parts[1], op: op.text, value: v.text}
+		// Stage ids are lower case (the spec's rule), so the stage is
+		// looked up exactly.
+		tm := term{kind: kParam, text: strings.ToLower(parts[0]), name: parts[1], op: op.text, value: v.text}
 		if f, err := strconv.ParseFloat(v.text, 64); err == nil && v.typ == tWord {
 			tm.num, tm.isNum = f, true
 		}
@@ -503,12 +505,12 @@ func lookup[V any](m map[string]V, name string) (V, bool) {
 // Run is a run summary as a Subject.
 type Run struct {
 	S      *engine.RunSummary
-	search string
+	Search string // RunText(S)
 }
 
 // NewRun returns the subject of a run summary, its search text computed
 // once.
-func NewRun(s *engine.RunSummary) *Run { return &Run{S: s, search: RunText(s)} }
+func NewRun(s *engine.RunSummary) *Run { return &Run{S: s, Search: RunText(s)} }
 
 // RunText is the free text of a run: its number (#12 and 12), pipeline,
 // status, file, metrics, tags and note, in lower case.
@@ -528,14 +530,14 @@ func RunText(s *engine.RunSummary) string {
 }
 
 // Text returns the run's search text.
-func (r *Run) Text() string { return r.search }
+func (r *Run) Text() string { return r.Search }
 
 // Metric returns one of the run's headline metrics.
 func (r *Run) Metric(name string) (float64, bool) { return lookup(r.S.Metrics, name) }
 
 // Param returns a stage's parameter as the run used it.
 func (r *Run) Param(stage, name string) (any, bool) {
-	ps, ok := lookup(r.S.Params, stage)
+	ps, ok := r.S.Params[stage]
 	if !ok {
 		return nil, false
 	}

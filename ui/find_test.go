@@ -1,0 +1,94 @@
+package ui_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/sluice-ml/sluice/ui"
+)
+
+func typeText(tb testing.TB, m *ui.Model, text string) {
+	tb.Helper()
+	for _, r := range text {
+		send(tb, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+
+// TestRunsMetricQuery: / on Runs reads a metric query, and a query that
+// does not parse points at its column while the last good one holds.
+func TestRunsMetricQuery(t *testing.T) {
+	m := open(t, storeWithRuns())
+	send(t, m, key("3"), key("/"))
+	typeText(t, m, "accuracy>0.93")
+	out := screen(t, m)
+	if !strings.Contains(out, "0.9500") || strings.Contains(out, "0.9167") || strings.Contains(out, "✗ failed") {
+		t.Fatalf("accuracy>0.93 should keep run 1 only:\n%s", out)
+	}
+	send(t, m, key("enter"))
+	if out = screen(t, m); !strings.Contains(out, "1 of 3") {
+		t.Errorf("the header does not count the runs kept:\n%s", out)
+	}
+	send(t, m, key("/"))
+	typeText(t, m, " or status:fail*")
+	if out = screen(t, m); !strings.Contains(out, "✗ failed") || strings.Contains(out, "0.9167") {
+		t.Errorf("or status:fail* should add the failed run:\n%s", out)
+	}
+	typeText(t, m, " or param.model.C<")
+	out = screen(t, m)
+	if !strings.Contains(out, `^ expected a value after "<"`) {
+		t.Errorf("an unfinished query does not say what is wrong:\n%s", out)
+	}
+	if !strings.Contains(out, "✗ failed") || strings.Contains(out, "0.9167") {
+		t.Errorf("the last good query should still hold while typing:\n%s", out)
+	}
+	typeText(t, m, "0.7")
+	if out = screen(t, m); !strings.Contains(out, "0.9167") || strings.Contains(out, "expected a value") {
+		t.Errorf("param.model.C<0.7 should add run 2:\n%s", out)
+	}
+	send(t, m, key("esc"))
+	if out = screen(t, m); !strings.Contains(out, "3 runs") || strings.Contains(out, "of 3") {
+		t.Errorf("esc should clear the filter:\n%s", out)
+	}
+}
+
+// TestTagNoteAndFind tags a run and writes a note from the Runs screen,
+// then finds it with tag: and by the note's text.
+func TestTagNoteAndFind(t *testing.T) {
+	store := storeWithRuns()
+	tm, _ := start(t, store)
+	waitFor(t, tm, "PIPELINES")
+	typeKeys(tm, "3")
+	waitFor(t, tm, "3 runs")
+	typeKeys(tm, "down", "t")
+	waitFor(t, tm, "Tags of run 2")
+	tm.Type("baseline paper")
+	typeKeys(tm, "enter")
+	waitFor(t, tm, "run 2: tags baseline paper")
+	typeKeys(tm, "N")
+	waitFor(t, tm, "Note on run 2")
+	tm.Type("C halved")
+	typeKeys(tm, "enter")
+	waitFor(t, tm, "run 2: note saved")
+	typeKeys(tm, "/")
+	tm.Type("tag:paper halved")
+	waitFor(t, tm, "0.9167 #baseline")
+	typeKeys(tm, "enter")
+	waitFor(t, tm, "1 of 3")
+	typeKeys(tm, "enter")
+	waitFor(t, tm, "✎ C halved")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	r, err := store.Run(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Tags, []string{"baseline", "paper"}) || r.Note != "C halved" {
+		t.Errorf("the store has tags %v note %q", r.Tags, r.Note)
+	}
+}
