@@ -148,6 +148,7 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 		PID:       os.Getpid(),
 		Heartbeat: now,
 	}
+	run.setContext(plan.Spec.Context)
 	for i, ps := range plan.Stages {
 		d := decisions[i]
 		run.Stages = append(run.Stages, StageRun{ID: ps.Spec.ID, Uses: ps.Type.Name, Needs: ps.Inputs, Kind: ps.Type.Out, Seed: ps.Seed,

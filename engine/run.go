@@ -90,6 +90,32 @@ type Run struct {
 	// from the record the executor writes, and filled in when read.
 	Tags []string `json:"tags,omitempty"`
 	Note string   `json:"note,omitempty"`
+
+	// How the run was started and the logical time it stands for (the
+	// start of its data interval; for a manual run, its start).
+	Trigger       Trigger   `json:"trigger,omitempty"`
+	LogicalTime   time.Time `json:"logical_time,omitzero"`
+	IntervalStart time.Time `json:"data_interval_start,omitzero"`
+	IntervalEnd   time.Time `json:"data_interval_end,omitzero"`
+	TriggerFile   string    `json:"trigger_file,omitempty"`
+}
+
+// TriggerKind is how the run was started; runs recorded before triggers
+// existed were started by hand.
+func (r *Run) TriggerKind() Trigger {
+	if r.Trigger == "" {
+		return TriggerManual
+	}
+	return r.Trigger
+}
+
+// Logical is the run's logical time: the one recorded, or its start for a
+// run recorded before logical times existed.
+func (r *Run) Logical() time.Time {
+	if r.LogicalTime.IsZero() {
+		return r.Started
+	}
+	return r.LogicalTime
 }
 
 // Stage returns the record of the stage with the given id.

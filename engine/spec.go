@@ -22,6 +22,12 @@ type Spec struct {
 	Seed        uint64
 	Stages      []*StageSpec
 
+	// Automation is when the pipeline runs on its own (schedule:,
+	// timezone:, catchup:, overlap:, trigger:).
+	Automation Automation
+	// Context is the run the parameters were last resolved for.
+	Context RunContext
+
 	root *node
 	// Overrides are the --set assignments applied, in order.
 	Overrides []string
@@ -44,6 +50,8 @@ type StageSpec struct {
 	NeedsPos []Pos          // each needs entry
 	// withKeyPos holds each parameter key's position.
 	withKeyPos map[string]Pos
+	// resolved holds the parameters whose templates Resolve worked out.
+	resolved map[string]any
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9_-]+$`)
@@ -132,6 +140,7 @@ func ParseSpec(file string, src []byte) (*Spec, error) {
 			f.parse(s, n, orPos(n.pos, p), add)
 		}
 	}
+	s.parseAutomation(root, add)
 	stagesNode, sp, ok := root.get("stages")
 	switch {
 	case !ok:
@@ -187,6 +196,13 @@ var specFields = []struct {
 		}
 	}},
 	{"stages", nil},
+	// The automation keys depend on each other (a schedule is read in its
+	// timezone), so parseAutomation reads them together.
+	{"schedule", nil},
+	{"timezone", nil},
+	{"catchup", nil},
+	{"overlap", nil},
+	{"trigger", nil},
 }
 
 func orPos(p, fallback Pos) Pos {

@@ -34,7 +34,7 @@ func TestValidateReportsEveryProblemWithPosition(t *testing.T) {
 		{"check against upstream schema", "name: p\nstages:\n  - id: a\n    uses: source\n  - id: s\n    uses: to_split\n    with: {target: y}\n", engine.ErrInvalid, `p.yaml:7:20: target: no column "y"`},
 		{"missing name", "stages:\n  - id: a\n    uses: sleep\n", engine.ErrInvalid, "missing required field name"},
 		{"unknown top-level field", "name: p\nstage:\n  - id: a\n", engine.ErrInvalid, `p.yaml:2:1: unknown field "stage" (did you mean "stages"?)`},
-		{"unknown top-level field without a near name", "name: p\nschedule: \"@daily\"\nstages:\n  - id: a\n    uses: sleep\n", engine.ErrInvalid, `p.yaml:2:1: unknown field "schedule"`},
+		{"unknown top-level field without a near name", "name: p\nowner: ops\nstages:\n  - id: a\n    uses: sleep\n", engine.ErrInvalid, `p.yaml:2:1: unknown field "owner"`},
 		{"string parameter given a number", "name: p\nstages:\n  - id: a\n    uses: sleep\n  - id: s\n    uses: to_split\n    with: {target: 5}\n", engine.ErrInvalid, "p.yaml:7:20: target wants a string, got the integer 5"},
 		{"bad timeout", "name: p\nstages:\n  - id: a\n    uses: sleep\n    timeout: soon\n", engine.ErrInvalid, "p.yaml:5:14: timeout wants a positive duration"},
 		{"bad retries", "name: p\nstages:\n  - id: a\n    uses: sleep\n    retries: -1\n", engine.ErrInvalid, "retries wants an integer in [0, 100]"},

@@ -26,6 +26,26 @@ type RunSummary struct {
 	// Tags and Note are the user's annotations (sluice tag, sluice note).
 	Tags []string `json:"tags,omitempty"`
 	Note string   `json:"note,omitempty"`
+	// Trigger is how the run was started ("" for runs recorded before
+	// triggers: manual) and LogicalTime the time it stands for.
+	Trigger     Trigger   `json:"trigger,omitempty"`
+	LogicalTime time.Time `json:"logical_time,omitzero"`
+}
+
+// TriggerKind is how the run was started.
+func (s *RunSummary) TriggerKind() Trigger {
+	if s.Trigger == "" {
+		return TriggerManual
+	}
+	return s.Trigger
+}
+
+// Logical is the run's logical time (its start for an old record).
+func (s *RunSummary) Logical() time.Time {
+	if s.LogicalTime.IsZero() {
+		return s.Started
+	}
+	return s.LogicalTime
 }
 
 // Summarize returns the summary of a run, as listings show it.
@@ -44,6 +64,9 @@ func Summarize(r *Run) RunSummary {
 		Params:   r.Params,
 		Tags:     r.Tags,
 		Note:     r.Note,
+
+		Trigger:     r.Trigger,
+		LogicalTime: r.LogicalTime,
 	}
 	if len(s.Error) > 500 {
 		s.Error = s.Error[:500]

@@ -86,8 +86,16 @@ func StageSeed(pipelineSeed uint64, stageID string) uint64 {
 // wrong types, values out of range, duplicate or malformed ids, missing
 // or cyclic needs, wrong kinds of input, missing input files, and what
 // each stage type's Check finds against the columns flowing into it.
+//
+// Parameters are resolved for spec.Context first (see Spec.Resolve).
 func Validate(spec *Spec, reg *Registry) (*Plan, error) {
 	v := &validator{spec: spec, reg: reg, plan: &Plan{Spec: spec}, byID: map[string]int{}}
+	if err := spec.Resolve(spec.Context); err != nil {
+		var list ErrorList
+		if errors.As(err, &list) {
+			v.errs = append(v.errs, list...)
+		}
+	}
 	v.stages()
 	v.wire()
 	if !v.cyclic {
@@ -99,8 +107,15 @@ func Validate(spec *Spec, reg *Registry) (*Plan, error) {
 	return v.plan, nil
 }
 
-// LoadPlan parses the file at path, applies overrides and validates it.
+// LoadPlan parses the file at path, applies overrides and validates it
+// for validation only (see RunContext).
 func LoadPlan(path string, reg *Registry, overrides []Override) (*Plan, error) {
+	return LoadPlanFor(path, reg, overrides, RunContext{})
+}
+
+// LoadPlanFor parses the file at path, applies overrides, resolves the
+// parameters' templates for rc and validates the result.
+func LoadPlanFor(path string, reg *Registry, overrides []Override, rc RunContext) (*Plan, error) {
 	spec, err := LoadSpec(path)
 	if err != nil {
 		return nil, err
@@ -108,6 +123,7 @@ func LoadPlan(path string, reg *Registry, overrides []Override) (*Plan, error) {
 	if err := spec.Apply(overrides); err != nil {
 		return nil, err
 	}
+	spec.Context = rc
 	return Validate(spec, reg)
 }
 
@@ -203,7 +219,8 @@ func (v *validator) params(ps *PlannedStage) {
 			ps.badParams = true
 			continue
 		}
-		val, err := coerce(p, st.With[k])
+		raw, _ := st.Param(k)
+		val, err := coerce(p, raw)
 		if err != nil {
 			v.add(paramPos(st, k), ErrInvalid, "%s%v", paramLabel(st, k), err)
 			ps.badParams = true
@@ -408,7 +425,9 @@ func (v *validator) shapes() {
 				if _, made := outputs[abs]; made {
 					continue
 				}
-				if fi, err := os.Stat(abs); err != nil {
+				if fi, err := os.Stat(abs); err != nil && v.spec.Context.ValidateOnly() && st.Templated(p.Name) {
+					ok = false // a file named by the logical time need not exist before its run
+				} else if err != nil {
 					v.add(paramPos(st, p.Name), ErrNoFile, "%s%s: no such file %s", paramLabel(st, p.Name), p.Name, val)
 					ok = false
 				} else if fi.IsDir() {

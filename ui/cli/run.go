@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/store"
 	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
@@ -22,6 +25,8 @@ type runDoc struct {
 	Status   string        `json:"status"`
 	Seconds  float64       `json:"seconds"`
 	Stages   []runStageDoc `json:"stages"`
+	Trigger  string        `json:"trigger"`
+	Logical  time.Time     `json:"logical_time"`
 }
 
 type runStageDoc struct {
@@ -35,7 +40,8 @@ type runStageDoc struct {
 }
 
 func newRunDoc(r *engine.Run) runDoc {
-	d := runDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Seconds: round3(r.Seconds), Stages: []runStageDoc{}}
+	d := runDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Seconds: round3(r.Seconds), Stages: []runStageDoc{},
+		Trigger: string(r.TriggerKind()), Logical: r.Logical().UTC()}
 	for _, s := range r.Stages {
 		m := s.Metrics
 		if m == nil {
@@ -109,7 +115,7 @@ is invalid or the command was misused.`,
 			if err != nil {
 				return err
 			}
-			plan, err := engine.LoadPlan(args[0], e.reg, overrides)
+			plan, err := engine.LoadPlanFor(args[0], e.reg, overrides, engine.ManualRun(time.Now()))
 			if err != nil {
 				return usageErr(err)
 			}
@@ -164,24 +170,9 @@ func (e *env) runPlan(plan *engine.Plan, f *runFlags) error {
 		return nil
 	}
 
-	broker := &engine.Broker{}
-	subCtx, stopSub := context.WithCancel(context.Background())
-	events := broker.Subscribe(subCtx)
-	rep := newReporter(e.stderr, plan)
-	repDone := make(chan struct{})
-	go func() {
-		rep.follow(events)
-		close(repDone)
-	}()
-	ex := &engine.Executor{Recorder: db, Cache: db, Events: broker, MaxParallel: e.cfg.Workers, Version: Version}
-	run, err := ex.RunWith(e.ctx, plan, opts)
-	stopSub()
-	<-repDone
-	if run != nil {
-		rep.final(run)
-	}
+	run, err := e.execute(e.ctx, db, plan, opts, e.stderr)
 	if err != nil {
-		return &exitError{code: ExitFailed, err: err}
+		return err
 	}
 	if f.asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -196,6 +187,33 @@ func (e *env) runPlan(plan *engine.Plan, f *runFlags) error {
 		return silentExit(ExitFailed)
 	}
 	return nil
+}
+
+// execute runs a validated plan with the stage cache, recording it in db
+// and reporting progress on progress. It is how every command that starts
+// a run (run, rerun, schedule, backfill) runs it. A recorder failure is an
+// ExitFailed error; the run's own outcome is in its status.
+func (e *env) execute(ctx context.Context, db *store.DB, plan *engine.Plan, opts engine.RunOptions, progress io.Writer) (*engine.Run, error) {
+	broker := &engine.Broker{}
+	subCtx, stopSub := context.WithCancel(context.Background())
+	events := broker.Subscribe(subCtx)
+	rep := newReporter(progress, plan)
+	repDone := make(chan struct{})
+	go func() {
+		rep.follow(events)
+		close(repDone)
+	}()
+	ex := &engine.Executor{Recorder: db, Cache: db, Events: broker, MaxParallel: e.cfg.Workers, Version: Version}
+	run, err := ex.RunWith(ctx, plan, opts)
+	stopSub()
+	<-repDone
+	if run != nil {
+		rep.final(run)
+	}
+	if err != nil {
+		return run, &exitError{code: ExitFailed, err: err}
+	}
+	return run, nil
 }
 
 // dryDoc is the --dry --json document: what a run would do, stage by stage.

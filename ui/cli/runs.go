@@ -33,6 +33,8 @@ type runsDoc struct {
 	Metrics  map[string]float64 `json:"metrics"`
 	Tags     []string           `json:"tags"`
 	Note     string             `json:"note,omitempty"`
+	Trigger  string             `json:"trigger"`
+	Logical  time.Time          `json:"logical_time"`
 }
 
 func (e *env) runsCmd() *cobra.Command {
@@ -88,7 +90,8 @@ of them (spaces) or either (or); a leading - negates a word.`,
 					if tags == nil {
 						tags = []string{}
 					}
-					docs = append(docs, runsDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Started: r.Started, Seconds: round3(r.Seconds), Metrics: m, Tags: tags, Note: r.Note})
+					docs = append(docs, runsDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Started: r.Started, Seconds: round3(r.Seconds), Metrics: m, Tags: tags, Note: r.Note,
+						Trigger: string(r.TriggerKind()), Logical: r.Logical().UTC()})
 				}
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -107,14 +110,15 @@ of them (spaces) or either (or); a leading - negates a word.`,
 			for _, r := range runs {
 				tagged = tagged || len(r.Tags) > 0
 			}
-			head := "RUN\tPIPELINE\tSTATUS\tSTARTED\tTIME\tMETRICS"
+			head := "RUN\tPIPELINE\tSTATUS\tSTARTED\tTRIGGER\tLOGICAL TIME\tTIME\tMETRICS"
 			if tagged {
 				head += "\tTAGS"
 			}
 			fmt.Fprintln(tw, head)
 			for _, r := range runs {
-				line := fmt.Sprintf("%d\t%s\t%s %s\t%s\t%s\t%s", r.ID, r.Pipeline, common.StatusIcon(r.Status), r.Status,
-					r.Started.Local().Format("2006-01-02 15:04:05"), common.Seconds(r.Seconds), metricsText(r.Metrics, 3))
+				line := fmt.Sprintf("%d\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s", r.ID, r.Pipeline, common.StatusIcon(r.Status), r.Status,
+					r.Started.Local().Format("2006-01-02 15:04:05"), r.TriggerKind(), logicalText(r.Logical()),
+					common.Seconds(r.Seconds), metricsText(r.Metrics, 3))
 				if tagged {
 					line += "\t" + strings.Join(r.Tags, " ")
 				}
@@ -128,4 +132,14 @@ of them (spaces) or either (or); a leading - negates a word.`,
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many runs (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the runs as JSON")
 	return cmd
+}
+
+// logicalText formats a logical time: a date when it falls on midnight
+// UTC (daily intervals), else the time in RFC 3339.
+func logicalText(t time.Time) string {
+	t = t.UTC()
+	if t.Equal(t.Truncate(24 * time.Hour)) {
+		return t.Format("2006-01-02")
+	}
+	return t.Format(time.RFC3339)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -54,6 +55,14 @@ func (e *env) showCmd() *cobra.Command {
 			fmt.Fprintf(w, "run %d  %s  %s %s\n", run.ID, run.Pipeline, common.StatusIcon(run.Status), run.Status)
 			fmt.Fprintf(w, "file      %s (sha256 %s)\n", run.File, short(run.SpecHash))
 			fmt.Fprintf(w, "started   %s, took %s\n", run.Started.Local().Format("2006-01-02 15:04:05"), common.Seconds(run.Seconds))
+			fmt.Fprintf(w, "trigger   %s, logical time %s", run.TriggerKind(), run.Logical().UTC().Format(time.RFC3339))
+			if !run.IntervalEnd.IsZero() && !run.IntervalEnd.Equal(run.IntervalStart) {
+				fmt.Fprintf(w, " (data interval %s – %s)", run.IntervalStart.UTC().Format(time.RFC3339), run.IntervalEnd.UTC().Format(time.RFC3339))
+			}
+			if run.TriggerFile != "" {
+				fmt.Fprintf(w, ", file %s", run.TriggerFile)
+			}
+			fmt.Fprintln(w)
 			fmt.Fprintf(w, "seed      %d   sluice %s\n", run.Seed, run.Version)
 			if len(run.Tags) > 0 {
 				fmt.Fprintf(w, "tags      %s\n", strings.Join(run.Tags, " "))
