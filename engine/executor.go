@@ -135,6 +135,7 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 	run := &Run{
 		Pipeline:  plan.Spec.Name,
 		File:      plan.Spec.File,
+		Dir:       plan.Spec.Dir,
 		Spec:      string(plan.Spec.Source),
 		SpecHash:  plan.Spec.Hash(),
 		Seed:      plan.Spec.Seed,

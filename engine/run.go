@@ -70,8 +70,9 @@ type Run struct {
 	ID        int64                     `json:"id"` // 1, 2, 3… in a store
 	Pipeline  string                    `json:"pipeline"`
 	File      string                    `json:"file"`
-	Spec      string                    `json:"spec"`      // the pipeline file as run
-	SpecHash  string                    `json:"spec_hash"` // SHA-256 of Spec
+	Dir       string                    `json:"dir,omitempty"` // the folder its relative paths resolved against
+	Spec      string                    `json:"spec"`          // the pipeline file as run
+	SpecHash  string                    `json:"spec_hash"`     // SHA-256 of Spec
 	Seed      uint64                    `json:"seed"`
 	Overrides []string                  `json:"overrides,omitempty"`
 	Params    map[string]map[string]any `json:"params"` // stage → parameters after defaults and overrides

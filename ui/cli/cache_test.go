@@ -381,3 +381,40 @@ func dropArtifacts(c *cacheCase, run int64, stage string) {
 		c.t.Fatal(err)
 	}
 }
+
+// TestRerunRepeatsTheRecordedFileAndOverrides reruns a run after its file
+// changed on disk and then vanished: the rerun runs the text recorded
+// with the run and its --set overrides, reusing every stage, from
+// another working folder too.
+func TestRerunRepeatsTheRecordedFileAndOverrides(t *testing.T) {
+	c := newCacheCase(t)
+	first := c.run("--set", "model.C=0.5")
+	c.edit("C: 1.0", "C: 3.0")
+	if err := os.Remove(c.path("p.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := sluice(t, t.TempDir(), "rerun", "1", "--db", c.db, "--json")
+	if code != ExitOK {
+		t.Fatalf("rerun: exit %d\n%s", code, stderr)
+	}
+	var again runDoc
+	if err := json.Unmarshal([]byte(out), &again); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range again.Stages {
+		if s.Status != "cached" || s.CachedFrom != first.Run {
+			t.Errorf("stage %s: got %s (%s), want cached from run %d", s.ID, s.Status, s.Reason, first.Run)
+		}
+		if s.Metrics["accuracy"] != first.Stages[i].Metrics["accuracy"] {
+			t.Errorf("stage %s: accuracy %v, first run %v", s.ID, s.Metrics["accuracy"], first.Stages[i].Metrics["accuracy"])
+		}
+	}
+	db, r := c.storeRun(again.Run)
+	db.Close()
+	if len(r.Overrides) != 1 || r.Overrides[0] != "model.C=0.5" || r.Params["model"]["C"] != 0.5 {
+		t.Errorf("rerun recorded overrides %v and C=%v, want model.C=0.5", r.Overrides, r.Params["model"]["C"])
+	}
+	if _, stderr, code := sluice(t, "", "rerun", "9", "--db", c.db); code != ExitInvalid || !strings.Contains(stderr, "run 9") {
+		t.Errorf("rerun of a run that is not there: exit %d, %q", code, stderr)
+	}
+}

@@ -141,7 +141,7 @@ found under the folders given (default: the current folder).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 	})
-	root.AddCommand(e.runCmd(), e.validateCmd(), e.stagesCmd(), e.runsCmd(), e.showCmd())
+	root.AddCommand(e.runCmd(), e.rerunCmd(), e.validateCmd(), e.stagesCmd(), e.runsCmd(), e.showCmd())
 	root.AddCommand(e.extraCmds()...)
 	root.AddCommand(e.tagCmds()...)
 	return root
