@@ -97,7 +97,7 @@ func New(ctx context.Context, deps Deps) *Model {
 	if rec == nil {
 		rec = &engine.NopRecorder{}
 	}
-	c := &common.Context{Ctx: ctx, Styles: newStyles(monochrome(&deps)), Now: now, Registry: deps.Registry, Version: deps.Version, Dir: deps.Dir, DB: deps.DBPath}
+	c := &common.Context{Ctx: ctx, Styles: newStyles(monochrome(&deps)), Now: now, Registry: deps.Registry, Version: deps.Version, Dir: deps.Dir, DB: deps.DBPath, ReadOnly: deps.ReadOnly}
 	if c.Dir == "" {
 		c.Dir = "."
 	}
@@ -221,6 +221,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return tea.Batch(m.broadcast(msg), tick(m.poll))
 	case common.RunFileMsg:
+		if m.ctx.ReadOnly {
+			return common.ReadOnlyMsg("running a pipeline")
+		}
 		m.setStatus(false, "starting "+msg.Path+"…")
 		return m.startRun(msg)
 	case launchedMsg:
@@ -469,6 +472,9 @@ func (m *Model) tabs() string {
 		}
 	}
 	right := ""
+	if m.ctx.ReadOnly {
+		right += st.Warn.Render("READ-ONLY") + st.Subtle.Render(" · ")
+	}
 	if n := len(m.cancels); n > 0 {
 		right += st.Running.Render(fmt.Sprintf("● %d live", n)) + st.Subtle.Render(" · ")
 	}

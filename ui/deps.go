@@ -94,6 +94,10 @@ type Deps struct {
 	Workers int
 	// DBPath names the store in the header.
 	DBPath string
+	// ReadOnly disables every key that would run a pipeline, change the
+	// store or write a file, and shows them as disabled (sluice
+	// --readonly). Recorder is not used.
+	ReadOnly bool
 
 	// Test hooks.
 

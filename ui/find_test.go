@@ -92,3 +92,34 @@ func TestTagNoteAndFind(t *testing.T) {
 		t.Errorf("the store has tags %v note %q", r.Tags, r.Note)
 	}
 }
+
+// TestReadOnlyRefusesRun: with ReadOnly, r does not run, the keys say
+// they are disabled, and tags cannot be changed.
+func TestReadOnlyRefusesRun(t *testing.T) {
+	store := storeWithRuns()
+	d := deps(store, "testdata/pipelines/good.yaml")
+	d.ReadOnly = true
+	m := ui.New(context.Background(), d)
+	t.Cleanup(func() { m.Shutdown(5 * time.Second) })
+	send(t, m, tea.WindowSizeMsg{Width: goldenW, Height: goldenH})
+	drive(t, m, m.Init())
+	out := screen(t, m)
+	if !strings.Contains(out, "READ-ONLY") || !strings.Contains(out, "run (read-only)") {
+		t.Errorf("the screen does not say it is read-only:\n%s", out)
+	}
+	send(t, m, key("r"))
+	if out = screen(t, m); !strings.Contains(out, "read-only: running a pipeline is disabled") {
+		t.Errorf("r is not refused:\n%s", out)
+	}
+	send(t, m, key("o"))
+	if out = screen(t, m); strings.Contains(out, "RUN WITH OVERRIDES") {
+		t.Errorf("o opened the overrides form:\n%s", out)
+	}
+	send(t, m, key("3"), key("t"))
+	if out = screen(t, m); strings.Contains(out, "Tags of run") || !strings.Contains(out, "read-only: changing tags and notes") {
+		t.Errorf("t is not refused:\n%s", out)
+	}
+	if n, _ := store.Count(context.Background()); n != 3 {
+		t.Errorf("the store has %d runs, want the 3 it had", n)
+	}
+}

@@ -52,9 +52,10 @@ func silentExit(code int) error { return &exitError{code: code} }
 
 // Config is everything the commands read from flags and the environment.
 type Config struct {
-	DBPath  string
-	Workers int
-	JSON    bool
+	DBPath   string
+	Workers  int
+	JSON     bool
+	ReadOnly bool // the workbench changes nothing (--readonly, SLUICE_READONLY=1)
 }
 
 // env is the process's surroundings, passed explicitly for tests.
@@ -135,6 +136,7 @@ found under the folders given (default: the current folder).`,
 		},
 	}
 	root.PersistentFlags().StringVar(&e.cfg.DBPath, "db", "", "run store (env SLUICE_DB; default .sluice/sluice.db)")
+	root.Flags().BoolVar(&e.cfg.ReadOnly, "readonly", false, "open the workbench with every key that runs, changes or writes disabled (env SLUICE_READONLY=1)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		return e.resolveConfig()
 	}
@@ -154,6 +156,15 @@ func (e *env) resolveConfig() error {
 	}
 	if e.cfg.DBPath == "" {
 		e.cfg.DBPath = filepath.Join(".sluice", "sluice.db")
+	}
+	if !e.cfg.ReadOnly {
+		switch v := os.Getenv("SLUICE_READONLY"); strings.ToLower(v) {
+		case "", "0", "false", "no":
+		case "1", "true", "yes":
+			e.cfg.ReadOnly = true
+		default:
+			return usageErr(fmt.Errorf("SLUICE_READONLY=%q: want 1 or 0", v))
+		}
 	}
 	if e.cfg.Workers < 0 {
 		return usageErr(fmt.Errorf("--workers must be at least 1, got %d", e.cfg.Workers))

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/stages"
@@ -76,8 +77,16 @@ func (e *env) workbench(paths []string) error {
 		// Not a terminal (a pipe, a file): the same overview, as text.
 		return e.listPipelines(files)
 	}
-	db, err := e.openStore()
-	if err != nil {
+	var db *store.DB
+	if e.cfg.ReadOnly {
+		db, err = store.Open(e.cfg.DBPath, &store.Options{Timeout: time.Second, ReadOnly: true})
+		if errors.Is(err, fs.ErrNotExist) {
+			return usageErr(fmt.Errorf("no store at %s: --readonly opens an existing one and creates nothing", e.cfg.DBPath))
+		}
+		if err != nil {
+			return usageErr(err)
+		}
+	} else if db, err = e.openStore(); err != nil {
 		return err
 	}
 	defer db.Close()
@@ -109,6 +118,10 @@ func (e *env) workbenchDeps(paths, files []string, db *store.DB) ui.Deps {
 		Version:  Version,
 		Workers:  e.cfg.Workers,
 		DBPath:   e.cfg.DBPath,
+		ReadOnly: e.cfg.ReadOnly,
+	}
+	if e.cfg.ReadOnly {
+		deps.Recorder = nil
 	}
 	// The terminal by default (Bubble Tea opens /dev/tty when stdin is
 	// piped); other readers and writers as given (tests).

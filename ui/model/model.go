@@ -124,7 +124,7 @@ func (m *Model) Keys() help.KeyMap {
 	if m.form != nil {
 		return common.KeyMap{Short: []key.Binding{common.Binding("enter", "export", "enter"), common.Binding("esc", "cancel", "esc")}}
 	}
-	return common.KeyMap{Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Export, common.Binding("pgup/pgdn", "scroll", "pgup"), keys.Reload}}
+	return common.KeyMap{Short: []key.Binding{common.Nav.Up, common.Nav.Down, m.ctx.Mutating(keys.Export), common.Binding("pgup/pgdn", "scroll", "pgup"), keys.Reload}}
 }
 
 // Capturing reports whether the export form has the keyboard.
@@ -331,6 +331,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, keys.Export):
+		if m.ctx.ReadOnly {
+			return common.ReadOnlyMsg("exporting")
+		}
 		return m.askExport()
 	case key.Matches(msg, keys.Reload):
 		return m.list()

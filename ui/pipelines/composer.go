@@ -92,11 +92,11 @@ func (c *composer) keys() common.KeyMap {
 		return common.KeyMap{Short: []key.Binding{common.Binding("tab/enter", "next field", "tab"), common.Binding("shift+tab", "previous", "shift+tab"), common.Binding("esc", "cancel", "esc")}}
 	}
 	return common.KeyMap{
-		Short: []key.Binding{ckeys.Add, ckeys.Remove, ckeys.Up, ckeys.Down, ckeys.Edit, ckeys.Needs, ckeys.Save, ckeys.Run, ckeys.Close},
+		Short: []key.Binding{ckeys.Add, ckeys.Remove, ckeys.Up, ckeys.Down, ckeys.Edit, ckeys.Needs, c.ctx.Mutating(ckeys.Save), c.ctx.Mutating(ckeys.Run), ckeys.Close},
 		Full: [][]key.Binding{
 			{common.Nav.Up, common.Nav.Down, ckeys.Up, ckeys.Down},
 			{ckeys.Add, ckeys.Remove, ckeys.Edit, ckeys.Needs, ckeys.Settings},
-			{ckeys.Save, ckeys.SaveAs, ckeys.Run, ckeys.Close},
+			{c.ctx.Mutating(ckeys.Save), c.ctx.Mutating(ckeys.SaveAs), c.ctx.Mutating(ckeys.Run), ckeys.Close},
 		},
 	}
 }
@@ -284,6 +284,10 @@ func (c *composer) update(msg tea.Msg) tea.Cmd {
 		return c.editNeeds()
 	case key.Matches(k, ckeys.Settings):
 		return c.editSettings()
+	case c.ctx.ReadOnly && key.Matches(k, ckeys.Save, ckeys.SaveAs):
+		return common.ReadOnlyMsg("saving")
+	case c.ctx.ReadOnly && key.Matches(k, ckeys.Run):
+		return common.ReadOnlyMsg("running a pipeline")
 	case key.Matches(k, ckeys.Save):
 		return c.save(false)
 	case key.Matches(k, ckeys.SaveAs):

@@ -226,11 +226,11 @@ func (m *Model) Keys() help.KeyMap {
 		return common.KeyMap{Short: []key.Binding{common.Binding("enter", "run", "enter"), common.Binding("esc", "cancel", "esc")}}
 	}
 	return common.KeyMap{
-		Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Run, keys.RunWith, keys.Open, keys.New, keys.Reload},
+		Short: []key.Binding{common.Nav.Up, common.Nav.Down, m.ctx.Mutating(keys.Run), m.ctx.Mutating(keys.RunWith), keys.Open, m.ctx.Mutating(keys.New), keys.Reload},
 		Full: [][]key.Binding{
 			{common.Nav.Up, common.Nav.Down, common.Nav.Top, common.Nav.Bottom},
-			{keys.Run, keys.RunWith},
-			{keys.Open, keys.New, keys.Reload},
+			{m.ctx.Mutating(keys.Run), m.ctx.Mutating(keys.RunWith)},
+			{keys.Open, m.ctx.Mutating(keys.New), keys.Reload},
 		},
 	}
 }
@@ -354,6 +354,10 @@ func (m *Model) selected() *file {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	switch {
+	case m.ctx.ReadOnly && key.Matches(msg, keys.Run, keys.RunWith):
+		return common.ReadOnlyMsg("running a pipeline")
+	case m.ctx.ReadOnly && key.Matches(msg, keys.New):
+		return common.ReadOnlyMsg("composing a new pipeline")
 	case key.Matches(msg, keys.Run):
 		f := m.selected()
 		if f == nil {
