@@ -41,6 +41,12 @@ type Importancer interface {
 	FeatureImportances() []float64
 }
 
+// MissingValuer is an estimator that takes NaN in X as a missing value
+// (in Fit and in prediction) when TakesMissing is true.
+type MissingValuer interface {
+	TakesMissing() bool
+}
+
 // Progressor is an estimator that accepts a progress hook before Fit.
 type Progressor interface {
 	SetProgress(p Progress)

@@ -180,7 +180,7 @@ func fitStep(kind string, p map[string]any, cols []string, train *frame.Frame) (
 		if err != nil {
 			return nil, err
 		}
-		if err := checkFinite(X, s.Columns, "pca input"); err != nil {
+		if err := checkFinite(X, s.Columns, "pca input", false); err != nil {
 			return nil, err
 		}
 		s.PCA = &ml.PCA{NComponents: intOr(p, "n_components", 0), Whiten: boolOr(p, "whiten", false)}
@@ -263,7 +263,7 @@ func (s *Step) Apply(f *frame.Frame) (*frame.Frame, error) {
 		case s.MinMax != nil:
 			Y = s.MinMax.Transform(nil, X)
 		case s.PCA != nil:
-			if err := checkFinite(X, s.Columns, "pca input"); err != nil {
+			if err := checkFinite(X, s.Columns, "pca input", false); err != nil {
 				return nil, err
 			}
 			Y = s.PCA.Transform(nil, X)

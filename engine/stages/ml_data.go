@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sluice-ml/sluice/engine/frame"
+	"github.com/sluice-ml/sluice/ml"
 )
 
 // Tasks a split can carry.
@@ -179,13 +180,17 @@ func matrix(f *frame.Frame) (*mat.Dense, error) {
 }
 
 // checkFinite returns an error naming the first column with a missing or
-// infinite value.
-func checkFinite(X *mat.Dense, names []string, what string) error {
+// infinite value; with missingOK (an estimator that takes missing values
+// itself) only an infinite value is an error.
+func checkFinite(X *mat.Dense, names []string, what string, missingOK bool) error {
 	r, c := X.Dims()
 	for j := 0; j < c; j++ {
 		for i := 0; i < r; i++ {
 			v := X.At(i, j)
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+			if missingOK && math.IsInf(v, 0) {
+				return fmt.Errorf("%s column %s has an infinite value (row %d)", what, names[j], i+1)
+			}
+			if !missingOK && (math.IsNaN(v) || math.IsInf(v, 0)) {
 				return fmt.Errorf("%s column %s has missing values (row %d): add an impute stage before the estimator", what, names[j], i+1)
 			}
 		}
@@ -204,4 +209,11 @@ func inputColumns(f *frame.Frame) []InputColumn {
 		}
 	}
 	return out
+}
+
+// takesMissing reports whether est handles missing feature values (NaN)
+// itself, so no impute stage is needed before it.
+func takesMissing(est ml.Estimator) bool {
+	m, ok := est.(ml.MissingValuer)
+	return ok && m.TakesMissing()
 }

@@ -71,6 +71,22 @@ func boostParams() []engine.Param {
 	}
 }
 
+func histBoostParams() []engine.Param {
+	return []engine.Param{
+		{Name: "max_iter", Type: engine.TypeInt, Default: 100, Min: one, Doc: "boosting iterations (one tree, or one per class, each)"},
+		{Name: "learning_rate", Type: engine.TypeFloat, Default: 0.1, Min: positive, Doc: "shrinks each tree's contribution"},
+		{Name: "max_leaf_nodes", Type: engine.TypeInt, Default: 31, Min: nonNegative, Doc: "most leaves per tree, grown best first (0: unlimited)"},
+		{Name: "max_depth", Type: engine.TypeInt, Default: 0, Min: nonNegative, Doc: "deepest a tree grows (0: unlimited)"},
+		{Name: "min_samples_leaf", Type: engine.TypeInt, Default: 20, Min: one, Doc: "rows each leaf needs"},
+		{Name: "l2_regularization", Type: engine.TypeFloat, Default: 0.0, Min: nonNegative, Doc: "L2 penalty on leaf values"},
+		{Name: "max_bins", Type: engine.TypeInt, Default: 255, Min: engine.Range(2), Max: engine.Range(255), Doc: "bins per feature (missing values get one more)"},
+		{Name: "early_stopping", Type: engine.TypeEnum, Enum: []string{"auto", "true", "false"}, Default: "auto", Doc: "stop when the validation loss stops improving (auto: above 10,000 rows)"},
+		{Name: "validation_fraction", Type: engine.TypeFloat, Default: 0.1, Min: positive, Max: engine.Range(0.999), Doc: "share of rows held out for early stopping"},
+		{Name: "n_iter_no_change", Type: engine.TypeInt, Default: 10, Min: one, Doc: "iterations without improvement before early stopping"},
+		{Name: "tol", Type: engine.TypeFloat, Default: 1e-7, Min: nonNegative, Doc: "improvement that counts for early stopping"},
+	}
+}
+
 func forestParams(criteria []string, maxFeatures string) []engine.Param {
 	ps := []engine.Param{{Name: "n_estimators", Type: engine.TypeInt, Default: 100, Min: one, Doc: "trees in the forest"}}
 	ps = append(ps, treeParams(criteria, maxFeatures)...)
@@ -126,6 +142,12 @@ var estimators = []*estimatorDef{
 	{name: "gradient_boosting_regressor", doc: "gradient-boosted trees with squared error", task: taskRegression, unit: "stages",
 		new:    func() ml.Estimator { return ml.NewGradientBoostingRegressor() },
 		params: boostParams()},
+	{name: "hist_gradient_boosting_classifier", doc: "histogram gradient-boosted trees with log-loss; takes missing values", task: taskClassification, unit: "iterations",
+		new:    func() ml.Estimator { return ml.NewHistGradientBoostingClassifier() },
+		params: histBoostParams()},
+	{name: "hist_gradient_boosting_regressor", doc: "histogram gradient-boosted trees with squared error; takes missing values", task: taskRegression, unit: "iterations",
+		new:    func() ml.Estimator { return ml.NewHistGradientBoostingRegressor() },
+		params: histBoostParams()},
 	{name: "linear_svc", doc: "linear support vector classifier (squared hinge, one-vs-rest)", task: taskClassification, unit: "iterations",
 		new:    func() ml.Estimator { return ml.NewLinearSVC() },
 		params: []engine.Param{pC("inverse regularisation strength"), pMaxIter(1000), pTol(1e-4), pFitIntercept}},

@@ -86,7 +86,7 @@ func (c *chainEstimator) features(X mat.Matrix, refit bool) (*mat.Dense, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFinite(M, f.Names(), "feature"); err != nil {
+	if err := checkFinite(M, f.Names(), "feature", takesMissing(c.est)); err != nil {
 		return nil, err
 	}
 	return M, nil

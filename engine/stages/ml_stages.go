@@ -410,7 +410,7 @@ func fitModel(ctx context.Context, sc *engine.StageContext, d *estimatorDef, est
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFinite(X, s.Train.Names(), "feature"); err != nil {
+	if err := checkFinite(X, s.Train.Names(), "feature", takesMissing(est)); err != nil {
 		return nil, err
 	}
 	if p, ok := est.(ml.Progressor); ok {
@@ -461,7 +461,7 @@ func testScores(m *Model) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFinite(Xte, s.Test.Names(), "test feature"); err != nil {
+	if err := checkFinite(Xte, s.Test.Names(), "test feature", takesMissing(m.Estimator)); err != nil {
 		return nil, err
 	}
 	pred := m.Estimator.Predict(nil, Xte)

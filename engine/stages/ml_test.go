@@ -110,7 +110,10 @@ func TestEveryEstimatorFitsExportsAndPredictsTheSame(t *testing.T) {
 				dataset, target, score = "diabetes", "progression", "r2"
 			}
 			extra := ""
-			if strings.Contains(typ.Name, "forest") || strings.Contains(typ.Name, "boosting") {
+			switch {
+			case strings.HasPrefix(typ.Name, "hist_gradient_boosting"):
+				extra = ", with: {max_iter: 20}"
+			case strings.Contains(typ.Name, "forest") || strings.Contains(typ.Name, "boosting"):
 				extra = ", with: {n_estimators: 20}"
 			}
 			if typ.Name == "kmeans" {
@@ -283,4 +286,74 @@ func TestCrossValidateReportsEveryFold(t *testing.T) {
 	if m := metric(t, run, "cv", "mean"); m < 0.85 || m > 1 {
 		t.Errorf("mean accuracy %.4f", m)
 	}
+}
+
+// TestHistBoostingTakesMissingValues trains on iris with blank cells:
+// histogram boosting fits, scores and exports without an impute stage,
+// and its model file predicts rows with blanks; classic boosting asks for
+// an impute stage.
+func TestHistBoostingTakesMissingValues(t *testing.T) {
+	t.Parallel()
+	path := mlPipeline(t, `name: t
+seed: 42
+stages:
+  - {id: train, uses: read_csv, with: {path: data/iris_gaps_train.csv}}
+  - {id: test, uses: read_csv, with: {path: data/iris_gaps_test.csv}}
+  - {id: split, uses: split, needs: [train, test], with: {target: species}}
+  - {id: model, uses: hist_gradient_boosting_classifier, with: {max_iter: 30, min_samples_leaf: 5}}
+`)
+	data := filepath.Join(filepath.Dir(path), "data")
+	for _, part := range []string{"train", "test"} {
+		b, err := os.ReadFile(filepath.Join(data, "iris_"+part+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		for i := 1; i < len(lines); i++ {
+			f := strings.Split(lines[i], ",")
+			f[i%3] = "" // a gap in one of the first three features of every row
+			lines[i] = strings.Join(f, ",")
+		}
+		if err := os.WriteFile(filepath.Join(data, "iris_gaps_"+part+".csv"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, arts := runML(t, path)
+	if acc := metric(t, run, "model", "accuracy"); acc < 0.8 {
+		t.Errorf("accuracy with gaps %.4f, want >= 0.8", acc)
+	}
+	p, err := stages.LoadModel("model.json", arts["model/model"])
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	rows, err := frame.ReadCSVFile(filepath.Join(data, "iris_gaps_test.csv"), frame.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Predict(rows); err != nil {
+		t.Fatalf("predict rows with gaps: %v", err)
+	}
+
+	classic := strings.Replace(string(mustRead(t, path)), "hist_gradient_boosting_classifier, with: {max_iter: 30, min_samples_leaf: 5}", "gradient_boosting_classifier", 1)
+	if err := os.WriteFile(path, []byte(classic), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := engine.LoadPlan(path, stages.Registry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := (&engine.Executor{Recorder: &artifactRecorder{arts: map[string][]byte{}}}).Run(context.Background(), plan)
+	s, _ := r.Stage("model")
+	if s.Status != engine.StatusFailed || !strings.Contains(s.Error, "impute") {
+		t.Errorf("classic boosting on gaps: status %v, error %q; want a failure asking for an impute stage", s.Status, s.Error)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

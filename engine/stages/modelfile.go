@@ -289,7 +289,7 @@ func (p *Predictor) Predict(rows *frame.Frame) (pred *Prediction, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFinite(X, mf.Features, "feature"); err != nil {
+	if err := checkFinite(X, mf.Features, "feature", takesMissing(p.est)); err != nil {
 		return nil, err
 	}
 	pred = &Prediction{Rows: rows, Values: p.est.Predict(nil, X)}

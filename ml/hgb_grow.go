@@ -1,0 +1,455 @@
+package ml
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// hgbBin is one bin of a node's gradient histogram for one feature.
+type hgbBin struct {
+	g, h float64
+	n    uint32
+}
+
+// hgbHistBins is the stride of one feature's histogram: every code,
+// value bins and the missing bin, fits a byte.
+const hgbHistBins = 256
+
+// hgbParams are the tree-shape settings of a histogram boosting fit.
+type hgbParams struct {
+	maxLeaves int // 0: unlimited
+	maxDepth  int // 0: unlimited
+	minLeaf   int
+	l2        float64
+	minHess   float64
+}
+
+// hgbSplit is the best split found for a node.
+type hgbSplit struct {
+	gain     float64
+	feat     int
+	bin      int  // codes 0..bin go left
+	missLeft bool // the missing bin goes left
+	gl, hl   float64
+	nl       int
+}
+
+// hgbNode is a node while its tree grows.
+type hgbNode struct {
+	start, end int // its rows: grower.rows[start:end]
+	depth      int
+	g, h       float64
+	hist       []hgbBin // d × hgbHistBins; nil when not needed
+	split      hgbSplit // split.gain > 0 when it can be split
+}
+
+// hgbGrower grows the trees of one fit on a column-major binned matrix.
+// It is reused from tree to tree: its buffers are sized once.
+type hgbGrower struct {
+	p         hgbParams
+	binner    *hgbBinner
+	codes     []uint8 // column-major n×d
+	n, d      int
+	nbins     []int // value bins per feature
+	missBin   int
+	hasMiss   []bool // per feature: a missing value among the training rows
+	constHess bool   // every hessian is 1: histograms count instead of summing
+	workers   int
+
+	g, h    []float64 // this tree's gradients and hessians, per row
+	rows    []int32   // row indices, partitioned node by node
+	scratch []int32
+	og, oh  []float64 // gradients and hessians of a node's rows, in its order
+	nodes   []hgbNode
+	free    [][]hgbBin
+	bestA   []hgbSplit // per feature, scratch for the parallel search
+	bestB   []hgbSplit
+}
+
+func newHgbGrower(p hgbParams, codes []uint8, n, d int, b *hgbBinner, hasMiss []bool, constHess bool) *hgbGrower {
+	t := &hgbGrower{
+		p: p, binner: b, codes: codes, n: n, d: d, missBin: b.maxBins, hasMiss: hasMiss, constHess: constHess,
+		nbins:   make([]int, d),
+		workers: max(1, min(runtime.GOMAXPROCS(0), d)),
+		rows:    make([]int32, n),
+		scratch: make([]int32, n),
+		og:      make([]float64, n),
+		oh:      make([]float64, n),
+		bestA:   make([]hgbSplit, d),
+		bestB:   make([]hgbSplit, d),
+	}
+	for f := range d {
+		t.nbins[f] = len(b.thr[f]) + 1
+	}
+	return t
+}
+
+func (t *hgbGrower) newHist() []hgbBin {
+	if k := len(t.free); k > 0 {
+		h := t.free[k-1]
+		t.free = t.free[:k-1]
+		return h
+	}
+	return make([]hgbBin, t.d*hgbHistBins)
+}
+
+func (t *hgbGrower) freeHist(h []hgbBin) {
+	if h != nil {
+		t.free = append(t.free, h)
+	}
+}
+
+// eachFeature calls fn for every feature, on all of the grower's
+// workers. Each feature is handled by one call, so what fn computes per
+// feature does not depend on the number of workers.
+func (t *hgbGrower) eachFeature(fn func(f int)) {
+	if t.workers == 1 {
+		for f := range t.d {
+			fn(f)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range t.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				f := int(next.Add(1)) - 1
+				if f >= t.d {
+					return
+				}
+				fn(f)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// splittable reports whether a node may be split at all.
+func (t *hgbGrower) splittable(nd *hgbNode) bool {
+	return (t.p.maxDepth == 0 || nd.depth < t.p.maxDepth) &&
+		nd.end-nd.start >= 2*t.p.minLeaf && nd.h >= 2*t.p.minHess
+}
+
+// grow grows one tree on gradients g and hessians h (h is ignored when
+// the hessians are constant) and returns it with leaf values
+// -lr·G/(H+l2). After grow, leafRows gives each leaf's training rows.
+func (t *hgbGrower) grow(g, h []float64, lr float64) *HistTree {
+	t.g, t.h = g, h
+	for i := range t.rows {
+		t.rows[i] = int32(i)
+	}
+	t.nodes = t.nodes[:0]
+	root := hgbNode{start: 0, end: t.n}
+	var G, H float64
+	for i := range t.n {
+		G += g[i]
+	}
+	if t.constHess {
+		H = float64(t.n)
+	} else {
+		for i := range t.n {
+			H += h[i]
+		}
+	}
+	root.g, root.h = G, H
+	t.nodes = append(t.nodes, root)
+	tree := &HistTree{}
+	tree.add()
+	open := []int{} // nodes that can be split, by index
+	if t.splittable(&t.nodes[0]) {
+		nd := &t.nodes[0]
+		nd.hist = t.newHist()
+		hist := nd.hist
+		t.eachFeature(func(f int) {
+			fh := hist[f*hgbHistBins : (f+1)*hgbHistBins]
+			clear(fh)
+			t.build(fh, f, nil, g, h)
+			t.bestA[f] = t.search(fh, f, &t.nodes[0])
+		})
+		nd.split = t.reduce(t.bestA)
+		if nd.split.gain > 0 {
+			open = append(open, 0)
+		} else {
+			t.freeHist(nd.hist)
+			nd.hist = nil
+		}
+	}
+	leaves := 1
+	for len(open) > 0 && (t.p.maxLeaves == 0 || leaves < t.p.maxLeaves) {
+		// Best first: the open node with the largest gain, the earliest
+		// on ties.
+		bi := 0
+		for i := 1; i < len(open); i++ {
+			if t.nodes[open[i]].split.gain > t.nodes[open[bi]].split.gain {
+				bi = i
+			}
+		}
+		id := open[bi]
+		open = append(open[:bi], open[bi+1:]...)
+		t.splitNode(tree, id)
+		leaves++
+		last := t.p.maxLeaves > 0 && leaves == t.p.maxLeaves
+		left, right := tree.Left[id], tree.Right[id]
+		for _, c := range []int32{left, right} {
+			if !last && t.nodes[c].split.gain > 0 {
+				open = append(open, int(c))
+			} else {
+				t.freeHist(t.nodes[c].hist)
+				t.nodes[c].hist = nil
+			}
+		}
+	}
+	for _, id := range open {
+		t.freeHist(t.nodes[id].hist)
+		t.nodes[id].hist = nil
+	}
+	for i := range t.nodes {
+		if tree.Feature[i] < 0 {
+			nd := &t.nodes[i]
+			tree.Value[i] = -lr * nd.g / (nd.h + t.p.l2 + 1e-15)
+		}
+	}
+	return tree
+}
+
+// splitNode partitions node id by its split, appends its children to the
+// tree and the grower's nodes, and finds the children's best splits: the
+// smaller child's histogram is built from its rows, the larger's is the
+// parent's minus the smaller's (in the parent's buffer).
+func (t *hgbGrower) splitNode(tree *HistTree, id int) {
+	P := t.nodes[id]
+	s := P.split
+	mid := t.partition(P.start, P.end, s)
+	L := hgbNode{start: P.start, end: mid, depth: P.depth + 1, g: s.gl, h: s.hl}
+	R := hgbNode{start: mid, end: P.end, depth: P.depth + 1, g: P.g - s.gl, h: P.h - s.hl}
+	if t.constHess {
+		L.h, R.h = float64(L.end-L.start), float64(R.end-R.start)
+	}
+	li, ri := len(t.nodes), len(t.nodes)+1
+	t.nodes = append(t.nodes, L, R)
+	tree.add()
+	tree.add()
+	tree.Feature[id] = int32(s.feat)
+	tree.bins[id] = uint8(s.bin)
+	tree.MissingLeft[id] = s.missLeft
+	tree.Left[id], tree.Right[id] = int32(li), int32(ri)
+	// Threshold: the upper threshold of bin s.bin, or the largest float
+	// when every value goes left and only the missing ones right.
+	tree.Threshold[id] = math.MaxFloat64
+	if s.bin < t.nbins[s.feat]-1 {
+		tree.Threshold[id] = t.thr(s.feat, s.bin)
+	}
+	t.nodes[id].hist = nil
+
+	sl, sr := t.splittable(&t.nodes[li]), t.splittable(&t.nodes[ri])
+	if !sl && !sr {
+		t.freeHist(P.hist)
+		return
+	}
+	small, large := li, ri
+	if R.end-R.start < L.end-L.start {
+		small, large = ri, li
+	}
+	sh, lh := t.newHist(), P.hist
+	t.nodes[small].hist, t.nodes[large].hist = sh, lh
+	ns, nl := &t.nodes[small], &t.nodes[large]
+	ss, ls := t.splittable(ns), t.splittable(nl)
+	rows := t.rows[ns.start:ns.end]
+	og, oh := t.og[:len(rows)], t.oh[:len(rows)]
+	for j, r := range rows {
+		og[j] = t.g[r]
+	}
+	if !t.constHess {
+		for j, r := range rows {
+			oh[j] = t.h[r]
+		}
+	}
+	t.eachFeature(func(f int) {
+		fs := sh[f*hgbHistBins : (f+1)*hgbHistBins]
+		fl := lh[f*hgbHistBins : (f+1)*hgbHistBins]
+		clear(fs)
+		t.build(fs, f, rows, og, oh)
+		for b := range fl {
+			fl[b].g -= fs[b].g
+			fl[b].h -= fs[b].h
+			fl[b].n -= fs[b].n
+		}
+		t.bestA[f], t.bestB[f] = hgbSplit{}, hgbSplit{}
+		if ss {
+			t.bestA[f] = t.search(fs, f, ns)
+		}
+		if ls {
+			t.bestB[f] = t.search(fl, f, nl)
+		}
+	})
+	if ss {
+		ns.split = t.reduce(t.bestA)
+	}
+	if ls {
+		nl.split = t.reduce(t.bestB)
+	}
+}
+
+// thr is the upper threshold of bin b of feature f.
+func (t *hgbGrower) thr(f, b int) float64 { return t.binner.thr[f][b] }
+
+// build adds the rows of a node to fh, feature f's histogram: rows nil
+// means every row in order, with g and h indexed by row; otherwise g and
+// h hold the values of rows in order.
+func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g, h []float64) {
+	hist := (*[hgbHistBins]hgbBin)(fh)
+	col := t.codes[f*t.n : (f+1)*t.n]
+	switch {
+	case rows == nil && t.constHess:
+		g = g[:len(col)]
+		for i, c := range col {
+			b := &hist[c]
+			b.g += g[i]
+			b.n++
+		}
+	case rows == nil:
+		g, h = g[:len(col)], h[:len(col)]
+		for i, c := range col {
+			b := &hist[c]
+			b.g += g[i]
+			b.h += h[i]
+			b.n++
+		}
+	case t.constHess:
+		g = g[:len(rows)]
+		for j, r := range rows {
+			b := &hist[col[r]]
+			b.g += g[j]
+			b.n++
+		}
+	default:
+		g, h = g[:len(rows)], h[:len(rows)]
+		for j, r := range rows {
+			b := &hist[col[r]]
+			b.g += g[j]
+			b.h += h[j]
+			b.n++
+		}
+	}
+	if t.constHess {
+		for i := range hist {
+			hist[i].h = float64(hist[i].n)
+		}
+	}
+}
+
+// search returns the best split of node nd on feature f from its
+// histogram fh: the split with the largest gain
+// GL²/(HL+λ) + GR²/(HR+λ) − G²/(H+λ) among those that leave each side
+// min_samples_leaf rows and the minimum hessian. Missing values are tried
+// on the right (scanning bins upwards) and, when the feature had missing
+// values in training, on the left; a feature without missing values in
+// training sends them to the side with more rows.
+func (t *hgbGrower) search(fh []hgbBin, f int, nd *hgbNode) hgbSplit {
+	best := hgbSplit{feat: f}
+	nb := t.nbins[f]
+	l2, minLeaf, minHess := t.p.l2, t.p.minLeaf, t.p.minHess
+	G, H, N := nd.g, nd.h, nd.end-nd.start
+	parent := G * G / (H + l2)
+	miss := fh[t.missBin]
+	top := nb - 1
+	if miss.n > 0 {
+		top = nb // also: every value left, missing right
+	}
+	var gl, hl float64
+	var nl int
+	for b := 0; b < top; b++ {
+		gl += fh[b].g
+		hl += fh[b].h
+		nl += int(fh[b].n)
+		nr, hr := N-nl, H-hl
+		if nl < minLeaf || hl < minHess {
+			continue
+		}
+		if nr < minLeaf || hr < minHess {
+			break
+		}
+		gr := G - gl
+		gain := gl*gl/(hl+l2) + gr*gr/(hr+l2) - parent
+		if gain > best.gain {
+			best = hgbSplit{gain: gain, feat: f, bin: b, gl: gl, hl: hl, nl: nl}
+		}
+	}
+	if miss.n > 0 && t.hasMiss[f] {
+		gl, hl, nl = miss.g, miss.h, int(miss.n)
+		for b := 0; b < nb-1; b++ {
+			gl += fh[b].g
+			hl += fh[b].h
+			nl += int(fh[b].n)
+			nr, hr := N-nl, H-hl
+			if nl < minLeaf || hl < minHess {
+				continue
+			}
+			if nr < minLeaf || hr < minHess {
+				break
+			}
+			gr := G - gl
+			gain := gl*gl/(hl+l2) + gr*gr/(hr+l2) - parent
+			if gain > best.gain {
+				best = hgbSplit{gain: gain, feat: f, bin: b, missLeft: true, gl: gl, hl: hl, nl: nl}
+			}
+		}
+	}
+	if !t.hasMiss[f] {
+		best.missLeft = best.nl > N-best.nl
+	}
+	return best
+}
+
+// reduce returns the best of the per-feature splits, the first feature
+// on ties.
+func (t *hgbGrower) reduce(per []hgbSplit) hgbSplit {
+	best := per[0]
+	for _, s := range per[1:] {
+		if s.gain > best.gain {
+			best = s
+		}
+	}
+	return best
+}
+
+// partition reorders grower.rows[start:end] so the rows going left come
+// first, each side keeping its order, and returns where the right side
+// starts.
+func (t *hgbGrower) partition(start, end int, s hgbSplit) int {
+	var left [hgbHistBins]int
+	for c := 0; c <= s.bin; c++ {
+		left[c] = 1
+	}
+	if s.missLeft {
+		left[t.missBin] = 1
+	}
+	col := t.codes[s.feat*t.n : (s.feat+1)*t.n]
+	rows := t.rows[start:end]
+	sc := t.scratch[:len(rows)]
+	k, m := 0, 0
+	for _, r := range rows {
+		l := left[col[r]]
+		rows[k] = r
+		sc[m] = r
+		k += l
+		m += 1 - l
+	}
+	copy(rows[k:], sc[:m])
+	return start + k
+}
+
+// leafRows calls fn with each leaf of the last grown tree and its
+// training rows.
+func (t *hgbGrower) leafRows(tree *HistTree, fn func(leaf int, rows []int32)) {
+	for i := range t.nodes {
+		if tree.Feature[i] < 0 {
+			fn(i, t.rows[t.nodes[i].start:t.nodes[i].end])
+		}
+	}
+}
