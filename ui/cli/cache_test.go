@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,9 +294,17 @@ func TestDryMatchesRun(t *testing.T) {
 			name: "missing artifact",
 			prepare: func(c *cacheCase) {
 				c.run()
-				dropArtifacts(c, 1, "model")
+				damageArtifacts(c, 1, "model", false)
 			},
 			want: map[string]string{"model": "run 1's result is gone", "score": "cached", "keep": "cached"},
+		},
+		{
+			name: "artifact failing its hash check",
+			prepare: func(c *cacheCase) {
+				c.run()
+				damageArtifacts(c, 1, "score", true)
+			},
+			want: map[string]string{"score": "run 1's result is unusable", "keep": "cached"},
 		},
 		{
 			name: "another pipeline file, same work",
@@ -349,9 +359,9 @@ func findStage(d runDoc, id string) (runStageDoc, bool) {
 	return runStageDoc{}, false
 }
 
-// dropArtifacts deletes what stage kept in run, as a crash or a careless
-// clean-up might.
-func dropArtifacts(c *cacheCase, run int64, stage string) {
+// damageArtifacts deletes what stage kept in run, as a careless clean-up
+// might, or (flip) changes a byte of it, as a failing disk might.
+func damageArtifacts(c *cacheCase, run int64, stage string, flip bool) {
 	c.t.Helper()
 	db, err := bolt.Open(c.db, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -371,6 +381,14 @@ func dropArtifacts(c *cacheCase, run int64, stage string) {
 			return fmt.Errorf("run %d stage %s kept no artifact", run, stage)
 		}
 		for _, k := range keys {
+			if flip {
+				v := bytes.Clone(b.Get(k))
+				v[len(v)/2] ^= 1
+				if err := b.Put(k, v); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := b.Delete(k); err != nil {
 				return err
 			}
@@ -416,5 +434,76 @@ func TestRerunRepeatsTheRecordedFileAndOverrides(t *testing.T) {
 	}
 	if _, stderr, code := sluice(t, "", "rerun", "9", "--db", c.db); code != ExitInvalid || !strings.Contains(stderr, "run 9") {
 		t.Errorf("rerun of a run that is not there: exit %d, %q", code, stderr)
+	}
+}
+
+// TestConcurrentRunsShareTheCache runs one pipeline four times at once
+// on one store, in four processes, after a parameter change: both succeed, every stage either ran
+// or reused a result that was complete and of the same fingerprint, and
+// a third run finds everything cached.
+func TestConcurrentRunsShareTheCache(t *testing.T) {
+	c := newCacheCase(t)
+	c.run()
+	bin := binary(t)
+	var wg sync.WaitGroup
+	docs := make([]runDoc, 4)
+	for i := range docs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(bin, "run", c.path("p.yaml"), "--db", c.db, "--json", "--set", "model.C=0.25")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Errorf("concurrent run %d: %v\n%s", i, err, stderr.String())
+				return
+			}
+			if err := json.Unmarshal(out, &docs[i]); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	db, err := store.Open(c.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		r, err := db.Run(context.Background(), d.Run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range r.Stages {
+			if s.Status != engine.StatusCached {
+				continue
+			}
+			src, err := db.Run(context.Background(), s.CachedFrom)
+			if err != nil {
+				t.Fatalf("run %d stage %s: cached from run %d: %v", r.ID, s.ID, s.CachedFrom, err)
+			}
+			ss, ok := src.Stage(s.ID)
+			if !ok || ss.Fingerprint != s.Fingerprint || (ss.Status != engine.StatusSucceeded && ss.Status != engine.StatusCached) {
+				t.Errorf("run %d stage %s reused run %d's %+v", r.ID, s.ID, s.CachedFrom, ss)
+			}
+			for _, a := range s.Artifacts {
+				if _, _, err := db.Artifact(context.Background(), r.ID, s.ID, a.Name); err != nil {
+					t.Errorf("run %d stage %s: %v", r.ID, s.ID, err)
+				}
+			}
+		}
+	}
+	last := c.run("--set", "model.C=0.25")
+	for _, s := range last.Stages {
+		if s.Status != "cached" {
+			t.Errorf("after the concurrent runs, stage %s: got %s (%s), want cached", s.ID, s.Status, s.Reason)
+		}
 	}
 }
