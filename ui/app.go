@@ -283,18 +283,20 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.Shutdown(0)
 		return tea.Quit
 	}
+	// The screens' own replies go to every screen (only the one that sent
+	// it knows the type), even while a dialog is up: a store poll answered
+	// while the quit question was open would otherwise be lost, and the
+	// runs screen would wait for it for ever. Library messages (forms,
+	// cursors) go to the dialog, else to the active screen.
+	if ours(msg) {
+		return m.broadcast(msg)
+	}
 	if m.confirm != nil {
 		done, cmd := m.confirm.Update(msg)
 		if done {
 			m.confirm = nil
 		}
 		return cmd
-	}
-	// The screens' own replies go to every screen (only the one that sent
-	// it knows the type); library messages (forms, cursors) to the active
-	// one.
-	if ours(msg) {
-		return m.broadcast(msg)
 	}
 	return m.screens[m.active].Update(msg)
 }

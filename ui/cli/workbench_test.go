@@ -274,3 +274,52 @@ func TestWorkbenchSeesRunsOfOtherProcesses(t *testing.T) {
 		t.Errorf("the run showed after %s, want within 2s", d)
 	}
 }
+
+// TestWorkbenchSeesOtherRunsAfterDecliningQuit: with a run going, q asks
+// before quitting; the answer no must leave the workbench as it was. While
+// the question is open the store is polled (here every 20 ms) and its
+// answers must still reach the runs screen, or it waits for them for ever
+// and never shows a run recorded by another process.
+func TestWorkbenchSeesOtherRunsAfterDecliningQuit(t *testing.T) {
+	dir, dbPath := sampleDir(t)
+	slow := filepath.Join(dir, "slow.yaml")
+	if err := os.WriteFile(slow, []byte("name: slow\nstages:\n  - id: wait\n    uses: exec\n    with: {command: [sleep, \"60\"]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{ctx: context.Background(), stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, cfg: &Config{DBPath: dbPath}, reg: stages.Registry()}
+	if err := e.resolveConfig(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := e.openStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deps := e.workbenchDeps([]string{dir}, []string{slow}, db)
+	deps.Poll = 20 * time.Millisecond
+	m := ui.New(e.ctx, deps)
+	defer m.Shutdown(5 * time.Second)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 36))
+	waitScreen(t, tm, "1 file, 1 valid")
+	tm.Send(keyMsg("r"))
+	waitScreen(t, tm, "run 1 started")
+
+	tm.Send(keyMsg("q"))
+	waitScreen(t, tm, "Quit?", "still going")
+	time.Sleep(300 * time.Millisecond) // polls come and go while the question is open
+	tm.Send(keyMsg("n"))
+	waitScreen(t, tm, "c cancel run")
+	tm.Send(keyMsg("3"))
+	waitScreen(t, tm, "RUNS", "slow")
+
+	out, errs, code := sluice(t, dir, "--db", dbPath, "run", "sample-data/iris.yaml")
+	if code != ExitOK {
+		t.Fatalf("sluice run: exit %d\n%s%s", code, out, errs)
+	}
+	waitScreen(t, tm, "iris")
+
+	tm.Send(keyMsg("q"))
+	waitScreen(t, tm, "Quit?", "still going")
+	tm.Send(keyMsg("y"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
