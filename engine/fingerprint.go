@@ -68,7 +68,7 @@ func canonicalParams(p Params) map[string]any {
 
 // readsOf returns the files a stage reads, as written in its parameters,
 // with their resolved paths: what the stage type's Reads says, or its
-// Input path parameters.
+// Input path parameters (every file a Glob one matches).
 func readsOf(ps *PlannedStage, dir string) (map[string]string, error) {
 	if ps.Type.Reads != nil {
 		files, err := ps.Type.Reads(ps.Params, dir)
@@ -87,6 +87,16 @@ func readsOf(ps *PlannedStage, dir string) (map[string]string, error) {
 			continue
 		}
 		v := ps.Params.String(p.Name)
+		if p.Glob {
+			names, err := ExpandInput(dir, v)
+			if err != nil {
+				return nil, err
+			}
+			for _, name := range names {
+				out[name] = ResolvePath(dir, name)
+			}
+			continue
+		}
 		out[v] = ResolvePath(dir, v)
 	}
 	return out, nil

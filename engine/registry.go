@@ -78,6 +78,7 @@ type Param struct {
 	Doc      string   // one line
 	Input    bool     // TypePath: a file the stage reads; must exist before the run
 	Output   bool     // TypePath: a file the stage writes
+	Glob     bool     // TypePath Input: may also be a glob pattern or a folder (see ExpandInput)
 }
 
 // Range returns a pointer to v, for Param.Min and Param.Max.

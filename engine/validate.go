@@ -425,7 +425,15 @@ func (v *validator) shapes() {
 				if _, made := outputs[abs]; made {
 					continue
 				}
-				if fi, err := os.Stat(abs); err != nil && v.spec.Context.ValidateOnly() && st.Templated(p.Name) {
+				templated := v.spec.Context.ValidateOnly() && st.Templated(p.Name)
+				if p.Glob {
+					if _, err := ExpandInput(v.spec.Dir, val); err != nil {
+						if !templated {
+							v.add(paramPos(st, p.Name), ErrNoFile, "%s%s: %v", paramLabel(st, p.Name), p.Name, err)
+						}
+						ok = false
+					}
+				} else if fi, err := os.Stat(abs); err != nil && templated {
 					ok = false // a file named by the logical time need not exist before its run
 				} else if err != nil {
 					v.add(paramPos(st, p.Name), ErrNoFile, "%s%s: no such file %s", paramLabel(st, p.Name), p.Name, val)

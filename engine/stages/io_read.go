@@ -56,7 +56,8 @@ func readCSVStage() *engine.StageType {
 		Doc:   "read a CSV file with a header row into a table, inferring column types",
 		In:    engine.KindNone, MinIn: 0, MaxIn: 0, Out: engine.KindTable,
 		Params: []engine.Param{
-			{Name: "path", Type: engine.TypePath, Required: true, Input: true, Doc: "the CSV file, relative to the pipeline file"},
+			{Name: "path", Type: engine.TypePath, Required: true, Input: true, Glob: true, Doc: "the CSV file (plain, gzip or zstd), a glob or a folder, relative to the pipeline file"},
+			{Name: "with_source", Type: engine.TypeBool, Default: false, Doc: "add a source_file column naming the file each row came from"},
 			{Name: "schema", Type: engine.TypeMap, Doc: "column types instead of inferred ones: {column: float|int|bool|string|time}"},
 			{Name: "delimiter", Type: engine.TypeString, Default: ",", Doc: "the field separator, one character (\"\\t\" or tab for tabs)"},
 			{Name: "null_values", Type: engine.TypeStrings, Doc: "field texts read as missing (default: NA, N/A, NaN, null, NULL, nan); an empty field always is"},
@@ -73,7 +74,8 @@ func readJSONLStage() *engine.StageType {
 		Doc:   "read a file of JSON objects, one per line, into a table",
 		In:    engine.KindNone, MinIn: 0, MaxIn: 0, Out: engine.KindTable,
 		Params: []engine.Param{
-			{Name: "path", Type: engine.TypePath, Required: true, Input: true, Doc: "the JSONL file, relative to the pipeline file"},
+			{Name: "path", Type: engine.TypePath, Required: true, Input: true, Glob: true, Doc: "the JSONL file (plain, gzip or zstd), a glob or a folder, relative to the pipeline file"},
+			{Name: "with_source", Type: engine.TypeBool, Default: false, Doc: "add a source_file column naming the file each row came from"},
 			{Name: "schema", Type: engine.TypeMap, Doc: "column types instead of inferred ones: {column: float|int|bool|string|time}"},
 		},
 		Check: checkRead(formatJSONL),
@@ -121,23 +123,34 @@ func checkRead(format fileFormat) engine.CheckFunc {
 		if len(errs) > 0 {
 			return tableShape(nil), errs
 		}
-		name := p.String("path")
-		s, errs := sniff(engine.ResolvePath(p.PipelineDir(), name), name, format, opts)
-		return tableShape(s), errs
+		names, err := engine.ExpandInput(p.PipelineDir(), p.String("path"))
+		if err != nil {
+			return tableShape(nil), nil // validation reports a missing file itself
+		}
+		s, errs := sniff(engine.ResolvePath(p.PipelineDir(), names[0]), names[0], format, opts)
+		return tableShape(withSourceSchema(p, s)), errs
 	}
+}
+
+// withSourceSchema adds the source_file column to s when with_source is set.
+func withSourceSchema(p engine.Params, s frame.Schema) frame.Schema {
+	if s == nil || !p.Bool("with_source") || s.Index(sourceColumn) >= 0 {
+		return s
+	}
+	return append(append(frame.Schema{}, s...), frame.Field{Name: sourceColumn, Type: frame.String})
 }
 
 // sniff reads the start of the file at path and returns its columns. It
 // returns nil and no error when the file cannot be read (validation
 // reports a missing file itself) or its start says nothing for sure.
 func sniff(path, name string, format fileFormat, opts frame.ReadOptions) (frame.Schema, []error) {
-	f, err := os.Open(path)
+	f, err := openData(path)
 	if err != nil {
 		return nil, nil
 	}
 	defer f.Close()
 	buf := make([]byte, sniffBytes)
-	n, err := io.ReadFull(f, buf)
+	n, err := io.ReadFull(f.r, buf)
 	whole := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 	if err != nil && !whole {
 		return nil, nil
@@ -215,26 +228,51 @@ func runRead(format fileFormat) engine.RunFunc {
 		if len(errs) > 0 {
 			return nil, errs[0]
 		}
-		name := sc.Params.String("path")
-		path := sc.Path(name)
-		file, err := os.Open(path)
+		names, err := engine.ExpandInput(sc.Plan.Spec.Dir, sc.Params.String("path"))
 		if err != nil {
 			return nil, err
 		}
-		defer file.Close()
-		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
-			opts.Size = st.Size()
-		}
-		opts.Name = name
-		opts.Progress = func(done, total int64) { sc.Progress(done, total, "bytes") }
-		f, err := format.read(&ctxReader{ctx: ctx, r: file}, opts)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+		// Progress counts the files' bytes (compressed bytes for a
+		// compressed file) over all of them.
+		var total, base int64
+		for _, name := range names {
+			if st, err := os.Stat(sc.Path(name)); err == nil {
+				total += st.Size()
 			}
-			return nil, frameError{err}
 		}
-		sc.Logf("read %s from %s", rowsText(f), name)
+		f, _, err := readMany(ctx, sc, func(name, path string) (*frame.Frame, error) {
+			d, err := openData(path)
+			if err != nil {
+				return nil, err
+			}
+			defer d.Close()
+			o := opts
+			o.Name = name
+			if d.codec == "" {
+				o.Size = d.size
+				o.Progress = func(done, _ int64) { sc.Progress(base+done, total, "bytes") }
+			} else {
+				o.Progress = func(int64, int64) { sc.Progress(base+d.raw.Count(), total, "bytes") }
+			}
+			t, err := format.read(&ctxReader{ctx: ctx, r: d.r}, o)
+			base += d.size
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, frameError{d.wrap(name, err)}
+			}
+			return t, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sc.Progress(total, total, "bytes")
+		if len(names) == 1 {
+			sc.Logf("read %s from %s", rowsText(f), names[0])
+		} else {
+			sc.Logf("read %s from %d files (%s … %s)", rowsText(f), len(names), names[0], names[len(names)-1])
+		}
 		return engine.TableOutput(f), nil
 	}
 }

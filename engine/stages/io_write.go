@@ -27,7 +27,7 @@ func writeStage(format fileFormat, name, doc string) *engine.StageType {
 		In:    engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindTable,
 		Cache: engine.CacheVerifyWrites, // runs again when its file is gone or changed
 		Params: []engine.Param{
-			{Name: "path", Type: engine.TypePath, Required: true, Output: true, Doc: "the file to write, relative to the pipeline file; folders are created"},
+			{Name: "path", Type: engine.TypePath, Required: true, Output: true, Doc: "the file to write, relative to the pipeline file; folders are created; compressed when it ends in .gz (gzip) or .zst (zstd)"},
 		},
 		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
 			path := engine.ResolvePath(p.PipelineDir(), p.String("path"))
@@ -49,7 +49,14 @@ func writeStage(format fileFormat, name, doc string) *engine.StageType {
 			var written int64
 			err = frame.WriteFileAtomic(path, func(w io.Writer) error {
 				cw := &ctxWriter{ctx: ctx, w: w, onWrite: func(n int64) { sc.Progress(n, 0, "bytes") }}
-				err := format.write(cw, f)
+				zw, finish, err := compressingWriter(name, cw)
+				if err != nil {
+					return err
+				}
+				if err := format.write(zw, f); err != nil {
+					return err
+				}
+				err = finish()
 				written = cw.n
 				return err
 			})

@@ -8,6 +8,7 @@ func tableStages() []*engine.StageType {
 		// extract
 		readCSVStage(),
 		readJSONLStage(),
+		readParquetStage(),
 		execStage(),
 		// transform
 		selectStage(),
@@ -26,5 +27,6 @@ func tableStages() []*engine.StageType {
 		// load
 		writeCSVStage(),
 		writeJSONLStage(),
+		writeParquetStage(),
 	}
 }
