@@ -226,6 +226,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		m.setStatus(false, "starting "+msg.Path+"…")
 		return m.startRun(msg)
+	case common.RerunMsg:
+		if m.ctx.ReadOnly {
+			return common.ReadOnlyMsg("running a pipeline")
+		}
+		m.setStatus(false, fmt.Sprintf("running run %d again…", msg.ID))
+		return m.startRerun(msg)
 	case launchedMsg:
 		if c, ok := m.pending[msg.launch]; ok {
 			m.cancels[msg.id] = c

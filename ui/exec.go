@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -66,27 +67,51 @@ func (n *numbering) BeginRun(ctx context.Context, r *engine.Run) (int64, error) 
 // command returns once the run has its number (launchedMsg, carrying a
 // channel for the end) or could not start (launchFailedMsg).
 func (m *Model) startRun(msg common.RunFileMsg) tea.Cmd {
+	reg := m.deps.Registry
+	return m.launch(msg.Path, func() (*engine.Plan, error) {
+		var overrides []engine.Override
+		for _, s := range msg.Sets {
+			o, err := engine.ParseOverride(s)
+			if err != nil {
+				return nil, err
+			}
+			overrides = append(overrides, o)
+		}
+		return engine.LoadPlan(msg.Path, reg, overrides)
+	})
+}
+
+// startRerun runs a recorded run again: the pipeline text and overrides
+// recorded with it (engine.RerunPlan). The stage cache reuses what
+// finished, so on a failed or interrupted run this resumes it.
+func (m *Model) startRerun(msg common.RerunMsg) tea.Cmd {
+	reg, st, ctx := m.deps.Registry, m.deps.Store, m.ctx.Ctx
+	return m.launch(fmt.Sprintf("run %d", msg.ID), func() (*engine.Plan, error) {
+		if st == nil {
+			return nil, fmt.Errorf("no store to read run %d from", msg.ID)
+		}
+		r, err := st.Run(ctx, msg.ID)
+		if err != nil {
+			return nil, err
+		}
+		return engine.RerunPlan(r, reg)
+	})
+}
+
+// launch plans (in the command, off the update loop) and starts a run.
+func (m *Model) launch(path string, load func() (*engine.Plan, error)) tea.Cmd {
 	m.launchSeq++
 	launch := m.launchSeq
 	ctx, cancel := context.WithCancel(m.ctx.Ctx)
 	m.pending[launch] = cancel
 	ex := *m.exec
-	reg, wg := m.deps.Registry, m.wg
+	wg := m.wg
 	wg.Add(1)
 	return func() tea.Msg {
-		var overrides []engine.Override
-		for _, s := range msg.Sets {
-			o, err := engine.ParseOverride(s)
-			if err != nil {
-				wg.Done()
-				return launchFailedMsg{launch: launch, path: msg.Path, err: err}
-			}
-			overrides = append(overrides, o)
-		}
-		plan, err := engine.LoadPlan(msg.Path, reg, overrides)
+		plan, err := load()
 		if err != nil {
 			wg.Done()
-			return launchFailedMsg{launch: launch, path: msg.Path, err: err}
+			return launchFailedMsg{launch: launch, path: path, err: err}
 		}
 		ids := make(chan int64, 1)
 		ex.Recorder = &numbering{Recorder: ex.Recorder, ids: ids}
@@ -102,14 +127,14 @@ func (m *Model) startRun(msg common.RunFileMsg) tea.Cmd {
 		}()
 		select {
 		case id := <-ids:
-			return launchedMsg{launch: launch, id: id, path: msg.Path, done: done}
+			return launchedMsg{launch: launch, id: id, path: path, done: done}
 		case end := <-done:
 			if end.Run != nil { // it ended before its number was read
 				again := make(chan common.RunEndedMsg, 1)
 				again <- end
-				return launchedMsg{launch: launch, id: end.ID, path: msg.Path, done: again}
+				return launchedMsg{launch: launch, id: end.ID, path: path, done: again}
 			}
-			return launchFailedMsg{launch: launch, path: msg.Path, err: end.Err}
+			return launchFailedMsg{launch: launch, path: path, err: end.Err}
 		}
 	}
 }

@@ -208,3 +208,39 @@ func TestRunsKeepOneRowPerRun(t *testing.T) {
 		t.Errorf("the header does not count 4 runs:\n%s", out)
 	}
 }
+
+// TestRerunFromRuns: R on a run in Runs runs it again, with the file
+// text and overrides recorded with it.
+func TestRerunFromRuns(t *testing.T) {
+	store := newFakeStore()
+	tm, _ := start(t, store, "testdata/pipelines/good.yaml")
+	waitFor(t, tm, "good.yaml")
+	typeKeys(tm, "o")
+	waitFor(t, tm, "RUN WITH OVERRIDES")
+	tm.Type("model.C=0.5")
+	waitFor(t, tm, "ready")
+	typeKeys(tm, "enter")
+	waitFor(t, tm, "succeeded")
+	typeKeys(tm, "3")
+	waitFor(t, tm, "RUNS")
+	typeKeys(tm, "R")
+	waitFor(t, tm, "run 2 demo succeeded")
+	deadline := time.Now().Add(10 * time.Second)
+	var r *engine.Run
+	for time.Now().Before(deadline) {
+		if got, err := store.Run(context.Background(), 2); err == nil && got.Status.Done() {
+			r = got
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	if r == nil {
+		t.Fatal("R started no second run")
+	}
+	first, _ := store.Run(context.Background(), 1)
+	if r.Status != engine.StatusSucceeded || r.Spec != first.Spec || len(r.Overrides) != 1 || r.Params["model"]["C"] != 0.5 {
+		t.Errorf("rerun: status %s, overrides %v, C %v; want succeeded, the first run's file, model.C=0.5", r.Status, r.Overrides, r.Params["model"]["C"])
+	}
+}

@@ -250,6 +250,11 @@ func (d *detail) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, keys.Watch):
 			id := d.id
 			return tea.Batch(func() tea.Msg { return common.WatchRunMsg{ID: id} }, common.Switch(common.ScreenRun))
+		case key.Matches(msg, keys.Rerun):
+			if d.run == nil {
+				return nil
+			}
+			return rerun(d.id, d.run.Status)
 		case key.Matches(msg, keys.Model):
 			id, stage := d.id, d.modelStage()
 			if stage == "" {
@@ -314,6 +319,9 @@ func (d *detail) render() {
 		}
 		line("seed      %d", s.Seed)
 		line("finger    %s", common.Short(s.Fingerprint))
+		if s.Reason != "" {
+			line("why       %s", s.Reason)
+		}
 		if s.Error != "" {
 			line("")
 			line("%s", st.Error.Render("error: "+s.Error))

@@ -40,7 +40,7 @@ type Annotator interface {
 }
 
 type keyMap struct {
-	Filter, Mark, Compare, Open, Clear, Watch, Model, Tag, Note key.Binding
+	Filter, Mark, Compare, Open, Clear, Watch, Model, Tag, Note, Rerun key.Binding
 	// detail
 	Prev, Next, Section, SectionBack, Scroll key.Binding
 }
@@ -55,6 +55,7 @@ var keys = keyMap{
 	Model:       common.Binding("m", "model", "m"),
 	Tag:         common.Binding("t", "tags", "t"),
 	Note:        common.Binding("N", "note", "N"),
+	Rerun:       common.Binding("R", "rerun/resume", "R"),
 	Prev:        common.Binding("[", "previous run", "["),
 	Next:        common.Binding("]", "next run", "]"),
 	Section:     common.Binding("→/l", "next section", "right", "l"),
@@ -224,6 +225,7 @@ func (m *Model) Keys() help.KeyMap {
 			{common.Nav.Up, common.Nav.Down, keys.Scroll},
 			{keys.SectionBack, keys.Section, keys.Prev, keys.Next},
 			{keys.Watch, keys.Model, keys.Mark, m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
+			{m.ctx.Mutating(keys.Rerun)},
 		}
 		return k
 	}
@@ -239,7 +241,7 @@ func (m *Model) Keys() help.KeyMap {
 			{common.Nav.Up, common.Nav.Down, common.Nav.PageUp, common.Nav.PageDown, common.Nav.Top, common.Nav.Bottom},
 			{keys.Open, keys.Filter, keys.Watch, keys.Model},
 			{keys.Mark, keys.Clear, keys.Compare},
-			{m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
+			{m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note), m.ctx.Mutating(keys.Rerun)},
 		},
 	}
 }
@@ -435,6 +437,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		if s, ok := m.selected(); ok {
 			id := s.ID
 			return tea.Batch(func() tea.Msg { return common.WatchRunMsg{ID: id} }, common.Switch(common.ScreenRun))
+		}
+		return nil
+	case key.Matches(msg, keys.Rerun):
+		if s, ok := m.selected(); ok {
+			return rerun(s.ID, s.Status)
 		}
 		return nil
 	case key.Matches(msg, keys.Model):
@@ -848,4 +855,13 @@ func checkTag(t string) error {
 		return fmt.Errorf("tag %q: at most 64 characters, not starting with '-'", t)
 	}
 	return nil
+}
+
+// rerun asks the root to run a finished run again (resuming a failed or
+// interrupted one: what finished is cached) and shows it live.
+func rerun(id int64, status engine.Status) tea.Cmd {
+	if !status.Done() {
+		return common.Errorf(fmt.Sprintf("run %d is still running", id))
+	}
+	return tea.Batch(func() tea.Msg { return common.RerunMsg{ID: id} }, common.Switch(common.ScreenRun))
 }

@@ -116,6 +116,11 @@ type RunFileMsg struct {
 	Sets []string
 }
 
+// RerunMsg asks the root to run a recorded run again in this process: the
+// pipeline text and overrides recorded with it. The stage cache reuses
+// what finished, so on a failed or interrupted run this resumes it.
+type RerunMsg struct{ ID int64 }
+
 // WatchRunMsg asks the Run screen to show a run live (one started in
 // this process, or by another, followed through the store).
 type WatchRunMsg struct{ ID int64 }
