@@ -75,10 +75,13 @@ func (s *Spec) Stage(id string) (*StageSpec, bool) {
 // LoadSpec reads and parses the pipeline file at path. It returns an
 // ErrorList of *SpecError for every structural problem it finds; the
 // stage catalog is checked later by Validate.
+//
+// Only a regular file is opened (a FIFO or device named by mistake would
+// block or never end), and at most MaxSpecBytes of it are read.
 func LoadSpec(path string) (*Spec, error) {
-	src, err := os.ReadFile(path)
+	src, err := ReadRegularFile(path, MaxSpecBytes)
 	if err != nil {
-		return nil, ErrorList{{File: path, Msg: fmt.Sprintf("cannot read pipeline file: %v", unwrapPathError(err)), Err: ErrNoFile}}
+		return nil, ErrorList{{File: path, Pos: Pos{}, Msg: fmt.Sprintf("cannot read pipeline file: %v", unwrapPathError(err)), Err: ErrNoFile}}
 	}
 	return ParseSpec(path, src)
 }
@@ -149,6 +152,8 @@ func ParseSpec(file string, src []byte) (*Spec, error) {
 		add(orPos(stagesNode.pos, sp), "stages wants a list of stages, got %s", stagesNode.describe())
 	case len(stagesNode.items) == 0:
 		add(orPos(stagesNode.pos, sp), "stages is empty: a pipeline needs at least one stage")
+	case len(stagesNode.items) > MaxStages:
+		add(stagesNode.items[MaxStages].pos, "a pipeline holds at most %d stages, this one has %d", MaxStages, len(stagesNode.items))
 	default:
 		for _, item := range stagesNode.items {
 			st, stErrs := parseStage(file, item)
@@ -272,6 +277,8 @@ func parseStage(file string, n *node) (*StageSpec, ErrorList) {
 	if v, p, ok := n.get("with"); ok && v.kind != nodeNull {
 		if v.kind != nodeMap {
 			add(orPos(v.pos, p), "with wants a mapping of parameters, got %s", v.describe())
+		} else if len(v.keys) > MaxParams {
+			add(v.keyPos[MaxParams], "a stage takes at most %d parameters, this one sets %d", MaxParams, len(v.keys))
 		} else {
 			for i, k := range v.keys {
 				st.With[k] = v.vals[i].plain()

@@ -117,18 +117,37 @@ func posOf(tk *token.Token) Pos {
 
 // parseYAML parses one YAML document into a node tree. A syntax error is
 // returned as a *SpecError located where the parser stopped.
-func parseYAML(file string, src []byte) (*node, error) {
+//
+// The parser is a library fed untrusted bytes: the input is first checked
+// against the size and nesting limits (checkYAMLLimits), and a panic inside
+// the parser is turned into a syntax error at line 1 rather than a crash.
+func parseYAML(file string, src []byte) (n *node, err error) {
+	if err := checkYAMLLimits(file, src); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = nil, &SpecError{File: file, Pos: Pos{1, 1}, Msg: fmt.Sprintf("yaml: the parser failed on this file (%v)", r), Err: ErrSyntax}
+		}
+	}()
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		return nil, yamlError(file, err)
 	}
-	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
+	var docs []*ast.DocumentNode
+	for _, d := range f.Docs {
+		if d != nil && d.Body != nil {
+			docs = append(docs, d)
+		}
+	}
+	if len(docs) == 0 {
 		return &node{kind: nodeNull, pos: Pos{1, 1}}, nil
 	}
-	if len(f.Docs) > 1 {
-		return nil, &SpecError{File: file, Pos: posOf(f.Docs[1].GetToken()), Msg: "a pipeline file holds one YAML document", Err: ErrSyntax}
+	if len(docs) > 1 {
+		return nil, &SpecError{File: file, Pos: posOf(docs[1].Body.GetToken()), Msg: "a pipeline file holds one YAML document", Err: ErrSyntax}
 	}
-	return convert(file, f.Docs[0].Body, 0)
+	c := &converter{file: file}
+	return c.convert(docs[0].Body, 0)
 }
 
 func yamlError(file string, err error) error {
@@ -144,9 +163,23 @@ func yamlError(file string, err error) error {
 	return &SpecError{File: file, Pos: Pos{}, Msg: "yaml: " + msg, Err: ErrSyntax}
 }
 
-func convert(file string, n ast.Node, depth int) (*node, error) {
-	if depth > 64 {
+// converter turns the parser's AST into nodes, counting them against
+// MaxYAMLNodes.
+type converter struct {
+	file  string
+	nodes int
+}
+
+func (c *converter) convert(n ast.Node, depth int) (*node, error) {
+	file := c.file
+	if n == nil {
+		return &node{kind: nodeNull}, nil
+	}
+	if depth > MaxYAMLDepth {
 		return nil, &SpecError{File: file, Pos: posOf(n.GetToken()), Msg: "yaml: nesting too deep", Err: ErrSyntax}
+	}
+	if c.nodes++; c.nodes > MaxYAMLNodes {
+		return nil, &SpecError{File: file, Pos: posOf(n.GetToken()), Msg: fmt.Sprintf("yaml: more than %d values in one file", MaxYAMLNodes), Err: ErrSyntax}
 	}
 	pos := posOf(n.GetToken())
 	switch n := n.(type) {
@@ -176,36 +209,40 @@ func convert(file string, n ast.Node, depth int) (*node, error) {
 	case *ast.BoolNode:
 		return &node{kind: nodeScalar, pos: pos, value: n.Value}, nil
 	case *ast.TagNode:
-		return convert(file, n.Value, depth+1)
+		return c.convert(n.Value, depth+1)
 	case *ast.AnchorNode:
-		return convert(file, n.Value, depth+1)
+		return c.convert(n.Value, depth+1)
 	case *ast.AliasNode:
 		return nil, &SpecError{File: file, Pos: pos, Msg: "yaml: aliases are not supported in pipeline files", Err: ErrSyntax}
 	case *ast.MappingValueNode:
-		return convertMap(file, []*ast.MappingValueNode{n}, pos, depth)
+		return c.convertMap([]*ast.MappingValueNode{n}, pos, depth)
 	case *ast.MappingNode:
-		return convertMap(file, n.Values, pos, depth)
+		return c.convertMap(n.Values, pos, depth)
 	case *ast.SequenceNode:
 		out := &node{kind: nodeSeq, pos: pos}
 		for _, v := range n.Values {
-			c, err := convert(file, v, depth+1)
+			item, err := c.convert(v, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			out.items = append(out.items, c)
+			out.items = append(out.items, item)
 		}
 		return out, nil
 	}
 	return nil, &SpecError{File: file, Pos: pos, Msg: fmt.Sprintf("yaml: unsupported %s", n.Type()), Err: ErrSyntax}
 }
 
-func convertMap(file string, vals []*ast.MappingValueNode, pos Pos, depth int) (*node, error) {
+func (c *converter) convertMap(vals []*ast.MappingValueNode, pos Pos, depth int) (*node, error) {
+	file := c.file
 	out := &node{kind: nodeMap, pos: pos}
 	if len(vals) > 0 {
 		out.pos = posOf(vals[0].Key.GetToken())
 	}
 	seen := map[string]bool{}
 	for _, mv := range vals {
+		if mv == nil || mv.Key == nil {
+			return nil, &SpecError{File: file, Pos: pos, Msg: "yaml: a mapping entry without a key", Err: ErrSyntax}
+		}
 		kp := posOf(mv.Key.GetToken())
 		var key string
 		if s, ok := mv.Key.(ast.ScalarNode); ok {
@@ -217,7 +254,7 @@ func convertMap(file string, vals []*ast.MappingValueNode, pos Pos, depth int) (
 			return nil, &SpecError{File: file, Pos: kp, Msg: fmt.Sprintf("duplicate key %q", key), Err: ErrSyntax}
 		}
 		seen[key] = true
-		v, err := convert(file, mv.Value, depth+1)
+		v, err := c.convert(mv.Value, depth+1)
 		if err != nil {
 			return nil, err
 		}
