@@ -80,7 +80,9 @@ func (t *Tree) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	n := len(p.Feature)
-	if n == 0 || len(p.Threshold) != n || len(p.Left) != n || len(p.Right) != n || p.NValues < 1 || len(p.Value) != n*p.NValues {
+	// n_values is checked by division: a product can overflow (n_values
+	// 2^62 on 4 nodes multiplies to 0).
+	if n == 0 || len(p.Threshold) != n || len(p.Left) != n || len(p.Right) != n || p.NValues < 1 || len(p.Value)%n != 0 || len(p.Value)/n != p.NValues {
 		return fmt.Errorf("ml: tree arrays of inconsistent lengths")
 	}
 	if n >= math.MaxInt32 {
@@ -88,6 +90,9 @@ func (t *Tree) UnmarshalJSON(b []byte) error {
 	}
 	for i, f := range p.Feature {
 		l, r := p.Left[i], p.Right[i]
+		if f >= math.MaxInt32 {
+			return fmt.Errorf("ml: tree node %d: feature %d out of range", i, f)
+		}
 		if f < 0 {
 			if f != -1 || l != -1 || r != -1 {
 				return fmt.Errorf("ml: tree node %d: leaf with feature %d, children %d and %d", i, f, l, r)

@@ -341,6 +341,10 @@ func TestTreeDecode(t *testing.T) {
 		{"cycle", `{"feature":[0,0,-1],"threshold":[0.5,0,0],"left":[1,2,-1],"right":[2,0,-1],"value":[1,2,3],"n_values":1}`},
 		{"leaf with child", `{"feature":[-1],"threshold":[0],"left":[1],"right":[-1],"value":[1],"n_values":1}`},
 		{"empty", `{"feature":[],"threshold":[],"left":[],"right":[],"value":[],"n_values":1}`},
+		// 3 nodes × 6148914691236517206 values overflows to 2 values: the
+		// product check passed and pack panicked.
+		{"n_values overflow", `{"feature":[0,-1,-1],"threshold":[0.5,0,0],"left":[1,-1,-1],"right":[2,-1,-1],"value":[1,2],"n_values":6148914691236517206}`},
+		{"feature beyond int32", `{"feature":[4294967296,-1,-1],"threshold":[0.5,0,0],"left":[1,-1,-1],"right":[2,-1,-1],"value":[1,2,3],"n_values":1}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

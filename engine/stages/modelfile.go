@@ -220,6 +220,9 @@ func (p *Predictor) check() (err error) {
 			return fmt.Errorf("chain step %d is empty", i+1)
 		}
 	}
+	if err := checkDeclaredSizes(p.est, len(mf.Features), len(mf.Classes)); err != nil {
+		return err
+	}
 	cols := make([]*frame.Column, len(mf.Input))
 	for j, c := range mf.Input {
 		t, _ := frame.ParseType(c.Type)
