@@ -123,7 +123,7 @@ func New(ctx context.Context, deps Deps) *Model {
 	if deps.Models != nil {
 		ms = modelService{deps.Models}
 	}
-	m.pipelines = pipelines.New(c, deps.Store, deps.Paths)
+	m.pipelines = pipelines.New(c, deps.Store, deps.Paths, deps.Roots)
 	m.runview = runview.New(c, deps.Store, m)
 	m.runs = runs.New(c, deps.Store, m)
 	m.compare = compare.New(c, deps.Store)

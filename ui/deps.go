@@ -74,6 +74,10 @@ type ModelService interface {
 type Deps struct {
 	// Paths are the pipeline files to list.
 	Paths []string
+	// Roots are the files and folders Paths were found under (sluice
+	// PATH...): the Pipelines screen looks there again for files created,
+	// changed or deleted. Nil: only Paths are watched.
+	Roots []string
 	// Dir is where new pipelines and exported models go by default
 	// ("" for the current directory).
 	Dir string

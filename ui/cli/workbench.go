@@ -8,8 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/sluice-ml/sluice/engine"
@@ -17,55 +15,12 @@ import (
 	"github.com/sluice-ml/sluice/store"
 	"github.com/sluice-ml/sluice/ui"
 	"github.com/sluice-ml/sluice/ui/internal/common"
+	"github.com/sluice-ml/sluice/ui/pipelines"
 )
 
-// findPipelines returns the pipeline files named by paths: files as
-// given, and *.yaml / *.yml files under folders (not descending into
-// hidden folders). No paths means the current folder.
-func findPipelines(paths []string) ([]string, error) {
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	var out []string
-	seen := map[string]bool{}
-	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, errors.Unwrap(err))
-		}
-		if !fi.IsDir() {
-			add(p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		sort.Strings(found)
-		for _, f := range found {
-			add(f)
-		}
-	}
-	return out, nil
-}
+// findPipelines returns the pipeline files named by paths (see
+// pipelines.Find).
+func findPipelines(paths []string) ([]string, error) { return pipelines.Find(paths) }
 
 // workbench opens the terminal workbench on the pipelines under paths.
 func (e *env) workbench(paths []string) error {
@@ -109,6 +64,7 @@ func (e *env) workbenchDeps(paths, files []string, db *store.DB) ui.Deps {
 	stages.Version = Version
 	deps := ui.Deps{
 		Paths:    files,
+		Roots:    paths,
 		Dir:      dir,
 		Registry: e.reg,
 		Store:    db,

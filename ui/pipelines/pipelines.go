@@ -26,13 +26,14 @@ type Store interface {
 }
 
 var keys = struct {
-	Open, Run, RunWith, New, Reload key.Binding
+	Open, Run, RunWith, New, Reload, Filter key.Binding
 }{
+	Filter:  common.Binding("/", "filter", "/"),
 	Open:    common.Binding("enter", "compose", "enter"),
 	Run:     common.Binding("r", "run", "r"),
 	RunWith: common.Binding("o", "run with --set", "o"),
 	New:     common.Binding("n", "new pipeline", "n"),
-	Reload:  common.Binding("R", "revalidate", "R"),
+	Reload:  common.Binding("R", "rescan", "R"),
 }
 
 // file is one pipeline file and what validation found.
@@ -78,18 +79,33 @@ type Model struct {
 	w, h  int
 
 	files    []*file
+	roots    []string // where to look for new files
+	shown    []int    // indexes into files of the rows shown
+	filter   common.Filter
 	table    common.Table
 	loaded   bool
 	seq      common.Seq
+	applied  int // the check whose results are shown
 	stating  bool
 	composer *composer
 	form     *common.Form
+	confirm  *common.Confirm
 	sets     *common.Text
+	// pending is what o or r waits for: the file's validation.
+	pending     func(*file) tea.Cmd
+	pendingPath string
 }
 
+// ExpensiveSeconds is how long a pipeline's last run took for r to ask
+// before running it again: a stray letter must not start long work.
+const ExpensiveSeconds = 10
+
 // New returns the Pipelines screen listing paths.
-func New(ctx *common.Context, store Store, paths []string) *Model {
-	m := &Model{ctx: ctx, store: store}
+// Roots are the files and folders to look in again (every tick, and on
+// R) for pipeline files created, changed or deleted.
+func New(ctx *common.Context, store Store, paths, roots []string) *Model {
+	m := &Model{ctx: ctx, store: store, roots: roots}
+	m.filter = common.NewFilter("text, name, uses:TYPE, status:invalid, accuracy>0.9 (last run), param.STAGE.NAME=V", ctx.Now)
 	for _, p := range paths {
 		m.files = append(m.files, &file{path: p})
 	}
@@ -136,7 +152,9 @@ type checkedMsg struct {
 }
 
 type statMsg struct {
-	mods map[string]time.Time
+	mods  map[string]time.Time // the files known, that still exist
+	found []string             // the files under the roots (nil: no roots)
+	err   error
 }
 
 // check loads, validates and finds the last run of every file.
@@ -181,7 +199,8 @@ func checkFile(ctx context.Context, reg *engine.Registry, store Store, path stri
 	return f
 }
 
-// stat looks for files changed on disk (edited in another program).
+// stat looks for files changed, created or deleted on disk (by another
+// program): the known files are stat-ed and the roots walked again.
 func (m *Model) stat() tea.Cmd {
 	if m.stating || !m.loaded {
 		return nil
@@ -191,14 +210,84 @@ func (m *Model) stat() tea.Cmd {
 	for i, f := range m.files {
 		paths[i] = f.path
 	}
+	roots := m.roots
 	return func() tea.Msg {
-		mods := map[string]time.Time{}
+		msg := statMsg{mods: map[string]time.Time{}}
 		for _, p := range paths {
 			if fi, err := os.Stat(p); err == nil {
-				mods[p] = fi.ModTime()
+				msg.mods[p] = fi.ModTime()
 			}
 		}
-		return statMsg{mods: mods}
+		if len(roots) > 0 {
+			var kept []string
+			for _, r := range roots {
+				if _, err := os.Stat(r); err == nil {
+					kept = append(kept, r)
+				}
+			}
+			if len(kept) > 0 {
+				msg.found, msg.err = Find(kept)
+			}
+			for _, p := range msg.found {
+				if _, ok := msg.mods[p]; !ok {
+					if fi, err := os.Stat(p); err == nil {
+						msg.mods[p] = fi.ModTime()
+					}
+				}
+			}
+		}
+		return msg
+	}
+}
+
+// rescan applies what stat found: new files are added (in name order,
+// after the known ones), deleted ones dropped, and everything validated
+// again when anything changed.
+func (m *Model) rescan(msg statMsg) tea.Cmd {
+	changed := false
+	var files []*file
+	known := map[string]bool{}
+	for _, f := range m.files {
+		known[f.path] = true
+		t, ok := msg.mods[f.path]
+		if !ok {
+			changed = true // deleted
+			continue
+		}
+		if !t.Equal(f.mod) {
+			changed = true
+		}
+		files = append(files, f)
+	}
+	for _, p := range msg.found {
+		if !known[p] {
+			if _, ok := msg.mods[p]; ok {
+				files = append(files, &file{path: p})
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return nil
+	}
+	sel := m.selected()
+	m.files = files
+	m.Resize(m.w, m.h)
+	m.setRows()
+	m.reselect(sel)
+	return m.check()
+}
+
+// reselect moves the cursor back to f's row, if it is shown.
+func (m *Model) reselect(f *file) {
+	if f == nil {
+		return
+	}
+	for row, i := range m.shown {
+		if m.files[i].path == f.path {
+			m.table.SetCursor(row)
+			return
+		}
 	}
 }
 
@@ -225,12 +314,18 @@ func (m *Model) Keys() help.KeyMap {
 	if m.form != nil {
 		return common.KeyMap{Short: []key.Binding{common.Binding("enter", "run", "enter"), common.Binding("esc", "cancel", "esc")}}
 	}
+	if m.confirm != nil {
+		return common.KeyMap{Short: []key.Binding{common.Binding("y", "yes", "y"), common.Binding("n/esc", "no", "n")}}
+	}
+	if m.filter.Active() {
+		return common.KeyMap{Short: common.FilterKeys}
+	}
 	return common.KeyMap{
-		Short: []key.Binding{common.Nav.Up, common.Nav.Down, m.ctx.Mutating(keys.Run), m.ctx.Mutating(keys.RunWith), keys.Open, m.ctx.Mutating(keys.New), keys.Reload},
+		Short: []key.Binding{common.Nav.Up, common.Nav.Down, m.ctx.Mutating(keys.Run), m.ctx.Mutating(keys.RunWith), keys.Open, m.ctx.Mutating(keys.New), keys.Filter, keys.Reload},
 		Full: [][]key.Binding{
 			{common.Nav.Up, common.Nav.Down, common.Nav.Top, common.Nav.Bottom},
 			{m.ctx.Mutating(keys.Run), m.ctx.Mutating(keys.RunWith)},
-			{keys.Open, m.ctx.Mutating(keys.New), keys.Reload},
+			{keys.Open, m.ctx.Mutating(keys.New), keys.Filter, keys.Reload},
 		},
 	}
 }
@@ -240,7 +335,7 @@ func (m *Model) Capturing() bool {
 	if m.composer != nil {
 		return m.composer.capturing()
 	}
-	return m.form != nil
+	return m.form != nil || m.confirm != nil || m.filter.Active()
 }
 
 // Back closes a form, or the composer (asking first when it has unsaved
@@ -248,6 +343,15 @@ func (m *Model) Capturing() bool {
 func (m *Model) Back() bool {
 	if m.form != nil {
 		m.form = nil
+		return true
+	}
+	if m.confirm != nil {
+		m.confirm = nil
+		return true
+	}
+	if m.composer == nil && m.filter.Set() {
+		m.filter.Clear()
+		m.setRows()
 		return true
 	}
 	if m.composer != nil {
@@ -267,9 +371,13 @@ func (m *Model) Composing() bool { return m.composer != nil }
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case checkedMsg:
-		if !m.seq.Current(msg.seq) {
+		// A check started earlier than the one shown is stale; one
+		// started later is not, even if yet another is under way (its
+		// results are only older than that one's, and better than none).
+		if msg.seq <= m.applied {
 			return nil
 		}
+		m.applied = msg.seq
 		m.loaded = true
 		byPath := map[string]*file{}
 		for _, f := range msg.files {
@@ -280,17 +388,17 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				m.files[i] = nf
 			}
 		}
+		sel := m.selected()
 		m.table.SetColumns(m.columns(m.w))
 		m.setRows()
-		return nil
+		m.reselect(sel)
+		return m.runPending()
 	case statMsg:
 		m.stating = false
-		for _, f := range m.files {
-			if t, ok := msg.mods[f.path]; ok && !t.Equal(f.mod) {
-				return m.check()
-			}
+		if msg.err != nil {
+			return common.Err(fmt.Errorf("looking for pipeline files: %w", msg.err))
 		}
-		return nil
+		return m.rescan(msg)
 	case common.TickMsg:
 		cmds := []tea.Cmd{m.stat()}
 		if m.composer != nil {
@@ -314,9 +422,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.Resize(m.w, m.h)
 			m.setRows()
 		}
-		for i, f := range m.files {
+		for _, f := range m.files {
 			if f.path == msg.path {
-				m.table.SetCursor(i)
+				m.reselect(f)
 			}
 		}
 		var cmd tea.Cmd
@@ -335,8 +443,28 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	}
+	if m.confirm != nil {
+		done, cmd := m.confirm.Update(msg)
+		if done {
+			m.confirm = nil
+		}
+		return cmd
+	}
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
+		if m.filter.Active() {
+			switch msg.String() {
+			case "up", "down", "pgup", "pgdown":
+				return m.table.Update(msg)
+			}
+			changed, cmd := m.filter.Update(msg)
+			if changed {
+				sel := m.selected()
+				m.setRows()
+				m.reselect(sel)
+			}
+			return cmd
+		}
 		return m.key(msg)
 	case tea.MouseMsg:
 		return m.table.Update(msg)
@@ -346,10 +474,38 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 
 func (m *Model) selected() *file {
 	c := m.table.Cursor()
-	if c < 0 || c >= len(m.files) {
+	if c < 0 || c >= len(m.shown) {
 		return nil
 	}
-	return m.files[c]
+	return m.files[m.shown[c]]
+}
+
+// whenChecked runs do on the selected file once it is validated: at
+// once, or when the check under way lands ("checking…" meanwhile).
+func (m *Model) whenChecked(do func(*file) tea.Cmd) tea.Cmd {
+	f := m.selected()
+	if f == nil {
+		return common.Errorf("no pipeline file here: n starts a new one")
+	}
+	if f.checked {
+		return do(f)
+	}
+	m.pending, m.pendingPath = do, f.path
+	return common.Info("checking " + f.path + "…")
+}
+
+func (m *Model) runPending() tea.Cmd {
+	if m.pending == nil {
+		return nil
+	}
+	for _, f := range m.files {
+		if f.path == m.pendingPath && f.checked {
+			do := m.pending
+			m.pending = nil
+			return do(f)
+		}
+	}
+	return nil
 }
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
@@ -358,18 +514,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return common.ReadOnlyMsg("running a pipeline")
 	case m.ctx.ReadOnly && key.Matches(msg, keys.New):
 		return common.ReadOnlyMsg("composing a new pipeline")
+	case key.Matches(msg, keys.Filter):
+		return m.filter.Focus()
 	case key.Matches(msg, keys.Run):
-		f := m.selected()
-		if f == nil {
-			return common.Errorf("no pipeline file here: n starts a new one")
-		}
-		if f.checked && !f.valid() {
-			return common.Errorf(fmt.Sprintf("%s is not valid: %s", f.path, f.firstProblem()))
-		}
-		path := f.path
-		return func() tea.Msg { return common.RunFileMsg{Path: path} }
+		return m.whenChecked(m.run)
 	case key.Matches(msg, keys.RunWith):
-		return m.askOverrides()
+		return m.whenChecked(m.askOverrides)
 	case key.Matches(msg, keys.Open):
 		f := m.selected()
 		if f == nil {
@@ -380,7 +530,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.composer = newComposer(m.ctx, "", nil, m.w, m.h)
 		return tea.Batch(m.composer.validate(), m.composer.openCatalog())
 	case key.Matches(msg, keys.Reload):
-		return tea.Batch(m.check(), common.Info("revalidating the pipeline files"))
+		m.stating = false
+		return tea.Batch(m.stat(), m.check(), common.Info("looking for pipeline files again"))
 	}
 	return m.table.Update(msg)
 }
@@ -393,12 +544,23 @@ func (m *Model) openComposer(f *file) tea.Cmd {
 	return m.composer.validate()
 }
 
-// askOverrides asks for --set assignments, checked as they are typed.
-func (m *Model) askOverrides() tea.Cmd {
-	f := m.selected()
-	if f == nil {
-		return nil
+// run runs f, asking first when its last run took long.
+func (m *Model) run(f *file) tea.Cmd {
+	if !f.valid() {
+		return common.Errorf(fmt.Sprintf("%s is not valid: %s", f.path, f.firstProblem()))
 	}
+	path := f.path
+	start := func() tea.Msg { return common.RunFileMsg{Path: path} }
+	if f.last != nil && f.last.Seconds > ExpensiveSeconds {
+		m.confirm = common.NewConfirm(m.ctx.Styles, fmt.Sprintf("Run %s again?", f.spec.Name),
+			fmt.Sprintf("Its last run, #%d, took %s.", f.last.ID, common.Seconds(f.last.Seconds)), start)
+		return m.confirm.Init()
+	}
+	return start
+}
+
+// askOverrides asks for --set assignments, checked as they are typed.
+func (m *Model) askOverrides(f *file) tea.Cmd {
 	if !f.valid() {
 		return common.Errorf(fmt.Sprintf("%s is not valid: %s", f.path, f.firstProblem()))
 	}
@@ -459,8 +621,15 @@ func checkOverrides(plan *engine.Plan, text string) ([]string, error) {
 
 func (m *Model) setRows() {
 	st := m.ctx.Styles
-	rows := make([]table.Row, len(m.files))
+	m.shown = m.shown[:0]
 	for i, f := range m.files {
+		if m.filter.Empty() || m.filter.Match(fileSubject{f}) {
+			m.shown = append(m.shown, i)
+		}
+	}
+	rows := make([]table.Row, len(m.shown))
+	for r, i := range m.shown {
+		f := m.files[i]
 		icon, name, stages, last, state := "…", "", "", "", "checking…"
 		if f.spec != nil {
 			name = f.spec.Name
@@ -483,7 +652,7 @@ func (m *Model) setRows() {
 			}
 		}
 		_ = st
-		rows[i] = table.Row{icon, f.path, name, stages, last, state}
+		rows[r] = table.Row{icon, f.path, name, stages, last, state}
 	}
 	m.table.SetRows(rows)
 }
@@ -497,6 +666,9 @@ func (m *Model) View() string {
 	if m.form != nil {
 		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), 10))
 	}
+	if m.confirm != nil {
+		return m.confirm.View(st, m.w, m.h)
+	}
 	valid := 0
 	for _, f := range m.files {
 		if f.valid() {
@@ -504,10 +676,19 @@ func (m *Model) View() string {
 		}
 	}
 	head := st.Title.Render("PIPELINES") + st.Subtle.Render(fmt.Sprintf("  %d file%s, %d valid", len(m.files), common.Plural(len(m.files)), valid))
+	switch {
+	case m.filter.Active():
+		head = m.filter.View(st, m.w)
+	case m.filter.Set():
+		head += st.Subtle.Render(fmt.Sprintf("  /%s  %d shown", m.filter.Value(), len(m.shown)))
+	}
 	if len(m.files) == 0 {
 		return common.Block(head+"\n\n"+st.Subtle.Render("No pipeline files (*.yaml) here. n composes a new one; or start sluice with a folder or file: sluice sample-data"), m.w, m.h)
 	}
 	tableView := m.table.View()
+	if len(m.shown) == 0 {
+		tableView = common.Block(st.Subtle.Render("No pipeline file matches the filter. esc clears it."), m.w, m.tableHeight())
+	}
 	used := 2 + m.tableHeight()
 	detail := m.detailView(m.h - used - 1)
 	return common.Block(head+"\n\n"+tableView+"\n"+detail, m.w, m.h)
@@ -573,4 +754,85 @@ func (m *Model) detailView(h int) string {
 		}
 	}
 	return common.Block(strings.Join(b, "\n"), m.w, h)
+}
+
+// fileSubject is a pipeline file as queries see it: its path, name,
+// description, stages and state as text; its last run's metrics and
+// start; its stages' parameters as written.
+type fileSubject struct{ f *file }
+
+func (s fileSubject) Text() string {
+	f := s.f
+	parts := []string{f.path}
+	if f.spec != nil {
+		parts = append(parts, f.spec.Name, f.spec.Description)
+		for _, st := range f.spec.Stages {
+			parts = append(parts, st.ID, st.Uses)
+		}
+	}
+	if f.checked && !f.valid() {
+		parts = append(parts, "invalid", f.firstProblem())
+	}
+	return strings.ToLower(strings.Join(parts, " "))
+}
+
+func (s fileSubject) Metric(name string) (float64, bool) {
+	if s.f.last == nil {
+		return 0, false
+	}
+	v, ok := s.f.last.Metrics[name]
+	return v, ok
+}
+
+func (s fileSubject) Param(stage, name string) (any, bool) {
+	if s.f.spec == nil {
+		return nil, false
+	}
+	for _, st := range s.f.spec.Stages {
+		if st.ID == stage {
+			v, ok := st.With[name]
+			return v, ok
+		}
+	}
+	return nil, false
+}
+
+func (s fileSubject) Field(k string) []string {
+	f := s.f
+	switch k {
+	case "pipeline":
+		if f.spec != nil {
+			return []string{f.spec.Name}
+		}
+	case "status":
+		var out []string
+		switch {
+		case !f.checked:
+			out = append(out, "checking")
+		case f.valid():
+			out = append(out, "valid")
+		default:
+			out = append(out, "invalid")
+		}
+		if f.last != nil {
+			out = append(out, f.last.Status.String())
+		}
+		return out
+	case "uses":
+		if f.spec != nil {
+			var out []string
+			for _, st := range f.spec.Stages {
+				out = append(out, st.Uses)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func (s fileSubject) Time() time.Time {
+	if s.f.last == nil {
+		return time.Time{}
+	}
+	return s.f.last.Started
 }

@@ -1,0 +1,121 @@
+package ui_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/sluice-ml/sluice/ui"
+)
+
+// TestPipelinesMetricQuery: / on Pipelines filters the files with the
+// query language, metrics being those of each pipeline's last run.
+func TestPipelinesMetricQuery(t *testing.T) {
+	store := newFakeStore()
+	store.add(sampleRun(1, 0.95, t0.Add(-time.Hour)))
+	m := open(t, store)
+	send(t, m, key("/"))
+	typeText(t, m, "accuracy>0.9")
+	out := screen(t, m)
+	if !strings.Contains(out, "good.yaml") || strings.Contains(out, "fan.yaml") || strings.Contains(out, "bad.yaml") {
+		t.Fatalf("accuracy>0.9 should keep good.yaml only:\n%s", out)
+	}
+	send(t, m, key("esc"), key("/"))
+	typeText(t, m, "status:invalid or pipeline:f?n")
+	out = screen(t, m)
+	if strings.Contains(out, "good.yaml") || !strings.Contains(out, "fan.yaml") || !strings.Contains(out, "bad.yaml") {
+		t.Fatalf("status:invalid or pipeline:f?n should keep bad.yaml and fan.yaml:\n%s", out)
+	}
+	send(t, m, key("enter"))
+	if out = screen(t, m); !strings.Contains(out, "2 shown") {
+		t.Errorf("the header does not count the files shown:\n%s", out)
+	}
+}
+
+// TestPipelinesSeeNewFiles: a pipeline file created under the folder the
+// workbench was opened on appears at the next look (every tick), one
+// deleted goes away.
+func TestPipelinesSeeNewFiles(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("testdata/pipelines/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("testdata/pipelines/data.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data.csv"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := filepath.Join(dir, "first.yaml")
+	if err := os.WriteFile(first, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := deps(newFakeStore(), first)
+	d.Roots = []string{dir}
+	d.Poll = 100 * time.Millisecond // the store and the files are looked at this often
+	m := ui.New(context.Background(), d)
+	t.Cleanup(func() { m.Shutdown(5 * time.Second) })
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(goldenW, goldenH))
+	waitFor(t, tm, "1 file, 1 valid")
+
+	second := filepath.Join(dir, "second.yaml")
+	if err := os.WriteFile(second, []byte(strings.Replace(string(good), "name: demo", "name: other", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, "2 files, 2 valid")
+	if err := os.Remove(first); err != nil {
+		t.Fatal(err)
+	}
+	typeKeys(tm, "R")
+	waitFor(t, tm, "1 file, 1 valid")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// TestOverridesWaitForCheck: o before the first validation lands says
+// "checking…" and opens the form when it does, never an empty reason.
+func TestOverridesWaitForCheck(t *testing.T) {
+	store := newFakeStore()
+	m := ui.New(context.Background(), deps(store, "testdata/pipelines/good.yaml"))
+	t.Cleanup(func() { m.Shutdown(5 * time.Second) })
+	send(t, m, tea.WindowSizeMsg{Width: goldenW, Height: goldenH})
+	init := m.Init() // the first check: its reply is held back
+	send(t, m, key("o"))
+	out := screen(t, m)
+	if !strings.Contains(out, "checking testdata/pipelines/good.yaml…") || strings.Contains(out, "is not valid") {
+		t.Fatalf("o before the check:\n%s", out)
+	}
+	drive(t, m, init)
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "RUN WITH OVERRIDES") })
+}
+
+// TestLongRunAsks: r on a pipeline whose last run took more than 10 s
+// asks first; n leaves it.
+func TestLongRunAsks(t *testing.T) {
+	store := newFakeStore()
+	r := sampleRun(1, 0.95, t0.Add(-time.Hour))
+	r.Seconds = 95
+	store.add(r)
+	m := open(t, store, "testdata/pipelines/good.yaml")
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "#1") })
+	send(t, m, key("r"))
+	out := screen(t, m)
+	if !strings.Contains(out, "Run demo again?") || !strings.Contains(out, "took 1m35s") {
+		t.Fatalf("r did not ask:\n%s", out)
+	}
+	send(t, m, key("n"))
+	if n, _ := store.Count(context.Background()); n != 1 {
+		t.Errorf("n started a run: %d runs", n)
+	}
+	if out = screen(t, m); strings.Contains(out, "again?") {
+		t.Errorf("the question stays after n:\n%s", out)
+	}
+}
