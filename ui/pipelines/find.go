@@ -57,4 +57,3 @@ func Find(paths []string) ([]string, error) {
 	}
 	return out, nil
 }
-
