@@ -33,6 +33,9 @@
 //	previews   run+stage → {"v":1,"preview":engine.Preview}
 //	artinfo    run+stage+NUL+name → {"v":1,"info":engine.ArtifactInfo}
 //	artifacts  run+stage+NUL+name → the artifact's bytes
+//	stagecache fingerprint (64 hex) + run + stage → "": the stage cache's index of
+//	           results (status succeeded or cached), written with the record that
+//	           finishes the stage and removed with the run
 //
 // The summaries bucket lets Runs list thousands of runs without reading
 // their full records, and the pipelines index lets it list one
