@@ -75,6 +75,7 @@ type Model struct {
 	isErr    bool
 	statusAt time.Time
 	confirm  *common.Confirm
+	palette  *palette
 
 	broker    *engine.Broker
 	events    <-chan engine.Event
@@ -201,7 +202,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.KeyMsg:
 		return m.key(msg)
 	case tea.MouseMsg:
-		if m.tooSmall() || m.showHelp || m.confirm != nil {
+		if m.tooSmall() || m.showHelp || m.confirm != nil || m.palette != nil {
 			return nil
 		}
 		return m.screens[m.active].Update(msg)
@@ -371,6 +372,16 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return cmd
 	}
+	if m.palette != nil {
+		done, press, cmd := m.palette.update(msg)
+		if done {
+			m.palette = nil
+		}
+		if press != nil {
+			return tea.Batch(cmd, m.key(*press))
+		}
+		return cmd
+	}
 	if m.showHelp {
 		if key.Matches(msg, keys.Quit) && msg.String() == "q" {
 			m.showHelp = false
@@ -404,6 +415,14 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, keys.Help):
 		m.showHelp = true
 		return nil
+	case key.Matches(msg, keys.Palette):
+		global := []key.Binding{keys.Next, keys.Prev, keys.Back, keys.Help, keys.Quit}
+		for i := range common.ScreenNames {
+			n := fmt.Sprint(i + 1)
+			global = append(global, common.Binding(n, "go to "+common.ScreenNames[i], n))
+		}
+		m.palette = newPalette(strings.ToLower(common.ScreenNames[m.active]), scr.Keys().FullHelp(), global)
+		return m.palette.input.Focus()
 	case key.Matches(msg, keys.Next):
 		m.switchTo((m.active + 1) % len(m.screens))
 		return nil
@@ -457,6 +476,8 @@ func (m *Model) View() (view string) {
 	switch {
 	case m.confirm != nil:
 		body = m.confirm.View(st, m.w, m.bodyHeight())
+	case m.palette != nil:
+		body = m.palette.view(st, m.w, m.bodyHeight())
 	case m.showHelp:
 		body = m.helpView()
 	default:
@@ -512,6 +533,9 @@ func (m *Model) helpBar() string {
 	}
 	if m.showHelp {
 		return m.help.ShortHelpView([]key.Binding{common.Binding("any key", "closes the keys", "esc")})
+	}
+	if m.palette != nil {
+		return m.help.ShortHelpView([]key.Binding{common.Binding("enter", "run", "enter"), common.Binding("↑/↓", "select", "up"), common.Binding("esc", "close", "esc")})
 	}
 	b := append([]key.Binding{}, m.screens[m.active].Keys().ShortHelp()...)
 	if !m.screens[m.active].Capturing() {

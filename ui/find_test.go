@@ -123,3 +123,39 @@ func TestReadOnlyRefusesRun(t *testing.T) {
 		t.Errorf("the store has %d runs, want the 3 it had", n)
 	}
 }
+
+// TestPalette: : lists the actions of the screen and the global ones,
+// filtered as typed; enter runs the one selected.
+func TestPalette(t *testing.T) {
+	m := open(t, storeWithRuns())
+	send(t, m, key(":"))
+	out := screen(t, m)
+	for _, want := range []string{"COMMANDS", "run with --set", "go to Runs", "everywhere"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the palette does not list %q:\n%s", want, out)
+		}
+	}
+	typeText(t, m, "go runs")
+	send(t, m, key("enter"))
+	if out = screen(t, m); !strings.Contains(out, "[3 Runs]") || strings.Contains(out, "COMMANDS") {
+		t.Fatalf("enter on go to Runs did not switch:\n%s", out)
+	}
+	send(t, m, key(":"))
+	typeText(t, m, "tags")
+	if out = screen(t, m); strings.Contains(out, "go to Runs") || !strings.Contains(out, "runs") {
+		t.Errorf("the palette is not filtered:\n%s", out)
+	}
+	send(t, m, key("enter"))
+	if out = screen(t, m); !strings.Contains(out, "Tags of run 3") {
+		t.Errorf("enter on tags did not open the tags of the selected run:\n%s", out)
+	}
+	send(t, m, key("esc"), key(":"))
+	typeText(t, m, "nothing like this")
+	if out = screen(t, m); !strings.Contains(out, "no action matches") {
+		t.Errorf("an unmatched palette does not say so:\n%s", out)
+	}
+	send(t, m, key("esc"))
+	if out = screen(t, m); strings.Contains(out, "COMMANDS") {
+		t.Errorf("esc does not close the palette:\n%s", out)
+	}
+}
