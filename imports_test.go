@@ -19,6 +19,7 @@ func TestImportRules(t *testing.T) {
 		"engine/frame":     {},
 		"engine":           {"engine/frame", "engine/timetable"},
 		"engine/timetable": {},
+		"engine/schedule":  {"engine", "engine/frame", "engine/timetable"},
 		"engine/stages":    {"engine", "engine/frame", "engine/timetable", "ml"},
 		"ml":               {},
 		"store":            {"engine", "engine/frame", "engine/timetable"},

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,6 +39,30 @@ type FileTrigger struct {
 	Glob   string        // relative to the pipeline's folder
 	Settle time.Duration // default 5s
 	Pos    Pos
+}
+
+// Newest returns the file matching the trigger's glob under dir that was
+// modified last, relative to dir with forward slashes; "" when none does.
+func (t *FileTrigger) Newest(dir string) string {
+	matches, _ := filepath.Glob(filepath.Join(dir, filepath.FromSlash(t.Glob)))
+	best, bestMod := "", time.Time{}
+	for _, m := range matches {
+		fi, err := os.Stat(m)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if best == "" || fi.ModTime().After(bestMod) || (fi.ModTime().Equal(bestMod) && m > best) {
+			best, bestMod = m, fi.ModTime()
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	rel, err := filepath.Rel(dir, best)
+	if err != nil {
+		return ""
+	}
+	return filepath.ToSlash(rel)
 }
 
 // DefaultSettle is how long a triggering file must stay unchanged when the
@@ -108,8 +134,10 @@ func (s *Spec) parseAutomation(root *node, add func(Pos, string, ...any)) {
 	if n, p, ok := root.get("trigger"); ok && n.kind != nodeNull {
 		s.parseTrigger(n, orPos(n.pos, p), add)
 	}
+	_, _, hasSchedule := root.get("schedule")
+	_, _, hasTrigger := root.get("trigger")
 	for _, key := range []string{"catchup", "overlap"} {
-		if _, p, ok := root.get(key); ok && !a.Scheduled() {
+		if _, p, ok := root.get(key); ok && !hasSchedule && !hasTrigger {
 			add(p, "%s applies to a schedule or trigger, and this pipeline has neither", key)
 		}
 	}
@@ -182,4 +210,20 @@ func (s *Spec) offsetInScalar(pos Pos, text string, off int) Pos {
 		return pos
 	}
 	return Pos{Line: pos.Line, Col: col + off + 1}
+}
+
+// ScheduleState is what the schedulers sharing a store know of one
+// pipeline: the newest interval handled, the trigger files already run
+// for, and which scheduler is running the pipeline now (its lease).
+type ScheduleState struct {
+	Pipeline string            `json:"pipeline"`
+	Last     time.Time         `json:"last,omitzero"`    // logical time of the newest interval started or skipped
+	Files    map[string]string `json:"files,omitempty"`  // trigger file → SHA-256 of the content a run was started for
+	Holder   string            `json:"holder,omitempty"` // the scheduler running the pipeline now; "" none
+	Expires  time.Time         `json:"expires,omitzero"` // when the holder's lease lapses unless renewed
+}
+
+// Held reports whether a scheduler other than holder holds the lease at now.
+func (s *ScheduleState) Held(holder string, now time.Time) bool {
+	return s.Holder != "" && s.Holder != holder && now.Before(s.Expires)
 }

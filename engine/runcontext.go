@@ -31,6 +31,17 @@ type RunContext struct {
 	File          string // the file that triggered the run, relative to the pipeline's folder
 }
 
+// ManualRunAt is the context of a run started by hand that stands for the
+// logical time logical: for a pipeline with a schedule, the interval that
+// starts there (as `airflow dags test` does).
+func (s *Spec) ManualRunAt(logical time.Time) RunContext {
+	rc := RunContext{Trigger: TriggerManual, Logical: logical, IntervalStart: logical, IntervalEnd: logical}
+	if tt := s.Automation.Schedule; tt != nil {
+		rc.IntervalEnd = tt.Next(logical)
+	}
+	return rc
+}
+
 // ManualRun is the context of a run started by hand at now: its logical
 // time and data interval are now.
 func ManualRun(now time.Time) RunContext {
@@ -88,6 +99,11 @@ var templateRef = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
 // the parameter's position; so is {{ trigger.file }} in a run that no file
 // started (outside validation).
 func (s *Spec) Resolve(rc RunContext) error {
+	if rc.Trigger == TriggerManual && rc.File == "" && s.Automation.Trigger != nil {
+		// By hand, a triggered pipeline runs on the newest file its
+		// trigger matches.
+		rc.File = s.Automation.Trigger.Newest(s.Dir)
+	}
 	s.Context = rc
 	for _, st := range s.Stages {
 		st.resolved = nil
@@ -105,7 +121,11 @@ func (s *Spec) Resolve(rc RunContext) error {
 					if rc.ValidateOnly() && s.Automation.Trigger != nil {
 						return s.Automation.Trigger.Glob, true
 					}
-					bad = append(bad, "{{ trigger.file }} is set only for a run started by a file trigger (trigger: under sluice schedule)")
+					if s.Automation.Trigger != nil {
+						bad = append(bad, fmt.Sprintf("{{ trigger.file }}: no file matches the trigger's %s yet", s.Automation.Trigger.Glob))
+					} else {
+						bad = append(bad, "{{ trigger.file }} is set only for a run started by a file trigger (trigger: under sluice schedule)")
+					}
 					return "", false
 				}
 				if !ok {

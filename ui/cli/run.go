@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/engine/schedule"
 	"github.com/sluice-ml/sluice/store"
 	"github.com/sluice-ml/sluice/ui/internal/common"
 )
@@ -62,6 +63,7 @@ type runFlags struct {
 	asJSON  bool
 	dry     bool
 	noCache []string // "*": every stage
+	logical string   // --logical-date
 }
 
 // options turns --no-cache into run options.
@@ -115,7 +117,11 @@ is invalid or the command was misused.`,
 			if err != nil {
 				return err
 			}
-			plan, err := engine.LoadPlanFor(args[0], e.reg, overrides, engine.ManualRun(time.Now()))
+			rc, err := manualContext(args[0], f.logical)
+			if err != nil {
+				return err
+			}
+			plan, err := engine.LoadPlanFor(args[0], e.reg, overrides, rc)
 			if err != nil {
 				return usageErr(err)
 			}
@@ -123,9 +129,27 @@ is invalid or the command was misused.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a parameter: STAGE.PARAM=VALUE (repeatable)")
+	cmd.Flags().StringVar(&f.logical, "logical-date", "", "the logical date or time the run stands for ({{ ds }}…), in the pipeline's time zone (default: now)")
 	f.bind(cmd)
 	cmd.Flags().IntVar(&e.cfg.Workers, "workers", 0, "stages run at once (default: number of CPUs)")
 	return cmd
+}
+
+// manualContext is the run context of `sluice run`: now, or the
+// --logical-date given, read in the pipeline's time zone.
+func manualContext(file, logical string) (engine.RunContext, error) {
+	if logical == "" {
+		return engine.ManualRun(time.Now()), nil
+	}
+	spec, err := engine.LoadSpec(file)
+	if err != nil {
+		return engine.RunContext{}, usageErr(err)
+	}
+	t, err := schedule.ParseTime(logical, spec.Automation.Location)
+	if err != nil {
+		return engine.RunContext{}, usageErr(fmt.Errorf("--logical-date %w", err))
+	}
+	return spec.ManualRunAt(t), nil
 }
 
 // parseOverrides reads --set STAGE.PARAM=VALUE arguments.
