@@ -20,10 +20,11 @@ type Cache interface {
 	// stage with that fingerprint and status succeeded or cached, newest
 	// first.
 	Lookup(ctx context.Context, fingerprints []string, n int) (map[string][]CacheEntry, error)
-	// Result reads back what an earlier stage kept: its artifacts (each
-	// verified against its SHA-256) and its table preview (nil if none).
-	// It returns an error if an artifact is missing or fails its check;
-	// the error says which.
+	// Result returns what an earlier stage kept: its artifacts'
+	// references (each checked present in the artifact store, with the
+	// size recorded; the bytes are verified against their SHA-256 when
+	// read) and its table preview (nil if none). It returns an error if
+	// an artifact is missing; the error says which.
 	Result(ctx context.Context, run int64, s *StageRun) (*StoredResult, error)
 }
 
@@ -36,11 +37,12 @@ type CacheEntry struct {
 
 // StoredResult is what an earlier stage kept, read back and verified.
 type StoredResult struct {
-	Artifacts []Artifact
+	Artifacts []ArtifactInfo
 	Preview   *Preview
 	// Load decodes the stage's output value; nil when the output was
 	// not kept, so a stage that needs it must run its producer again.
-	Load func(ctx context.Context) (*Value, error)
+	// The executor sets it from the OutputArtifact reference.
+	Load func(ctx context.Context) (Value, error)
 }
 
 // RunOptions are the per-run choices of Executor.RunWith and Forecast.
@@ -307,6 +309,14 @@ func (e *Executor) usable(ctx context.Context, plan *Plan, ps *PlannedStage, ent
 			return fmt.Sprintf("run %d's result is gone (%v)", ent.Run.ID, err), nil, nil
 		}
 		return fmt.Sprintf("run %d's result is unusable (%v)", ent.Run.ID, err), nil, nil
+	}
+	if stored.Load == nil && e.Artifacts != nil && plan.decode != nil {
+		for _, a := range stored.Artifacts {
+			if a.Name == OutputArtifact {
+				ref := a
+				stored.Load = func(ctx context.Context) (Value, error) { return e.LoadOutput(ctx, plan, ref) }
+			}
+		}
 	}
 	return "", stored, nil
 }

@@ -3,40 +3,24 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/sluice-ml/sluice/engine/frame"
 )
-
-// Value is what flows along an edge: a table, or a split, model or report
-// whose Go type belongs to the stage catalog (engine/stages).
-type Value struct {
-	Kind  Kind
-	Table *frame.Frame // KindTable
-	Data  any          // KindSplit, KindModel, KindReport
-}
 
 // Output is what a stage's RunFunc returns.
 type Output struct {
-	Value     Value
+	Value     Value // nil: the stage gives nothing downstream
 	Metrics   map[string]float64
-	Artifacts []Artifact // kept in the store with the run (fitted models, reports)
+	Artifacts []Artifact // files kept beside the value (the exported model file)
 }
-
-// TableOutput wraps a frame as a stage output.
-func TableOutput(f *frame.Frame) *Output { return &Output{Value: Value{Kind: KindTable, Table: f}} }
 
 // Recorder persists runs as they go. The executor calls BeginRun once,
 // before any stage starts, and RecordRun a few times a second with the
@@ -51,7 +35,7 @@ type Recorder interface {
 type RunDelta struct {
 	Logs      []LogLine
 	Previews  []*Preview
-	Artifacts []Artifact
+	Artifacts []ArtifactInfo // references: the bytes are in the artifact store
 }
 
 // Empty reports whether the delta holds nothing.
@@ -88,6 +72,10 @@ type Executor struct {
 	FlushInterval time.Duration // how often the recorder is called; 0: 250ms
 	Grace         time.Duration // how long a cancelled stage may take to return; 0: 1s
 	MaxLogLines   int           // lines kept per stage; 0: 100,000
+	// Artifacts is where every successful stage's output value (and the
+	// files it keeps beside it) is written; run records keep references
+	// only. nil: outputs live in memory for the run and are not kept.
+	Artifacts ArtifactStore
 }
 
 // execution is one run in progress.
@@ -99,7 +87,8 @@ type execution struct {
 	run   *Run
 	delta RunDelta
 	lines map[string]int
-	vals  map[string]*Value
+	vals  map[string]Value
+	refs  map[any]ArtifactInfo // values written this run, by identity
 
 	decisions []*Decision // per stage, in file order (nil outside RunWith)
 	loadMu    sync.Mutex  // serialises loading cached values
@@ -163,7 +152,7 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 		return nil, fmt.Errorf("begin run: %w", err)
 	}
 	run.ID = id
-	x := &execution{ex: e, plan: plan, rec: rec, run: run, lines: map[string]int{}, vals: map[string]*Value{}, decisions: decisions}
+	x := &execution{ex: e, plan: plan, rec: rec, run: run, lines: map[string]int{}, vals: map[string]Value{}, refs: map[any]ArtifactInfo{}, decisions: decisions}
 	x.publish(Event{Kind: EventRunStarted, Run: x.snapshot()})
 	for _, k := range plan.order {
 		if decisions[k].Action == ActionCached {
@@ -234,11 +223,13 @@ func (x *execution) finishRun(ctx context.Context) {
 }
 
 type stageResult struct {
-	index  int
-	out    *Output
-	err    error
-	took   time.Duration
-	writes map[string]string // CacheVerifyWrites: the files it wrote → SHA-256
+	index   int
+	out     *Output
+	arts    []ArtifactInfo // where out was written
+	preview *Preview
+	err     error
+	took    time.Duration
+	writes  map[string]string // CacheVerifyWrites: the files it wrote → SHA-256
 }
 
 // schedule is the run loop: start ready stages up to the limit, collect
@@ -337,7 +328,7 @@ func (x *execution) start(ctx context.Context, i int, done chan<- stageResult) {
 	x.mu.Unlock()
 	go func() {
 		began := time.Now()
-		inputs := make([]*Value, len(ps.Inputs))
+		inputs := make([]Value, len(ps.Inputs))
 		for j, id := range ps.Inputs {
 			v, err := x.value(ctx, id)
 			if err != nil {
@@ -353,19 +344,26 @@ func (x *execution) start(ctx context.Context, i int, done chan<- stageResult) {
 			}
 		}
 		out, err := x.attempts(ctx, ps, inputs)
-		var writes map[string]string
+		r := stageResult{index: i, out: out, err: err}
 		if err == nil && ps.Type.Cache == CacheVerifyWrites {
 			// What it wrote, so a later run can tell the files are
 			// unchanged; a file it did not write leaves no record and
 			// so no reusable result.
-			writes, _ = hashFiles(writesOf(ps, x.plan.Spec.Dir))
+			r.writes, _ = hashFiles(writesOf(ps, x.plan.Spec.Dir))
 		}
-		done <- stageResult{index: i, out: out, err: err, took: time.Since(began), writes: writes}
+		if err == nil {
+			r.arts, r.err = x.keep(ctx, ps, out)
+			if out.Value != nil {
+				r.preview = out.Value.Preview()
+			}
+		}
+		r.took = time.Since(began)
+		done <- r
 	}()
 }
 
 // attempts runs a stage with its retries and timeout.
-func (x *execution) attempts(ctx context.Context, ps *PlannedStage, inputs []*Value) (*Output, error) {
+func (x *execution) attempts(ctx context.Context, ps *PlannedStage, inputs []Value) (*Output, error) {
 	backoff := x.ex.RetryBackoff
 	if backoff <= 0 {
 		backoff = time.Second
@@ -400,7 +398,7 @@ func (x *execution) attempts(ctx context.Context, ps *PlannedStage, inputs []*Va
 	return nil, err
 }
 
-func (x *execution) attempt(ctx context.Context, ps *PlannedStage, inputs []*Value, attempt int) (out *Output, err error) {
+func (x *execution) attempt(ctx context.Context, ps *PlannedStage, inputs []Value, attempt int) (out *Output, err error) {
 	if ps.Spec.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, ps.Spec.Timeout, fmt.Errorf("timed out after %s", ps.Spec.Timeout))
@@ -449,10 +447,13 @@ func (x *execution) attempt(ctx context.Context, ps *PlannedStage, inputs []*Val
 		return nil, err
 	}
 	if out == nil {
-		out = &Output{Value: Value{Kind: ps.Type.Out}}
+		out = &Output{}
 	}
-	if out.Value.Kind != ps.Type.Out {
-		return nil, fmt.Errorf("stage type %s gave %s, declared %s", ps.Type.Name, out.Value.Kind, ps.Type.Out)
+	switch {
+	case out.Value == nil && ps.Type.Out != KindNone:
+		return nil, fmt.Errorf("stage type %s gave nothing, declared %s", ps.Type.Name, ps.Type.Out)
+	case out.Value != nil && out.Value.Kind() != ps.Type.Out:
+		return nil, fmt.Errorf("stage type %s gave %s, declared %s", ps.Type.Name, out.Value.Kind(), ps.Type.Out)
 	}
 	return out, nil
 }
@@ -478,20 +479,16 @@ func (x *execution) finish(r stageResult) Status {
 	s.Status = StatusSucceeded
 	s.Metrics = r.out.Metrics
 	s.Writes = r.writes
-	val := r.out.Value
-	x.vals[ps.Spec.ID] = &val
-	if val.Table != nil {
-		s.Rows, s.Cols = val.Table.NumRows(), val.Table.NumCols()
-		x.delta.Previews = append(x.delta.Previews, MakePreview(ps.Spec.ID, val.Table, 20))
+	x.vals[ps.Spec.ID] = r.out.Value
+	if p := r.preview; p != nil {
+		p.Stage = ps.Spec.ID
+		if r.out.Value.Kind() == KindTable {
+			s.Rows, s.Cols = p.Rows, p.Cols
+		}
+		x.delta.Previews = append(x.delta.Previews, p)
 	}
-	for _, a := range r.out.Artifacts {
-		a.Stage = ps.Spec.ID
-		sum := sha256.Sum256(a.Data)
-		a.SHA256 = hex.EncodeToString(sum[:])
-		a.Size = len(a.Data)
-		s.Artifacts = append(s.Artifacts, a.ArtifactInfo)
-		x.delta.Artifacts = append(x.delta.Artifacts, a)
-	}
+	s.Artifacts = append(s.Artifacts, r.arts...)
+	x.delta.Artifacts = append(x.delta.Artifacts, r.arts...)
 	if s.Progress.Total > 0 {
 		s.Progress.Done = s.Progress.Total
 	}
@@ -630,7 +627,7 @@ type StageContext struct {
 	Plan    *Plan
 	Stage   *PlannedStage
 	Params  Params
-	Inputs  []*Value
+	Inputs  []Value
 	Seed    uint64
 	Attempt int
 	RunID   int64
@@ -639,8 +636,8 @@ type StageContext struct {
 
 // NewStageContext makes a context for running a stage outside an executor
 // (tests, and running one stage alone). Logs go to logf if not nil.
-func NewStageContext(plan *Plan, stage *PlannedStage, inputs []*Value, logf func(LogLine)) *StageContext {
-	x := &execution{ex: &Executor{}, plan: plan, rec: &NopRecorder{}, run: &Run{Inputs: map[string]string{}}, lines: map[string]int{}, vals: map[string]*Value{}}
+func NewStageContext(plan *Plan, stage *PlannedStage, inputs []Value, logf func(LogLine)) *StageContext {
+	x := &execution{ex: &Executor{}, plan: plan, rec: &NopRecorder{}, run: &Run{Inputs: map[string]string{}}, lines: map[string]int{}, vals: map[string]Value{}, refs: map[any]ArtifactInfo{}}
 	for _, ps := range plan.Stages {
 		x.run.Stages = append(x.run.Stages, StageRun{ID: ps.Spec.ID})
 	}
@@ -736,30 +733,4 @@ func (w *lineWriter) Close() error {
 		w.buf.Reset()
 	}
 	return nil
-}
-
-// MakePreview summarises a table: its first n rows and every column.
-func MakePreview(stage string, f *frame.Frame, n int) *Preview {
-	p := &Preview{Stage: stage, Rows: f.NumRows(), Head: f.Head(n)}
-	for _, c := range f.Describe() {
-		p.Columns = append(p.Columns, columnSummary(c))
-	}
-	return p
-}
-
-func columnSummary(c frame.ColumnSummary) ColumnSummary {
-	s := ColumnSummary{Name: c.Name, Type: c.Type.String(), Count: c.Count, Missing: c.Missing, Unique: c.Unique}
-	num := func(v float64) *float64 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil
-		}
-		return &v
-	}
-	if c.Type.Numeric() && c.Count > 0 {
-		s.Mean, s.Std, s.Min, s.Max = num(c.Mean), num(c.Std), num(c.Min), num(c.Max)
-	}
-	for _, t := range c.Top {
-		s.Top = append(s.Top, TopValue{Value: t.Value, Count: t.Count})
-	}
-	return s
 }

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +19,7 @@ type memRecorder struct {
 	calls  int
 	last   *engine.Run
 	logs   []engine.LogLine
-	arts   []engine.Artifact
+	arts   []engine.ArtifactInfo
 	prevs  []*engine.Preview
 	nextID int64
 }
@@ -245,7 +247,7 @@ func TestExecutorEventsAndSeedsAreReported(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	events := broker.Subscribe(ctx)
 	rec := &memRecorder{}
-	run, err := (&engine.Executor{Events: broker, Recorder: rec}).Run(context.Background(), plan)
+	run, err := (&engine.Executor{Events: broker, Recorder: rec, Artifacts: newMemStore()}).Run(context.Background(), plan)
 	cancel()
 	if err != nil {
 		t.Fatal(err)
@@ -263,8 +265,8 @@ func TestExecutorEventsAndSeedsAreReported(t *testing.T) {
 	if want := float64(engine.StageSeed(7, "m") % 1000); m.Metrics["seed_mod"] != want {
 		t.Errorf("stage seed: got %v, want %v (derived from pipeline seed and id)", m.Metrics["seed_mod"], want)
 	}
-	if len(m.Artifacts) != 1 || len(m.Artifacts[0].SHA256) != 64 || len(rec.arts) != 1 {
-		t.Errorf("model artifact: got %+v, recorded %d", m.Artifacts, len(rec.arts))
+	if len(m.Artifacts) != 2 || m.Artifacts[1].Name != "model" || len(m.Artifacts[1].SHA256) != 64 || len(rec.arts) != 4 {
+		t.Errorf("model artifacts: got %+v, recorded %d of the run's 4", m.Artifacts, len(rec.arts))
 	}
 	if m.Fingerprint == "" {
 		t.Error("stage fingerprint is empty")
@@ -313,5 +315,67 @@ func TestFingerprintChangesWithParamsAndInputFiles(t *testing.T) {
 	a4, b4, _ := fp()
 	if a4 == a1 || b4 == b1 {
 		t.Error("fingerprints ignore the content of the file read upstream")
+	}
+}
+
+// TestOutputsAreKeptAndLoadBack runs a pipeline with an artifact store
+// and reads every stage's output back by the reference its run record
+// keeps: the executor's half of the stage cache.
+func TestOutputsAreKeptAndLoadBack(t *testing.T) {
+	t.Parallel()
+	reg := newTestRegistry()
+	reg.SetDecoder(decodeTestValue)
+	plan := mustPlan(t, reg.Registry, "name: p\nseed: 7\nstages:\n  - {id: a, uses: source}\n  - {id: s, uses: to_split, with: {target: x}}\n  - {id: m, uses: fit}\n")
+	store := newMemStore()
+	ex := &engine.Executor{Artifacts: store}
+	run, err := ex.Run(context.Background(), plan)
+	if err != nil || run.Status != engine.StatusSucceeded {
+		t.Fatalf("run: %v, %v", run.Status, err)
+	}
+	// source, split, model (whose split is the split's artifact, written
+	// once), and the model file.
+	if store.puts != 4 {
+		t.Errorf("puts: got %d, want 4 (a value written twice in one run?)", store.puts)
+	}
+	a, _ := run.Stage("a")
+	if a.Rows != 3 || a.Cols != 1 {
+		t.Errorf("table stage rows x cols: got %d x %d, want 3 x 1", a.Rows, a.Cols)
+	}
+	for _, s := range run.Stages {
+		if len(s.Artifacts) == 0 || s.Artifacts[0].Name != engine.OutputArtifact {
+			t.Fatalf("stage %s: artifacts %+v, want the output first", s.ID, s.Artifacts)
+		}
+		ref := s.Artifacts[0]
+		if ref.Kind != s.Kind {
+			t.Errorf("stage %s: output kind %s, want %s", s.ID, ref.Kind, s.Kind)
+		}
+		v, err := ex.LoadOutput(context.Background(), plan, ref)
+		if err != nil {
+			t.Fatalf("stage %s: load output: %v", s.ID, err)
+		}
+		if v.Kind() != s.Kind {
+			t.Errorf("stage %s: loaded a %s, want %s", s.ID, v.Kind(), s.Kind)
+		}
+		if s.ID == "m" {
+			tv := v.(*testValue)
+			if tv.from == nil || len(tv.from.nums) != 1 || tv.from.nums[0] != int64(engine.StageSeed(7, "s")%7) {
+				t.Errorf("model's split did not load back by reference: %+v", tv.from)
+			}
+		}
+	}
+	// A missing or damaged artifact is an error, never a value.
+	m, _ := run.Stage("m")
+	ref := m.Artifacts[0]
+	store.mu.Lock()
+	store.blobs[ref.SHA256] = append([]byte(nil), store.blobs[ref.SHA256][:ref.Size/2]...)
+	store.mu.Unlock()
+	if _, err := ex.LoadOutput(context.Background(), plan, ref); err == nil {
+		t.Error("a truncated artifact loaded")
+	}
+	if err := store.Delete(context.Background(), ref.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ex.LoadOutput(context.Background(), plan, ref); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing artifact: got %v, want fs.ErrNotExist", err)
 	}
 }

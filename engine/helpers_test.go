@@ -29,12 +29,7 @@ type testRegistry struct {
 func newTestRegistry() *testRegistry {
 	tr := &testRegistry{attempts: map[string]int{}}
 	table := func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
-		col := frame.NewInt("x", []int64{1, 2, 3}, nil)
-		f, err := frame.New(col)
-		if err != nil {
-			return nil, err
-		}
-		return engine.TableOutput(f), nil
+		return &engine.Output{Value: &testValue{kind: engine.KindTable, nums: []int64{1, 2, 3}}}, nil
 	}
 	tr.Registry = engine.NewRegistry(
 		&engine.StageType{Name: "source", Group: "extract", Doc: "gives a table", Out: engine.KindTable,
@@ -103,12 +98,13 @@ func newTestRegistry() *testRegistry {
 				return engine.Shape{Schema: in[0].Schema, Target: p.String("target")}, nil
 			},
 			Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
-				return &engine.Output{Value: engine.Value{Kind: engine.KindSplit, Data: "split"}}, nil
+				return &engine.Output{Value: &testValue{kind: engine.KindSplit, nums: []int64{int64(sc.Seed % 7)}}}, nil
 			}},
 		&engine.StageType{Name: "fit", Group: "train", Doc: "split to model", In: engine.KindSplit, MinIn: 1, MaxIn: 1, Out: engine.KindModel,
 			Params: []engine.Param{{Name: "mode", Type: engine.TypeEnum, Enum: []string{"fast", "slow"}, Default: "fast", Doc: "how"}},
 			Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
-				return &engine.Output{Value: engine.Value{Kind: engine.KindModel}, Metrics: map[string]float64{"seed_mod": float64(sc.Seed % 1000)},
+				split, _ := sc.Inputs[0].(*testValue)
+				return &engine.Output{Value: &testValue{kind: engine.KindModel, nums: []int64{1}, from: split}, Metrics: map[string]float64{"seed_mod": float64(sc.Seed % 1000)},
 					Artifacts: []engine.Artifact{{ArtifactInfo: engine.ArtifactInfo{Name: "model", Format: "json"}, Data: []byte(`{"w":1}`)}}}, nil
 			}},
 	)

@@ -169,9 +169,16 @@ func (t *StageType) Param(name string) (*Param, bool) {
 // Registry is the stage catalog. It is built once at start-up and read
 // concurrently afterwards.
 type Registry struct {
-	types map[string]*StageType
-	order []string
+	types  map[string]*StageType
+	order  []string
+	decode DecodeFunc
 }
+
+// SetDecoder sets how values of this catalog are read back from their
+// artifacts (the inverse of Value.Encode). Plans validated against the
+// registry carry it, so an executor can load stored outputs. Call it at
+// start-up, before the registry is shared.
+func (r *Registry) SetDecoder(fn DecodeFunc) { r.decode = fn }
 
 // NewRegistry returns a registry holding types. It panics on a duplicate
 // name or a declaration that breaks its own rules (a programming error).

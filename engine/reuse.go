@@ -30,7 +30,7 @@ func (x *execution) reuse(i int) {
 	s.Artifacts = nil
 	for _, a := range d.stored.Artifacts {
 		a.Stage = s.ID
-		s.Artifacts = append(s.Artifacts, a.ArtifactInfo)
+		s.Artifacts = append(s.Artifacts, a)
 		x.delta.Artifacts = append(x.delta.Artifacts, a)
 	}
 	if p := d.stored.Preview; p != nil {
@@ -51,7 +51,7 @@ func (x *execution) reuse(i int) {
 // value returns the output of stage id for a stage about to run: the
 // value it gave in this run, or, for a cached stage, its stored output
 // loaded (once) and checked on the way.
-func (x *execution) value(ctx context.Context, id string) (*Value, error) {
+func (x *execution) value(ctx context.Context, id string) (Value, error) {
 	x.mu.Lock()
 	v := x.vals[id]
 	x.mu.Unlock()
@@ -78,8 +78,8 @@ func (x *execution) value(ctx context.Context, id string) (*Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input %s: the output kept by run %d is unusable: %w", id, d.CachedFrom, err)
 	}
-	if v.Kind != ps.Type.Out {
-		return nil, fmt.Errorf("input %s: run %d kept %s, the stage gives %s", id, d.CachedFrom, v.Kind, ps.Type.Out)
+	if v.Kind() != ps.Type.Out {
+		return nil, fmt.Errorf("input %s: run %d kept %s, the stage gives %s", id, d.CachedFrom, v.Kind(), ps.Type.Out)
 	}
 	x.mu.Lock()
 	x.vals[id] = v

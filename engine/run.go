@@ -174,6 +174,7 @@ type LogLine struct {
 type Preview struct {
 	Stage   string          `json:"stage"`
 	Rows    int             `json:"rows"`
+	Cols    int             `json:"cols,omitempty"` // all columns; Columns and Head show at most PreviewCols
 	Columns []ColumnSummary `json:"columns"`
 	Head    [][]string      `json:"head"` // first rows, formatted
 }
@@ -198,17 +199,21 @@ type TopValue struct {
 	Count int    `json:"count"`
 }
 
-// Artifact is a stage output kept in the store beside the run: a fitted
-// model or a report, serialised.
+// Artifact is a file a stage keeps beside its output value (the exported
+// model file, a search's results), serialised. The executor writes its
+// bytes to the artifact store and records only its ArtifactInfo.
 type Artifact struct {
 	ArtifactInfo
 	Data []byte `json:"-"`
 }
 
-// ArtifactInfo describes an artifact without its bytes.
+// ArtifactInfo describes an artifact without its bytes: it is the
+// reference run records keep. SHA256 is the key of the bytes in the
+// artifact store.
 type ArtifactInfo struct {
 	Stage  string `json:"stage"`
-	Name   string `json:"name"` // "model", "report"
+	Name   string `json:"name"` // OutputArtifact, "model", "search"
+	Kind   Kind   `json:"kind,omitempty"`
 	Format string `json:"format"`
 	SHA256 string `json:"sha256"`
 	Size   int    `json:"size"`

@@ -17,6 +17,7 @@ type Plan struct {
 	Spec   *Spec
 	Stages []*PlannedStage // in file order
 	order  []int           // a topological order, stable in file order
+	decode DecodeFunc      // the registry's, to load stored outputs
 }
 
 // PlannedStage is one stage of a Plan.
@@ -89,7 +90,7 @@ func StageSeed(pipelineSeed uint64, stageID string) uint64 {
 //
 // Parameters are resolved for spec.Context first (see Spec.Resolve).
 func Validate(spec *Spec, reg *Registry) (*Plan, error) {
-	v := &validator{spec: spec, reg: reg, plan: &Plan{Spec: spec}, byID: map[string]int{}}
+	v := &validator{spec: spec, reg: reg, plan: &Plan{Spec: spec, decode: reg.decode}, byID: map[string]int{}}
 	if err := spec.Resolve(spec.Context); err != nil {
 		var list ErrorList
 		if errors.As(err, &list) {

@@ -166,3 +166,7 @@ type artInfoRecord struct {
 	V    int                 `json:"v"`
 	Info engine.ArtifactInfo `json:"info"`
 }
+
+func encodeArtInfo(info engine.ArtifactInfo) ([]byte, error) {
+	return json.Marshal(artInfoRecord{V: recordVersion, Info: info})
+}

@@ -2,12 +2,12 @@ package store_test
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluice-ml/sluice/engine"
-	"github.com/sluice-ml/sluice/engine/frame"
 	"github.com/sluice-ml/sluice/store"
 )
 
@@ -22,11 +22,7 @@ func TestExecutorRecords(t *testing.T) {
 			for i := range 3 {
 				sc.Logf("line %d", i)
 			}
-			f, err := frame.New(frame.NewInt("x", []int64{1, 2, 3}, nil))
-			if err != nil {
-				return nil, err
-			}
-			return engine.TableOutput(f), nil
+			return &engine.Output{Value: rowsValue{engine.KindTable, "1\n2\n3\n"}}, nil
 		},
 	}
 	keep := &engine.StageType{
@@ -35,7 +31,7 @@ func TestExecutorRecords(t *testing.T) {
 			time.Sleep(30 * time.Millisecond) // long enough for a flush or two
 			sc.Logf("kept")
 			return &engine.Output{
-				Value:     engine.Value{Kind: engine.KindReport},
+				Value:     rowsValue{engine.KindReport, `{"ok":true}`},
 				Metrics:   map[string]float64{"accuracy": 1},
 				Artifacts: []engine.Artifact{{ArtifactInfo: engine.ArtifactInfo{Name: "report", Format: "json"}, Data: []byte(`{"ok":true}`)}},
 			}, nil
@@ -52,7 +48,7 @@ func TestExecutorRecords(t *testing.T) {
 	db := mustOpen(t)
 	ctx := context.Background()
 	addRun(t, db, "other", engine.StatusSucceeded) // so the executor's run is number 2
-	ex := &engine.Executor{Recorder: db, FlushInterval: 10 * time.Millisecond, Version: "test"}
+	ex := &engine.Executor{Recorder: db, Artifacts: db.ArtifactStore(), FlushInterval: 10 * time.Millisecond, Version: "test"}
 	final, err := ex.Run(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
@@ -91,4 +87,29 @@ func TestExecutorRecords(t *testing.T) {
 	if err != nil || len(sums) != 1 || sums[0].Metrics["accuracy"] != 1 || sums[0].MetricStage != "score" {
 		t.Errorf("Runs(tiny) = %+v, %v", sums, err)
 	}
+}
+
+// rowsValue is a value of any kind holding text, one row a line.
+type rowsValue struct {
+	kind engine.Kind
+	text string
+}
+
+func (v rowsValue) Kind() engine.Kind { return v.kind }
+
+func (v rowsValue) Encode(_ context.Context, w io.Writer, _ engine.PutFunc) (string, error) {
+	_, err := io.WriteString(w, v.text)
+	return "text", err
+}
+
+func (v rowsValue) Preview() *engine.Preview {
+	if v.kind != engine.KindTable {
+		return nil
+	}
+	p := &engine.Preview{Cols: 1, Columns: []engine.ColumnSummary{{Name: "x", Type: "int"}}}
+	for _, l := range strings.Split(strings.TrimSpace(v.text), "\n") {
+		p.Rows++
+		p.Head = append(p.Head, []string{l})
+	}
+	return p
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -165,44 +167,55 @@ func (db *DB) Preview(ctx context.Context, run int64, stage string) (*engine.Pre
 }
 
 // Artifact returns the bytes and description of an artifact a stage
-// kept (a fitted model, a report), or an error wrapping
-// engine.ErrNotFound if the run or the artifact is not there. The bytes
-// are a copy the caller owns.
+// kept (a fitted model, a report), read from Options.Artifacts and
+// verified against its key, or an error wrapping engine.ErrNotFound if
+// the run or the artifact is not there (fs.ErrNotExist too if the run
+// refers to bytes the artifact store no longer has). The bytes are the
+// caller's.
 func (db *DB) Artifact(ctx context.Context, run int64, stage, name string) ([]byte, engine.ArtifactInfo, error) {
-	var (
-		data []byte
-		info engine.ArtifactInfo
-	)
+	var info engine.ArtifactInfo
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		ib, err := bucket(tx, bucketArtInfo)
 		if err != nil {
 			return err
 		}
-		ab, err := bucket(tx, bucketArtifacts)
-		if err != nil {
-			return err
-		}
-		key := artKey(run, stage, name)
-		iv, dv := ib.Get(key), ab.Get(key)
-		if iv == nil || dv == nil {
+		iv := ib.Get(artKey(run, stage, name))
+		if iv == nil {
 			if err := runExists(tx, run); err != nil {
 				return err
 			}
 			return fmt.Errorf("no artifact: %w", engine.ErrNotFound)
 		}
-		if info, err = decodeArtInfo(iv); err != nil {
-			return err
-		}
-		data = bytes.Clone(dv) // dv points into the memory map, valid only in this transaction
-		if data == nil {
-			data = []byte{}
-		}
-		return nil
+		info, err = decodeArtInfo(iv)
+		return err
 	})
-	if err != nil {
-		return nil, engine.ArtifactInfo{}, fmt.Errorf("artifact %s of run %d stage %s: %w", name, run, stage, err)
+	if err == nil {
+		var data []byte
+		if data, err = db.readArtifact(ctx, info); err == nil {
+			return data, info, nil
+		}
 	}
-	return data, info, nil
+	return nil, engine.ArtifactInfo{}, fmt.Errorf("artifact %s of run %d stage %s: %w", name, run, stage, err)
+}
+
+// readArtifact reads an artifact's bytes from the artifact store, taking
+// no more memory than its reference declares.
+func (db *DB) readArtifact(ctx context.Context, info engine.ArtifactInfo) ([]byte, error) {
+	arts := db.opts.Artifacts
+	if arts == nil {
+		return nil, errors.New("no artifact store")
+	}
+	size, err := arts.Size(ctx, info.SHA256)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("its bytes are gone from the artifact store: %w (%w)", engine.ErrNotFound, err)
+		}
+		return nil, err
+	}
+	if size != int64(info.Size) {
+		return nil, fmt.Errorf("the artifact store holds %d bytes, the run recorded %d", size, info.Size)
+	}
+	return engine.ReadArtifact(ctx, arts, info.SHA256)
 }
 
 // Artifacts describes every artifact of a run, ordered by stage id and

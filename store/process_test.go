@@ -47,7 +47,11 @@ func writeRuns(ctx context.Context, db *store.DB, pipeline string, n int, report
 			}
 		}
 		finish(r, engine.StatusSucceeded)
-		d := &engine.RunDelta{Artifacts: []engine.Artifact{{ArtifactInfo: engine.ArtifactInfo{Stage: "model", Name: "model", Format: "json"}, Data: []byte(pipeline)}}}
+		key, size, err := db.ArtifactStore().Put(ctx, strings.NewReader(pipeline))
+		if err != nil {
+			return ids, err
+		}
+		d := &engine.RunDelta{Artifacts: []engine.ArtifactInfo{{Stage: "model", Name: "model", Format: "json", SHA256: key, Size: int(size)}}}
 		if err := db.RecordRun(ctx, r, d); err != nil {
 			return ids, err
 		}

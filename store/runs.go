@@ -3,8 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,7 +71,7 @@ func (db *DB) RecordRun(ctx context.Context, r *engine.Run, d *engine.RunDelta) 
 	var (
 		lines    [][]byte
 		previews [][2][]byte
-		arts     [][3][]byte
+		arts     [][2][]byte
 	)
 	if d != nil {
 		lines = make([][]byte, len(d.Logs))
@@ -95,25 +93,15 @@ func (db *DB) RecordRun(ctx context.Context, r *engine.Run, d *engine.RunDelta) 
 			}
 			previews = append(previews, [2][]byte{stageKey(r.ID, p.Stage), b})
 		}
-		for _, a := range d.Artifacts {
-			if a.Stage == "" || a.Name == "" {
-				return fmt.Errorf("record run %d: artifact %q of stage %q: needs a stage and a name", r.ID, a.Name, a.Stage)
-			}
-			info := a.ArtifactInfo
-			info.Size = len(a.Data)
-			if info.SHA256 == "" {
-				h := sha256.Sum256(a.Data)
-				info.SHA256 = hex.EncodeToString(h[:])
+		for _, info := range d.Artifacts {
+			if info.Stage == "" || info.Name == "" || info.SHA256 == "" {
+				return fmt.Errorf("record run %d: artifact %q of stage %q: needs a stage, a name and a key", r.ID, info.Name, info.Stage)
 			}
 			b, err := json.Marshal(artInfoRecord{V: recordVersion, Info: info})
 			if err != nil {
-				return fmt.Errorf("record run %d: artifact %s/%s: %w", r.ID, a.Stage, a.Name, err)
+				return fmt.Errorf("record run %d: artifact %s/%s: %w", r.ID, info.Stage, info.Name, err)
 			}
-			data := a.Data
-			if data == nil {
-				data = []byte{}
-			}
-			arts = append(arts, [3][]byte{artKey(r.ID, a.Stage, a.Name), b, data})
+			arts = append(arts, [2][]byte{artKey(r.ID, info.Stage, info.Name), b})
 		}
 	}
 	err = db.update(ctx, func(tx *bolt.Tx) error {
@@ -152,9 +140,6 @@ func (db *DB) RecordRun(ctx context.Context, r *engine.Run, d *engine.RunDelta) 
 		}
 		for _, a := range arts {
 			if err := put(tx, bucketArtInfo, a[0], a[1]); err != nil {
-				return err
-			}
-			if err := put(tx, bucketArtifacts, a[0], a[2]); err != nil {
 				return err
 			}
 		}
@@ -507,7 +492,7 @@ func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 		if err := unindexStages(tx, r); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bucketLogs, bucketPreviews, bucketArtifacts, bucketArtInfo} {
+		for _, name := range [][]byte{bucketLogs, bucketPreviews, bucketArtInfo} {
 			b, err := bucket(tx, name)
 			if err != nil {
 				return err

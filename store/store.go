@@ -15,11 +15,16 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/store/artifacts"
 )
 
 // SchemaVersion is the layout of buckets and records this package reads
 // and writes. It is kept in the meta bucket and checked on every open.
-const SchemaVersion = 1
+//
+// Version 2 keeps artifacts' bytes in the artifact store
+// (Options.Artifacts), only their references here; Open migrates a
+// version 1 store, whose blobs were kept in bbolt, when it may write.
+const SchemaVersion = 2
 
 // Errors of the store. Each returned error wraps at most one of them
 // (besides engine.ErrNotFound for missing runs, stages and artifacts),
@@ -52,6 +57,11 @@ type Options struct {
 	// ReadOnly opens an existing store for reading only: nothing is
 	// created or written, and interrupted runs are not marked.
 	ReadOnly bool
+	// Artifacts is the store of the artifacts' bytes (stage outputs,
+	// model files); run records keep their references. Artifact reads
+	// from it, and Open moves a version 1 store's blobs into it. nil: the
+	// folder "artifacts" beside the database file (store/artifacts).
+	Artifacts engine.ArtifactStore
 	// StaleAfter is how old the heartbeat of a running run may be before
 	// the run counts as abandoned, whatever host it ran on. 0 means 30s.
 	StaleAfter time.Duration
@@ -80,10 +90,13 @@ var (
 	bucketPipelines = []byte("pipelines")
 	bucketLogs      = []byte("logs")
 	bucketPreviews  = []byte("previews")
-	bucketArtifacts = []byte("artifacts")
 	bucketArtInfo   = []byte("artinfo")
+	bucketTrash     = []byte("trash")
 
-	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketSummaries, bucketPipelines, bucketActive, bucketLogs, bucketPreviews, bucketArtifacts, bucketArtInfo}
+	// bucketBlobsV1 held artifacts' bytes in schema version 1.
+	bucketBlobsV1 = []byte("artifacts")
+
+	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketSummaries, bucketPipelines, bucketActive, bucketLogs, bucketPreviews, bucketArtInfo, bucketTrash}
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -110,6 +123,9 @@ func Open(path string, opts *Options) (*DB, error) {
 	if db.opts.StaleAfter <= 0 {
 		db.opts.StaleAfter = 30 * time.Second
 	}
+	if db.opts.Artifacts == nil {
+		db.opts.Artifacts = artifacts.New(ArtifactsDir(path))
+	}
 	db.host, _ = os.Hostname()
 	ctx := context.Background()
 
@@ -133,6 +149,9 @@ func Open(path string, opts *Options) (*DB, error) {
 		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
 			err = db.do(ctx, true, false, initSchema)
 		}
+	}
+	if err == nil && !db.opts.ReadOnly {
+		err = db.migrate(ctx)
 	}
 	if err == nil && !db.opts.ReadOnly {
 		// This reads the active bucket (checking the schema on the way)
@@ -173,6 +192,14 @@ func (db *DB) Close() error {
 
 // Path returns the file the store lives in.
 func (db *DB) Path() string { return db.path }
+
+// ArtifactStore returns where the store's artifacts' bytes live
+// (Options.Artifacts): the executor writes stage outputs to it.
+func (db *DB) ArtifactStore() engine.ArtifactStore { return db.opts.Artifacts }
+
+// ArtifactsDir returns the default artifact folder of the database at
+// path: "artifacts" beside it (.sluice/artifacts for .sluice/sluice.db).
+func ArtifactsDir(path string) string { return filepath.Join(filepath.Dir(path), "artifacts") }
 
 // view runs fn in a read-only transaction of a freshly opened file.
 func (db *DB) view(ctx context.Context, fn func(*bolt.Tx) error) error {
@@ -304,6 +331,8 @@ func checkSchema(tx *bolt.Tx) error {
 	switch {
 	case n > SchemaVersion:
 		return fmt.Errorf("%w: the store has schema version %d, newer than version %d this sluice reads; upgrade sluice", ErrSchema, n, SchemaVersion)
+	case n == 1:
+		return fmt.Errorf("%w: the store has schema version 1, which this sluice migrates when it opens the store to write (any command that runs or changes something, or sluice du)", ErrSchema)
 	case n != SchemaVersion:
 		return fmt.Errorf("%w: the store has schema version %d, this sluice reads version %d", ErrSchema, n, SchemaVersion)
 	}

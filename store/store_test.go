@@ -37,6 +37,18 @@ func mustOpen(t testing.TB) *store.DB {
 	return db
 }
 
+// kept writes data to db's artifact store and returns info referring to
+// it, as the executor does with a stage's artifacts.
+func kept(t testing.TB, db *store.DB, info engine.ArtifactInfo, data []byte) engine.ArtifactInfo {
+	t.Helper()
+	key, n, err := db.ArtifactStore().Put(context.Background(), bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info.SHA256, info.Size = key, int(n)
+	return info
+}
+
 // mustCheck closes db, reopens its file read-only and checks the schema
 // and the file's consistency.
 func mustCheck(t testing.TB, db *store.DB) {
@@ -405,9 +417,9 @@ func TestArtifacts(t *testing.T) {
 	r := begin(t, db, newRun("iris"))
 	model := []byte(`{"format":1,"estimator":"logistic_regression"}`)
 	report := bytes.Repeat([]byte("x"), 1<<20)
-	d := &engine.RunDelta{Artifacts: []engine.Artifact{
-		{ArtifactInfo: engine.ArtifactInfo{Stage: "model", Name: "model", Format: "json"}, Data: model},
-		{ArtifactInfo: engine.ArtifactInfo{Stage: "score", Name: "report", Format: "json"}, Data: report},
+	d := &engine.RunDelta{Artifacts: []engine.ArtifactInfo{
+		kept(t, db, engine.ArtifactInfo{Stage: "model", Name: "model", Format: "json"}, model),
+		kept(t, db, engine.ArtifactInfo{Stage: "score", Name: "report", Format: "json"}, report),
 	}}
 	if err := db.RecordRun(ctx, r, d); err != nil {
 		t.Fatal(err)
@@ -440,7 +452,7 @@ func TestArtifacts(t *testing.T) {
 	if _, _, err := db.Artifact(ctx, r.ID, "model", "nope"); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("Artifact of a missing name = %v, want ErrNotFound", err)
 	}
-	bad := &engine.RunDelta{Artifacts: []engine.Artifact{{Data: model}}}
+	bad := &engine.RunDelta{Artifacts: []engine.ArtifactInfo{{SHA256: info.SHA256}}}
 	if err := db.RecordRun(ctx, r, bad); err == nil {
 		t.Errorf("RecordRun of an artifact without stage and name succeeded")
 	}
@@ -545,7 +557,7 @@ func TestDeleteRun(t *testing.T) {
 	d := &engine.RunDelta{
 		Logs:      []engine.LogLine{{Stage: "load", Text: "hello"}},
 		Previews:  []*engine.Preview{{Stage: "load", Rows: 1}},
-		Artifacts: []engine.Artifact{{ArtifactInfo: engine.ArtifactInfo{Stage: "model", Name: "model"}, Data: []byte("m")}},
+		Artifacts: []engine.ArtifactInfo{kept(t, db, engine.ArtifactInfo{Stage: "model", Name: "model"}, []byte("m"))},
 	}
 	if err := db.RecordRun(ctx, gone, d); err != nil {
 		t.Fatal(err)

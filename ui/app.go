@@ -119,7 +119,7 @@ func New(ctx context.Context, deps Deps) *Model {
 		m.poll = time.Second
 	}
 	m.events = m.broker.Subscribe(ctx)
-	m.exec = &engine.Executor{Recorder: rec, Cache: deps.Cache, Events: m.broker, MaxParallel: deps.Workers, Version: deps.Version}
+	m.exec = &engine.Executor{Recorder: rec, Cache: deps.Cache, Artifacts: deps.Artifacts, Events: m.broker, MaxParallel: deps.Workers, Version: deps.Version}
 	var ms model.Service
 	if deps.Models != nil {
 		ms = modelService{deps.Models}

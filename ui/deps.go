@@ -90,6 +90,9 @@ type Deps struct {
 	// Cache finds earlier stage results for runs started from the
 	// workbench (the store); nil: every stage runs.
 	Cache engine.Cache
+	// Artifacts keeps the outputs of runs started from the workbench
+	// (the store's artifact folder); nil keeps none.
+	Artifacts engine.ArtifactStore
 	// Models describes and exports fitted models; nil hides the details.
 	Models ModelService
 	// Version is sluice's version, recorded with runs.

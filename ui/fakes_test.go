@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"slices"
@@ -87,7 +88,7 @@ func (s *fakeStore) RecordRun(_ context.Context, r *engine.Run, d *engine.RunDel
 		s.previews[fmt.Sprintf("%d/%s", r.ID, p.Stage)] = p
 	}
 	for _, a := range d.Artifacts {
-		s.arts[r.ID] = append(s.arts[r.ID], a.ArtifactInfo)
+		s.arts[r.ID] = append(s.arts[r.ID], a)
 	}
 	return nil
 }
@@ -216,7 +217,7 @@ func (fakeModels) ExportModel(_ context.Context, run int64, stage, path string) 
 // model with parameters of several kinds, a tuner that logs candidate
 // folds, and a scorer.
 func testRegistry() *engine.Registry {
-	out := func(k engine.Kind) *engine.Output { return &engine.Output{Value: engine.Value{Kind: k}} }
+	out := func(k engine.Kind) *engine.Output { return &engine.Output{Value: kindValue(k)} }
 	return engine.NewRegistry(
 		&engine.StageType{Name: "source", Group: "extract", Doc: "read a CSV file", Out: engine.KindTable,
 			Params: []engine.Param{{Name: "path", Type: engine.TypePath, Required: true, Input: true, Doc: "the file to read"}},
@@ -585,3 +586,14 @@ func (s *fakeStore) SetNote(_ context.Context, id int64, note string) error {
 	r.Note = note
 	return nil
 }
+
+// kindValue is a value of a kind holding nothing.
+type kindValue engine.Kind
+
+func (k kindValue) Kind() engine.Kind { return engine.Kind(k) }
+
+func (k kindValue) Encode(context.Context, io.Writer, engine.PutFunc) (string, error) {
+	return "", engine.ErrNotKept
+}
+
+func (k kindValue) Preview() *engine.Preview { return nil }

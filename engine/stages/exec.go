@@ -228,15 +228,15 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 			return nil, err
 		}
 		sc.Logf("read %s from %s", rowsText(f), outName)
-		return engine.TableOutput(f), nil
+		return tableOutput(f), nil
 	case in != nil:
-		return engine.TableOutput(in), nil
+		return tableOutput(in), nil
 	}
 	empty, err := frame.New()
 	if err != nil {
 		return nil, err
 	}
-	return engine.TableOutput(empty), nil
+	return tableOutput(empty), nil
 }
 
 // recordInput adds a file the stage read to the run's data fingerprints.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/frame"
+	"github.com/sluice-ml/sluice/engine/stages"
 )
 
 // bigFrame is n rows of a float, an int, a string and a float with 1%
@@ -44,7 +45,7 @@ func benchmarkStage(b *testing.B, uses, with string) {
     with: `+with+"\n", map[string]string{"d.csv": "x,k,s,m\n0.5,1,setosa,0.25\n"})
 	plan := mustPlan(b, path)
 	ps, _ := plan.Stage("x")
-	in := []*engine.Value{{Kind: engine.KindTable, Table: f}}
+	in := []engine.Value{stages.Table(f)}
 	b.ResetTimer()
 	for b.Loop() {
 		sc := engine.NewStageContext(plan, ps, in, nil)

@@ -117,7 +117,7 @@ func runReadParquet(ctx context.Context, sc *engine.StageContext) (*engine.Outpu
 	} else {
 		sc.Logf("read %s from %d files (%s … %s)", rowsText(f), len(names), names[0], names[len(names)-1])
 	}
-	return engine.TableOutput(f), nil
+	return tableOutput(f), nil
 }
 
 func writeParquetStage() *engine.StageType {
@@ -166,7 +166,7 @@ func writeParquetStage() *engine.StageType {
 			}
 			sc.Progress(written, written, "bytes")
 			sc.Logf("wrote %s to %s (%d bytes, %s)", rowsText(f), name, written, sc.Params.String("compression"))
-			return engine.TableOutput(f), nil
+			return tableOutput(f), nil
 		},
 	}
 }

@@ -273,7 +273,7 @@ func runRead(format fileFormat) engine.RunFunc {
 		} else {
 			sc.Logf("read %s from %d files (%s … %s)", rowsText(f), len(names), names[0], names[len(names)-1])
 		}
-		return engine.TableOutput(f), nil
+		return tableOutput(f), nil
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/frame"
+	"github.com/sluice-ml/sluice/engine/stages"
 )
 
 const peopleCSV = "name,age,height,member,joined\n" +
@@ -222,7 +223,7 @@ func TestWriteCSVAtomic(t *testing.T) {
 			plan := mustPlan(t, path)
 			people := readBack(t, filepath.Join(filepath.Dir(path), "people.csv"))
 			ps, _ := plan.Stage("save")
-			sc := engine.NewStageContext(plan, ps, []*engine.Value{{Kind: engine.KindTable, Table: people}}, nil)
+			sc := engine.NewStageContext(plan, ps, []engine.Value{stages.Table(people)}, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel() // every write fails
 			if _, err := ps.Type.Run(ctx, sc); err == nil {

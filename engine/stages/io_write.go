@@ -68,7 +68,7 @@ func writeStage(format fileFormat, name, doc string) *engine.StageType {
 			}
 			sc.Progress(written, written, "bytes")
 			sc.Logf("wrote %s to %s (%d bytes)", rowsText(f), name, written)
-			return engine.TableOutput(f), nil
+			return tableOutput(f), nil
 		},
 	}
 }

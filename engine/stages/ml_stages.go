@@ -131,13 +131,17 @@ func runSplit(ctx context.Context, sc *engine.StageContext) (*engine.Output, err
 	p := sc.Params
 	target := p.String("target")
 	tables := make([]*frame.Frame, len(sc.Inputs))
-	for i, in := range sc.Inputs {
-		tables[i] = in.Table
-		if c, _ := in.Table.ColByName(target); c == nil {
-			return nil, fmt.Errorf("no target column %q (have %s)", target, strings.Join(in.Table.Names(), ", "))
+	for i := range sc.Inputs {
+		in, err := input(sc, i)
+		if err != nil {
+			return nil, err
+		}
+		tables[i] = in
+		if c, _ := in.ColByName(target); c == nil {
+			return nil, fmt.Errorf("no target column %q (have %s)", target, strings.Join(in.Names(), ", "))
 		}
 		// Rows without a target cannot be learned from or scored.
-		tc, _ := in.Table.ColByName(target)
+		tc, _ := in.ColByName(target)
 		if tc.HasNulls() {
 			var keep []int
 			for r := 0; r < tc.Len(); r++ {
@@ -146,7 +150,7 @@ func runSplit(ctx context.Context, sc *engine.StageContext) (*engine.Output, err
 				}
 			}
 			sc.Logf("dropped %d rows with no %s", tc.Len()-len(keep), target)
-			tables[i] = in.Table.Take(keep)
+			tables[i] = in.Take(keep)
 		}
 	}
 	full := tables[0]
@@ -213,7 +217,7 @@ func runSplit(ctx context.Context, sc *engine.StageContext) (*engine.Output, err
 	s.Train, s.Test = s.RawTrain, s.RawTest
 	s.Input = inputColumns(s.RawTrain)
 	sc.Logf("%s: %d train rows, %d test rows, %d features%s", task, train.NumRows(), test.NumRows(), len(feats), classText(s.Classes))
-	return &engine.Output{Value: engine.Value{Kind: engine.KindSplit, Data: s},
+	return &engine.Output{Value: s,
 		Metrics: map[string]float64{"train_rows": float64(train.NumRows()), "test_rows": float64(test.NumRows())}}, nil
 }
 
@@ -240,16 +244,16 @@ func sameColumns(a, b *frame.Frame) bool {
 	return true
 }
 
-func splitOf(v *engine.Value) (*Split, error) {
-	s, ok := v.Data.(*Split)
+func splitOf(v engine.Value) (*Split, error) {
+	s, ok := v.(*Split)
 	if !ok || s == nil {
 		return nil, fmt.Errorf("input is not a split")
 	}
 	return s, nil
 }
 
-func modelOf(v *engine.Value) (*Model, error) {
-	m, ok := v.Data.(*Model)
+func modelOf(v engine.Value) (*Model, error) {
+	m, ok := v.(*Model)
 	if !ok || m == nil {
 		return nil, fmt.Errorf("input is not a model")
 	}
@@ -306,7 +310,7 @@ func preprocessStages() []*engine.StageType {
 				}
 				s.Chain = append(s.Chain, step)
 				sc.Logf("fitted on %d training rows: %s", in.Train.NumRows(), step.Describe())
-				return &engine.Output{Value: engine.Value{Kind: engine.KindSplit, Data: s}}, nil
+				return &engine.Output{Value: s}, nil
 			},
 		}
 	}
@@ -496,7 +500,7 @@ func modelOutput(sc *engine.StageContext, m *Model) (*engine.Output, error) {
 	}
 	m.File = b
 	out := &engine.Output{
-		Value:     engine.Value{Kind: engine.KindModel, Data: m},
+		Value:     m,
 		Metrics:   m.Metrics,
 		Artifacts: []engine.Artifact{{ArtifactInfo: engine.ArtifactInfo{Name: "model", Format: "json"}, Data: b}},
 	}
@@ -774,7 +778,7 @@ func reportOutput(rep *Report) (*engine.Output, error) {
 		return nil, err
 	}
 	return &engine.Output{
-		Value:     engine.Value{Kind: engine.KindReport, Data: rep},
+		Value:     rep,
 		Metrics:   finiteMetrics(rep.Metrics),
 		Artifacts: []engine.Artifact{{ArtifactInfo: engine.ArtifactInfo{Name: "report", Format: "json"}, Data: b}},
 	}, nil
@@ -958,7 +962,7 @@ func exportStage() *engine.StageType {
 				return nil, err
 			}
 			sc.Logf("wrote %s (%d bytes)", sc.Params.String("path"), len(m.File))
-			return &engine.Output{Value: *sc.Inputs[0]}, nil
+			return &engine.Output{Value: sc.Inputs[0]}, nil
 		},
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/frame"
 	"github.com/sluice-ml/sluice/engine/stages"
+	"github.com/sluice-ml/sluice/store/artifacts"
 )
 
 // mlPipeline writes a pipeline next to copies of testdata/ml and returns its path.
@@ -44,8 +45,12 @@ func runML(t *testing.T, path string, overrides ...string) (*engine.Run, map[str
 	if err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	rec := &artifactRecorder{arts: map[string][]byte{}}
-	run, err := (&engine.Executor{Recorder: rec}).Run(context.Background(), plan)
+	dir, err := artifacts.Open(filepath.Join(t.TempDir(), "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &artifactRecorder{arts: map[string][]byte{}, store: dir}
+	run, err := (&engine.Executor{Recorder: rec, Artifacts: dir}).Run(context.Background(), plan)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,14 +60,21 @@ func runML(t *testing.T, path string, overrides ...string) (*engine.Run, map[str
 	return run, rec.arts
 }
 
+// artifactRecorder reads back every artifact the executor records, by
+// its reference, from the artifact store.
 type artifactRecorder struct {
 	engine.NopRecorder
-	arts map[string][]byte
+	arts  map[string][]byte
+	store engine.ArtifactStore
 }
 
-func (a *artifactRecorder) RecordRun(_ context.Context, _ *engine.Run, d *engine.RunDelta) error {
+func (a *artifactRecorder) RecordRun(ctx context.Context, _ *engine.Run, d *engine.RunDelta) error {
 	for _, x := range d.Artifacts {
-		a.arts[x.Stage+"/"+x.Name] = x.Data
+		b, err := engine.ReadArtifact(ctx, a.store, x.SHA256)
+		if err != nil {
+			return err
+		}
+		a.arts[x.Stage+"/"+x.Name] = b
 	}
 	return nil
 }

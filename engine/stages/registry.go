@@ -19,6 +19,7 @@ func Registry() *engine.Registry {
 		types = append(types, tableStages()...)
 		types = append(types, mlStages()...)
 		reg = engine.NewRegistry(types...)
+		reg.SetDecoder(DecodeValue)
 	})
 	return reg
 }

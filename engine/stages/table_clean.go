@@ -35,7 +35,7 @@ func dropnaStage() *engine.StageType {
 				return nil, err
 			}
 			sc.Logf("dropped %d of %d rows", f.NumRows()-out.NumRows(), f.NumRows())
-			return engine.TableOutput(out), nil
+			return tableOutput(out), nil
 		},
 	}
 }
@@ -73,7 +73,7 @@ func dedupeStage() *engine.StageType {
 				return nil, err
 			}
 			sc.Logf("dropped %d repeated rows of %d", f.NumRows()-out.NumRows(), f.NumRows())
-			return engine.TableOutput(out), nil
+			return tableOutput(out), nil
 		},
 	}
 }
@@ -315,7 +315,7 @@ func runFillna(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 			sc.Logf("column %s: filled %d missing values with %s", fc.col, missing-nc.NullCount(), how)
 		}
 	}
-	return engine.TableOutput(out), nil
+	return tableOutput(out), nil
 }
 
 // fillValue returns c with its missing values set to the YAML value v.

@@ -43,7 +43,7 @@ func selectStage() *engine.StageType {
 			if err != nil {
 				return nil, fmt.Errorf("columns: %w", err)
 			}
-			return engine.TableOutput(out), nil
+			return tableOutput(out), nil
 		},
 	}
 }
@@ -81,13 +81,13 @@ func dropStage() *engine.StageType {
 			}
 			cols := sc.Params.Strings("columns")
 			if len(cols) == 0 {
-				return engine.TableOutput(f), nil
+				return tableOutput(f), nil
 			}
 			out, err := f.Drop(cols...)
 			if err != nil {
 				return nil, fmt.Errorf("columns: %w", err)
 			}
-			return engine.TableOutput(out), nil
+			return tableOutput(out), nil
 		},
 	}
 }
@@ -151,7 +151,7 @@ func renameStage() *engine.StageType {
 			if err != nil {
 				return nil, fmt.Errorf("columns: %w", err)
 			}
-			return engine.TableOutput(out), nil
+			return tableOutput(out), nil
 		},
 	}
 }
@@ -249,7 +249,7 @@ func runCast(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 			return nil, fmt.Errorf("column %s: %w", name, err)
 		}
 	}
-	return engine.TableOutput(out), nil
+	return tableOutput(out), nil
 }
 
 // parseColumn converts a String column to type t, parsing each distinct

@@ -140,7 +140,7 @@ func runJoin(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		return nil, err
 	}
 	sc.Logf("%s join on %v: %d × %d rows gave %d", how, on, left.NumRows(), right.NumRows(), out.NumRows())
-	return engine.TableOutput(out), nil
+	return tableOutput(out), nil
 }
 
 func concatStage() *engine.StageType {
@@ -235,7 +235,7 @@ func runConcat(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 		return nil, err
 	}
 	sc.Logf("stacked %d tables: %d rows", len(frames), total)
-	return engine.TableOutput(out), nil
+	return tableOutput(out), nil
 }
 
 // conform returns f with exactly the columns of s: missing ones added as

@@ -70,7 +70,7 @@ func runFilter(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 		out = f.Take(rows)
 	}
 	sc.Logf("kept %d of %d rows", out.NumRows(), f.NumRows())
-	return engine.TableOutput(out), nil
+	return tableOutput(out), nil
 }
 
 func deriveStage() *engine.StageType {
@@ -177,5 +177,5 @@ func runDerive(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 		verb = "replaced"
 	}
 	sc.Logf("%s column %s (%s, %d missing)", verb, name, col.Type, col.NullCount())
-	return engine.TableOutput(out), nil
+	return tableOutput(out), nil
 }

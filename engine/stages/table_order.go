@@ -37,7 +37,7 @@ func sortStage() *engine.StageType {
 			if err != nil {
 				return nil, err
 			}
-			return engine.TableOutput(out), nil
+			return tableOutput(out), nil
 		},
 	}
 }
@@ -117,7 +117,7 @@ func sampleStage() *engine.StageType {
 			}
 			idx := sampleRows(sc.Seed, rows, n, replace)
 			sc.Logf("took %d of %d rows", n, rows)
-			return engine.TableOutput(f.Take(idx)), nil
+			return tableOutput(f.Take(idx)), nil
 		},
 	}
 }

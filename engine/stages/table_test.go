@@ -84,10 +84,10 @@ func invalid(t *testing.T, path string) string {
 func outputs(t *testing.T, plan *engine.Plan) (map[string]*frame.Frame, error) {
 	t.Helper()
 	ctx := context.Background()
-	vals := map[string]*engine.Value{}
+	vals := map[string]engine.Value{}
 	tables := map[string]*frame.Frame{}
 	for _, ps := range plan.Order() {
-		in := make([]*engine.Value, len(ps.Inputs))
+		in := make([]engine.Value, len(ps.Inputs))
 		for i, id := range ps.Inputs {
 			in[i] = vals[id]
 		}
@@ -96,8 +96,8 @@ func outputs(t *testing.T, plan *engine.Plan) (map[string]*frame.Frame, error) {
 		if err != nil {
 			return tables, &engine.StageError{Stage: ps.Spec.ID, Err: err}
 		}
-		vals[ps.Spec.ID] = &out.Value
-		tables[ps.Spec.ID] = out.Value.Table
+		vals[ps.Spec.ID] = out.Value
+		tables[ps.Spec.ID], _ = stages.FrameOf(out.Value)
 	}
 	return tables, nil
 }

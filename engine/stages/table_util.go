@@ -78,10 +78,14 @@ func checkColumns(param string, names []string, s frame.Schema) []error {
 
 // input returns the stage's i-th input table.
 func input(sc *engine.StageContext, i int) (*frame.Frame, error) {
-	if i >= len(sc.Inputs) || sc.Inputs[i] == nil || sc.Inputs[i].Table == nil {
+	if i >= len(sc.Inputs) || sc.Inputs[i] == nil {
 		return nil, fmt.Errorf("input %d is not a table", i+1)
 	}
-	return sc.Inputs[i].Table, nil
+	f, ok := FrameOf(sc.Inputs[i])
+	if !ok {
+		return nil, fmt.Errorf("input %d is not a table", i+1)
+	}
+	return f, nil
 }
 
 // sortedKeys returns a map's keys in order, so stages act deterministically.

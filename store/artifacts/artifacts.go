@@ -46,6 +46,11 @@ func Open(root string) (*Dir, error) {
 	return &Dir{root: root}, nil
 }
 
+// New returns the store kept in the folder root without touching the
+// disk: for reading a store that may not exist (everything is then
+// missing). Put creates the folder when it first writes.
+func New(root string) *Dir { return &Dir{root: root} }
+
 // Root returns the folder the store lives in.
 func (d *Dir) Root() string { return d.root }
 
@@ -78,6 +83,9 @@ func (d *Dir) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return "", 0, err
 	}
+	if err := os.MkdirAll(filepath.Join(d.root, algoDir), 0o755); err != nil {
+		return "", 0, fmt.Errorf("put artifact: %w", err)
+	}
 	tmp, err := os.CreateTemp(d.root, tempPrefix+"*")
 	if err != nil {
 		return "", 0, fmt.Errorf("put artifact: %w", err)
@@ -99,11 +107,17 @@ func (d *Dir) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	final := d.path(key)
 	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == n {
 		now := time.Now()
+		// The second look matters: a collector may move the file aside
+		// while Chtimes is under way, and then see the old time. Once
+		// Chtimes has returned, a collector that moves the file later
+		// sees the new time and puts it back.
 		if err := os.Chtimes(final, now, now); err == nil {
-			done = true
-			tmp.Close()
-			os.Remove(tmpName)
-			return key, n, nil
+			if _, err := os.Stat(final); err == nil {
+				done = true
+				tmp.Close()
+				os.Remove(tmpName)
+				return key, n, nil
+			}
 		}
 		// Gone meanwhile (a collector took it): write it anew.
 	}

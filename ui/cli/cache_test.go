@@ -3,9 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	be "encoding/binary"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/store"
+	"github.com/sluice-ml/sluice/store/artifacts"
 )
 
 // cachePipeline reads a CSV, keeps a copy on a branch of its own (a
@@ -359,44 +356,42 @@ func findStage(d runDoc, id string) (runStageDoc, bool) {
 	return runStageDoc{}, false
 }
 
-// damageArtifacts deletes what stage kept in run, as a careless clean-up
-// might, or (flip) changes a byte of it, as a failing disk might.
+// damageArtifacts deletes the bytes of what stage kept in run from the
+// artifact store, as a careless clean-up might, or (flip) changes a byte
+// of each, as a failing disk might.
 func damageArtifacts(c *cacheCase, run int64, stage string, flip bool) {
 	c.t.Helper()
-	db, err := bolt.Open(c.db, 0o600, &bolt.Options{Timeout: time.Second})
+	ctx := context.Background()
+	db, err := store.Open(c.db, &store.Options{ReadOnly: true})
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	defer db.Close()
-	prefix := be.BigEndian.AppendUint64(nil, uint64(run))
-	prefix = append(append(prefix, stage...), 0)
-	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("artifacts"))
-		var keys [][]byte
-		c := b.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			keys = append(keys, bytes.Clone(k))
-		}
-		if len(keys) == 0 {
-			return fmt.Errorf("run %d stage %s kept no artifact", run, stage)
-		}
-		for _, k := range keys {
-			if flip {
-				v := bytes.Clone(b.Get(k))
-				v[len(v)/2] ^= 1
-				if err := b.Put(k, v); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	r, err := db.Run(ctx, run)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	s, ok := r.Stage(stage)
+	if !ok || len(s.Artifacts) == 0 {
+		c.t.Fatalf("run %d stage %s kept no artifact", run, stage)
+	}
+	arts := artifacts.New(store.ArtifactsDir(c.db))
+	for _, a := range s.Artifacts {
+		if flip {
+			p := filepath.Join(arts.Root(), "sha256", a.SHA256[:2], a.SHA256)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			b[len(b)/2] ^= 1
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				c.t.Fatal(err)
+			}
+			continue
+		}
+		if err := arts.Delete(ctx, a.SHA256); err != nil {
+			c.t.Fatal(err)
+		}
 	}
 }
 

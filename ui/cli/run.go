@@ -180,7 +180,7 @@ func (e *env) runPlan(plan *engine.Plan, f *runFlags) error {
 	}
 	defer db.Close()
 	if f.dry {
-		ex := &engine.Executor{Cache: db, Version: Version}
+		ex := &engine.Executor{Cache: db, Artifacts: db.ArtifactStore(), Version: Version}
 		ds, err := ex.Forecast(e.ctx, plan, opts)
 		if err != nil {
 			return err
@@ -227,7 +227,7 @@ func (e *env) execute(ctx context.Context, db *store.DB, plan *engine.Plan, opts
 		rep.follow(events)
 		close(repDone)
 	}()
-	ex := &engine.Executor{Recorder: db, Cache: db, Events: broker, MaxParallel: e.cfg.Workers, Version: Version}
+	ex := &engine.Executor{Recorder: db, Cache: db, Artifacts: db.ArtifactStore(), Events: broker, MaxParallel: e.cfg.Workers, Version: Version}
 	run, err := ex.RunWith(ctx, plan, opts)
 	stopSub()
 	<-repDone

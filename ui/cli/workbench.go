@@ -63,18 +63,19 @@ func (e *env) workbenchDeps(paths, files []string, db *store.DB) ui.Deps {
 	}
 	stages.Version = Version
 	deps := ui.Deps{
-		Paths:    files,
-		Roots:    paths,
-		Dir:      dir,
-		Registry: e.reg,
-		Store:    db,
-		Recorder: db,
-		Cache:    db,
-		Models:   &workbenchModels{e: e, db: db},
-		Version:  Version,
-		Workers:  e.cfg.Workers,
-		DBPath:   e.cfg.DBPath,
-		ReadOnly: e.cfg.ReadOnly,
+		Paths:     files,
+		Roots:     paths,
+		Dir:       dir,
+		Registry:  e.reg,
+		Store:     db,
+		Recorder:  db,
+		Cache:     db,
+		Artifacts: db.ArtifactStore(),
+		Models:    &workbenchModels{e: e, db: db},
+		Version:   Version,
+		Workers:   e.cfg.Workers,
+		DBPath:    e.cfg.DBPath,
+		ReadOnly:  e.cfg.ReadOnly,
 	}
 	if e.cfg.ReadOnly {
 		deps.Recorder = nil
