@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"math"
 	"sort"
 	"strings"
@@ -26,7 +25,7 @@ type Comparison struct {
 // ParamRow is one parameter across runs.
 type ParamRow struct {
 	Key     string   // "stage.param"
-	Values  []string // as JSON text; "" where a run lacks it
+	Values  []string // as a pipeline file writes them (DisplayValue); "" where a run lacks it
 	Differs bool
 }
 
@@ -75,8 +74,7 @@ func Compare(runs []*Run, all bool) *Comparison {
 				if paramVals[key] == nil {
 					paramVals[key] = make([]string, n)
 				}
-				b, _ := json.Marshal(v)
-				paramVals[key][i] = string(b)
+				paramVals[key][i] = DisplayValue(v)
 			}
 		}
 	}

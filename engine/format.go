@@ -158,6 +158,34 @@ func FormatValue(v any) string {
 	return b.String()
 }
 
+// DisplayValue renders a recorded parameter value for people (show,
+// compare, the workbench): as FormatValue, except that a whole number is
+// written without a fraction. A run record read back from JSON holds every
+// number as a float, so max_iter 100 would otherwise read 100.0.
+func DisplayValue(v any) string { return FormatValue(wholeToInt(v)) }
+
+func wholeToInt(v any) any {
+	switch v := v.(type) {
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return int64(v)
+		}
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = wholeToInt(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = wholeToInt(e)
+		}
+		return out
+	}
+	return v
+}
+
 func writeValue(b *bytes.Buffer, v any) {
 	switch v := v.(type) {
 	case nil:

@@ -376,11 +376,19 @@ func (s *Spec) Apply(overrides []Override) error {
 			for i, x := range s.Stages {
 				ids[i] = x.ID
 			}
-			msg := fmt.Sprintf("--set %s: no stage %q in %s", o.Text, o.Stage, s.File)
+			msg := fmt.Sprintf("--set %s: no stage %q in this file", o.Text, o.Stage)
 			if d := didYouMean(o.Stage, ids); d != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", d)
+			} else {
+				msg += fmt.Sprintf(" (it has %s)", strings.Join(ids, ", "))
 			}
-			return fmt.Errorf("%s: %w", msg, ErrInvalid)
+			// Placed at the stages key, as every other problem is placed
+			// in the file.
+			var pos Pos
+			if s.root != nil {
+				_, pos, _ = s.root.get("stages")
+			}
+			return ErrorList{{File: s.File, Pos: pos, Msg: msg, Err: ErrInvalid}}
 		}
 		st.With[o.Param] = o.Value
 		st.WithPos[o.Param] = Pos{}

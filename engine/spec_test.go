@@ -114,8 +114,10 @@ func TestOverridesAreTypedAndChecked(t *testing.T) {
 		t.Errorf("bad override: got %v", err)
 	}
 	missing, _ := engine.ParseOverride("model.C=1")
-	if _, err := engine.LoadPlan(path, reg.Registry, []engine.Override{missing}); err == nil || !strings.Contains(err.Error(), `no stage "model"`) {
-		t.Errorf("override of a missing stage: got %v", err)
+	_, err = engine.LoadPlan(path, reg.Registry, []engine.Override{missing})
+	var list engine.ErrorList
+	if !errors.As(err, &list) || !errors.Is(err, engine.ErrInvalid) || !strings.Contains(err.Error(), `p.yaml:2:1: --set model.C=1: no stage "model" in this file`) {
+		t.Errorf("override of a missing stage: got %v, want a located problem at the stages key", err)
 	}
 	if _, err := engine.ParseOverride("nodot=1"); err == nil {
 		t.Error("override without STAGE.PARAM: got no error")

@@ -62,11 +62,11 @@ fingerprint differs, where the runs' results start to part.`,
 			case asJSON:
 				return writeCompareJSON(e.stdout, c)
 			case md:
-				writeCompareTable(e.stdout, c, "md")
+				writeCompareTable(e.stdout, c, "md", all)
 			case asCSV:
 				return writeCompareCSV(e.stdout, c)
 			default:
-				writeCompareTable(e.stdout, c, "text")
+				writeCompareTable(e.stdout, c, "text", all)
 			}
 			return nil
 		},
@@ -135,7 +135,7 @@ func compareRows(c *engine.Comparison) (header []string, rows [][]string) {
 	return header, rows
 }
 
-func writeCompareTable(w io.Writer, c *engine.Comparison, style string) {
+func writeCompareTable(w io.Writer, c *engine.Comparison, style string, all bool) {
 	header, rows := compareRows(c)
 	if style == "md" {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(header[1:], " | "))
@@ -151,12 +151,15 @@ func writeCompareTable(w io.Writer, c *engine.Comparison, style string) {
 			if r[0] != section {
 				section = r[0]
 				label := map[string]string{"run": "RUN", "param": "PARAMETERS (that differ)", "metric": "METRICS (Δ vs first run, ★ best)"}[section]
+				if section == "param" && all {
+					label = "PARAMETERS (all)"
+				}
 				fmt.Fprintf(tw, "%s\n", label)
 			}
 			fmt.Fprintln(tw, "  "+strings.Join(r[1:], "\t"))
 		}
 		tw.Flush()
-		if len(c.Params) == 0 {
+		if len(c.Params) == 0 && !all {
 			fmt.Fprintln(w, "no parameter differs (--all shows every one)")
 		}
 	}
@@ -218,6 +221,7 @@ func writeCompareJSON(w io.Writer, c *engine.Comparison) error {
 		doc.Metrics = append(doc.Metrics, mm)
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // print <, > and & as written
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }

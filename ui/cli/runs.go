@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/store"
 	"github.com/sluice-ml/sluice/ui/internal/common"
 	"github.com/sluice-ml/sluice/ui/internal/query"
@@ -94,8 +96,19 @@ of them (spaces) or either (or); a leading - negates a word.`,
 						Trigger: string(r.TriggerKind()), Logical: r.Logical().UTC()})
 				}
 				enc := json.NewEncoder(e.stdout)
+				enc.SetEscapeHTML(false) // print <, > and & as written
 				enc.SetIndent("", "  ")
 				return enc.Encode(docs)
+			}
+			if len(runs) == 0 && pipeline != "" {
+				all, err := db.Runs(e.ctx, store.RunFilter{})
+				if err != nil {
+					return usageErr(err)
+				}
+				if len(all) > 0 {
+					fmt.Fprintln(e.stdout, noPipelineRuns(pipeline, all, where))
+					return nil
+				}
 			}
 			if len(runs) == 0 && q != nil {
 				fmt.Fprintf(e.stdout, "no run matches %s\n", where)
@@ -142,4 +155,27 @@ func logicalText(t time.Time) string {
 		return t.Format("2006-01-02")
 	}
 	return t.Format(time.RFC3339)
+}
+
+// noPipelineRuns says why `runs --pipeline NAME` lists nothing in a store
+// that has runs: none of NAME (with the pipelines there are), or none of
+// NAME that matches the query.
+func noPipelineRuns(pipeline string, all []engine.RunSummary, where string) string {
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range all {
+		if !seen[r.Pipeline] {
+			seen[r.Pipeline] = true
+			names = append(names, r.Pipeline)
+		}
+	}
+	if seen[pipeline] {
+		return fmt.Sprintf("no run of pipeline %s matches %s", pipeline, where)
+	}
+	sort.Strings(names)
+	msg := fmt.Sprintf("no runs of pipeline %q among the store's %d run%s", pipeline, len(all), common.Plural(len(all)))
+	if d := engine.DidYouMean(pipeline, names); d != "" {
+		return msg + fmt.Sprintf(" (did you mean %q?)", d)
+	}
+	return msg + " (pipelines: " + strings.Join(names, ", ") + ")"
 }

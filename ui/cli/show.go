@@ -16,6 +16,15 @@ import (
 type showDoc struct {
 	*engine.Run
 	Artifacts []engine.ArtifactInfo `json:"artifacts"`
+	Logs      []showLog             `json:"logs,omitempty"` // with --logs
+}
+
+// showLog is one log line in `sluice show --json --logs`.
+type showLog struct {
+	Time   time.Time `json:"time"`
+	Stage  string    `json:"stage"`
+	Stream string    `json:"stream,omitempty"`
+	Text   string    `json:"text"`
 }
 
 func (e *env) showCmd() *cobra.Command {
@@ -47,9 +56,21 @@ func (e *env) showCmd() *cobra.Command {
 				if arts == nil {
 					arts = []engine.ArtifactInfo{}
 				}
+				doc := showDoc{Run: run, Artifacts: arts}
+				if logs {
+					lines, err := db.Logs(e.ctx, id, "", 0)
+					if err != nil {
+						return usageErr(err)
+					}
+					doc.Logs = make([]showLog, 0, len(lines))
+					for _, l := range lines {
+						doc.Logs = append(doc.Logs, showLog{Time: l.Time, Stage: l.Stage, Stream: l.Stream, Text: l.Text})
+					}
+				}
 				enc := json.NewEncoder(e.stdout)
+				enc.SetEscapeHTML(false) // print <, > and & as written
 				enc.SetIndent("", "  ")
-				return enc.Encode(showDoc{Run: run, Artifacts: arts})
+				return enc.Encode(doc)
 			}
 			w := e.stdout
 			fmt.Fprintf(w, "run %d  %s  %s %s\n", run.ID, run.Pipeline, common.StatusIcon(run.Status), run.Status)
@@ -104,8 +125,7 @@ func (e *env) showCmd() *cobra.Command {
 				}
 				var parts []string
 				for _, k := range common.SortedKeys(p) {
-					b, _ := json.Marshal(p[k])
-					parts = append(parts, k+"="+string(b))
+					parts = append(parts, k+"="+engine.DisplayValue(p[k]))
 				}
 				fmt.Fprintf(w, "  %s: %s\n", s.ID, strings.Join(parts, " "))
 			}

@@ -83,6 +83,7 @@ func (e *env) stagesCmd() *cobra.Command {
 					docs[i] = newStageDoc(t)
 				}
 				enc := json.NewEncoder(e.stdout)
+				enc.SetEscapeHTML(false) // print <, > and & as written
 				enc.SetIndent("", "  ")
 				return enc.Encode(docs)
 			}
