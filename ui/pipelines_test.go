@@ -119,3 +119,44 @@ func TestLongRunAsks(t *testing.T) {
 		t.Errorf("the question stays after n:\n%s", out)
 	}
 }
+
+// TestComposerKeepsComments adds a stage to sample-data/iris.yaml in the
+// composer and saves over the file: every comment, the blank line and
+// the quoting of the lines not changed stay.
+func TestComposerKeepsComments(t *testing.T) {
+	orig, err := os.ReadFile("../sample-data/iris.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "iris.yaml")
+	if err := os.WriteFile(path, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := open(t, newFakeStore(), path)
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "1 file") && !strings.Contains(screen(t, m), "checking") })
+	send(t, m, keys("enter", "G", "a")...)
+	send(t, m, keys("s", "l", "e", "e", "p", "enter")...) // the catalog, filtered to sleep
+	send(t, m, keys("tab", "2", "s", "enter", "enter", "enter")...)
+	send(t, m, key("s"))
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "Overwrite") })
+	send(t, m, key("y"))
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "saved "+path) })
+	if out := screen(t, m); !strings.Contains(out, "comments and layout kept") {
+		t.Errorf("the save does not say the layout was kept:\n%s", out)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(orig), "\n") {
+		if i := strings.Index(l, "#"); i >= 0 && !strings.Contains(string(got), l[i:]) {
+			t.Errorf("the comment %q is gone:\n%s", l[i:], got)
+		}
+		if !strings.Contains(string(got), l) {
+			t.Errorf("the line %q is not kept as it was:\n%s", l, got)
+		}
+	}
+	if !strings.Contains(string(got), "uses: sleep") {
+		t.Errorf("the new stage is not saved:\n%s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,9 @@ type composer struct {
 	needs    []string
 	savePath string
 	seedText string
+	// orig is the file as read (or last saved): saving edits its text so
+	// comments and layout stay (see keepLayout).
+	orig []byte
 }
 
 func newComposer(ctx *common.Context, path string, spec *engine.Spec, w, h int) *composer {
@@ -72,6 +76,7 @@ func newComposer(ctx *common.Context, path string, spec *engine.Spec, w, h int) 
 	if spec != nil {
 		c.name, c.desc, c.seed = spec.Name, spec.Description, spec.Seed
 		c.stages = engine.DraftSpec(spec)
+		c.orig = spec.Source
 	}
 	c.resize(w, h)
 	return c
@@ -134,8 +139,12 @@ type validatedMsg struct {
 }
 
 type savedMsg struct {
-	path string
-	err  error
+	path      string
+	src       []byte // what was written
+	err       error
+	kept      bool     // the file's text was edited, comments kept
+	rewritten []string // stages written afresh within it
+	fresh     bool     // the file was written afresh: its comments are gone
 }
 
 // fileName is where the draft's problems point: its file, or the file a
@@ -214,8 +223,17 @@ func (c *composer) update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return common.Err(msg.err)
 		}
-		c.path, c.dirty = msg.path, false
-		return tea.Batch(c.validate(), common.Info("saved "+msg.path))
+		c.path, c.dirty, c.orig = msg.path, false, msg.src
+		text := "saved " + msg.path
+		switch {
+		case msg.fresh:
+			text += " (written afresh: the file's layout could not be edited, so its comments are gone)"
+		case len(msg.rewritten) > 0:
+			text += fmt.Sprintf(" (comments kept; stage %s written afresh: a changed field spanned several lines)", strings.Join(msg.rewritten, ", "))
+		case msg.kept:
+			text += " (comments and layout kept)"
+		}
+		return tea.Batch(c.validate(), common.Info(text))
 	case removeMsg:
 		return c.remove(msg.id)
 	case common.TickMsg:
@@ -851,9 +869,24 @@ func (c *composer) save(as bool) tea.Cmd {
 // write saves the draft to path atomically: a temporary file beside it,
 // synced, then renamed over it.
 func (c *composer) write(path string) tea.Cmd {
-	src := c.source()
+	msg := savedMsg{path: path, src: c.source()}
+	if c.orig != nil {
+		out, rewritten, ok := keepLayout(c.orig, draftOf{name: c.name, desc: c.desc, seed: c.seed, stages: c.stages})
+		if ok {
+			// The edit must read back as the draft; if not, write afresh.
+			if spec, err := engine.ParseSpec(path, out); err == nil &&
+				bytes.Equal(engine.FormatSpec(spec.Name, spec.Description, spec.Seed, engine.DraftSpec(spec)), msg.src) {
+				msg.src, msg.rewritten, msg.kept = out, rewritten, true
+			} else {
+				msg.fresh = true
+			}
+		} else {
+			msg.fresh = true
+		}
+	}
 	return func() tea.Msg {
-		return savedMsg{path: path, err: writeAtomic(path, src)}
+		msg.err = writeAtomic(path, msg.src)
+		return msg
 	}
 }
 
