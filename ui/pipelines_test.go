@@ -133,7 +133,9 @@ func TestComposerKeepsComments(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := open(t, newFakeStore(), path)
-	settle(t, m, func() bool { return strings.Contains(screen(t, m), "1 file") && !strings.Contains(screen(t, m), "checking") })
+	settle(t, m, func() bool {
+		return strings.Contains(screen(t, m), "1 file") && !strings.Contains(screen(t, m), "checking")
+	})
 	send(t, m, keys("enter", "G", "a")...)
 	send(t, m, keys("s", "l", "e", "e", "p", "enter")...) // the catalog, filtered to sleep
 	send(t, m, keys("tab", "2", "s", "enter", "enter", "enter")...)
