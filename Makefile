@@ -2,7 +2,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/sluice-ml/sluice/ui/cli.Version=$(VERSION)
 
-.PHONY: all build fmt vet lint test race bench check
+.PHONY: all build fmt vet lint test race bench bench-compare check
 
 all: fmt vet test
 
@@ -26,5 +26,15 @@ race:
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./engine/frame ./store ./ml ./ui/...
+
+# Side by side with XGBoost, scikit-learn and pandas on generated data
+# (needs Debian's python3-sklearn, python3-xgboost, python3-pandas; skips
+# with a message without them). Rewrites the table in ml/BENCHMARKS.md.
+ROWS ?= 80000
+CSV_ROWS ?= 1000000
+ROUNDS ?= 3
+TASKS ?=
+bench-compare:
+	go run ./internal/benchcompare -rows $(ROWS) -csv-rows $(CSV_ROWS) -rounds $(ROUNDS) -tasks "$(TASKS)" -update ml/BENCHMARKS.md
 
 check: lint test race
