@@ -150,7 +150,7 @@ func TestTriggerDroppedFile(t *testing.T) {
 		t.Fatalf("runs %+v, want one successful trigger run", docs)
 	}
 	out, _, _ := sluice(t, dir, "--db", db, "show", "latest")
-	if !strings.Contains(out, "file incoming/batch_7.csv") || !strings.Contains(out, `path="incoming/batch_7.csv"`) {
+	if !strings.Contains(out, "file incoming/batch_7.csv") || !strings.Contains(out, "path=incoming/batch_7.csv") {
 		t.Errorf("show does not name the trigger file as read:\n%s", out)
 	}
 }
