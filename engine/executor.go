@@ -99,7 +99,7 @@ type execution struct {
 // says, then fails the run and skips its dependents while independent
 // branches finish. Cancelling ctx stops the run within Grace and marks
 // unfinished stages cancelled. The error is non-nil only when the
-// recorder fails; the run's own outcome is in Run.Status.
+// recorder or the cache fails; the run's own outcome is in Run.Status.
 func (e *Executor) Run(ctx context.Context, plan *Plan) (*Run, error) {
 	return e.RunWith(ctx, plan, RunOptions{})
 }

@@ -107,9 +107,9 @@ func (e *env) showCmd() *cobra.Command {
 			}
 			fmt.Fprintln(w, "\nSTAGES")
 			tw := newTable(w)
-			fmt.Fprintln(tw, "  STAGE\tUSES\tSTATUS\tTIME\tOUTPUT\tFINGERPRINT")
+			fmt.Fprintln(tw, "  STAGE\tUSES\tSTATUS\tTIME\tOUTPUT\tFINGERPRINT\tWHY")
 			for _, s := range run.Stages {
-				fmt.Fprintf(tw, "  %s\t%s\t%s %s\t%s\t%s\t%s\n", s.ID, s.Uses, common.StatusIcon(s.Status), s.Status, common.Seconds(s.Seconds), outputText(s), short(s.Fingerprint))
+				fmt.Fprintf(tw, "  %s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", s.ID, s.Uses, common.StatusIcon(s.Status), s.Status, common.Seconds(s.Seconds), outputText(s), short(s.Fingerprint), s.Reason)
 			}
 			tw.Flush()
 			for _, s := range run.Stages {
