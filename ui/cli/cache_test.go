@@ -158,13 +158,13 @@ func TestDryMatchesRun(t *testing.T) {
 		{
 			name:    "param change in the file",
 			prepare: func(c *cacheCase) { c.run(); c.edit("C: 1.0", "C: 0.05") },
-			want:    map[string]string{"model": "params changed: model.C 1 → 0.05", "score": "upstream changed: model", "keep": "cached"},
+			want:    map[string]string{"model": "params changed: model.C 1 → 0.05", "score": "upstream changed: model", "keep": "cached", "load": "cached", "split": "cached", "scale": "cached"},
 		},
 		{
 			name:    "--set",
 			prepare: func(c *cacheCase) { c.run() },
 			args:    []string{"--set", "model.C=0.5"},
-			want:    map[string]string{"model": "params changed: model.C 1 → 0.5", "score": "upstream changed: model", "keep": "cached"},
+			want:    map[string]string{"model": "params changed: model.C 1 → 0.5", "score": "upstream changed: model", "keep": "cached", "load": "cached", "split": "cached", "scale": "cached"},
 		},
 		{
 			name:    "--set to the value in the file",
@@ -194,7 +194,7 @@ func TestDryMatchesRun(t *testing.T) {
 		{
 			name:    "upstream change",
 			prepare: func(c *cacheCase) { c.run(); c.edit("test_size: 0.25", "test_size: 0.3") },
-			want:    map[string]string{"split": "params changed: split.test_size 0.25 → 0.3", "scale": "upstream changed: split", "model": "upstream changed: scale", "keep": "cached"},
+			want:    map[string]string{"split": "params changed: split.test_size 0.25 → 0.3", "scale": "upstream changed: split", "model": "upstream changed: scale", "keep": "cached", "load": "cached"},
 		},
 		{
 			name:    "seed change",
@@ -211,7 +211,7 @@ func TestDryMatchesRun(t *testing.T) {
 			name:    "--no-cache=STAGE",
 			prepare: func(c *cacheCase) { c.run() },
 			args:    []string{"--no-cache=model"},
-			want:    map[string]string{"model": "--no-cache=model", "score": "--no-cache=model", "keep": "cached"},
+			want:    map[string]string{"model": "--no-cache=model", "score": "--no-cache=model", "keep": "cached", "load": "cached", "scale": "cached"},
 		},
 		{
 			name: "side-effect output missing",
@@ -221,7 +221,7 @@ func TestDryMatchesRun(t *testing.T) {
 					c.t.Fatal(err)
 				}
 			},
-			want: map[string]string{"keep": "output missing: out/clean.csv", "split": "cached", "model": "cached", "score": "cached"},
+			want: map[string]string{"keep": "output missing: out/clean.csv", "load": "cached", "split": "cached", "model": "cached", "score": "cached"},
 		},
 		{
 			name:    "side-effect output changed",
@@ -241,7 +241,7 @@ func TestDryMatchesRun(t *testing.T) {
 					c.t.Fatal(err)
 				}
 			},
-			want: map[string]string{"keep": "failed in run 1", "split": "cached", "model": "cached", "score": "cached"},
+			want: map[string]string{"keep": "failed in run 1", "load": "cached", "split": "cached", "model": "cached", "score": "cached"},
 		},
 		{
 			name: "back to an earlier parameter",
@@ -269,7 +269,7 @@ func TestDryMatchesRun(t *testing.T) {
 					c.t.Fatal(err)
 				}
 			},
-			want: map[string]string{"keep": "cached", "split": "interrupted in run 1", "model": "interrupted in run 1", "score": "interrupted in run 1"},
+			want: map[string]string{"load": "cached", "keep": "cached", "split": "interrupted in run 1", "model": "interrupted in run 1", "score": "interrupted in run 1"},
 		},
 		{
 			name: "new stage added",
@@ -277,7 +277,7 @@ func TestDryMatchesRun(t *testing.T) {
 				c.run()
 				c.write("p.yaml", c.read("p.yaml")+"  - id: cv\n    uses: cross_validate\n    needs: [scale]\n    with: {model: logistic_regression, cv: 3}\n")
 			},
-			want: map[string]string{"cv": "new", "model": "cached", "score": "cached", "keep": "cached"},
+			want: map[string]string{"cv": "new", "scale": "cached", "model": "cached", "score": "cached", "keep": "cached"},
 		},
 		{
 			name: "stage removed",
@@ -293,7 +293,7 @@ func TestDryMatchesRun(t *testing.T) {
 				c.run()
 				damageArtifacts(c, 1, "model", false)
 			},
-			want: map[string]string{"model": "run 1's result is gone", "score": "cached", "keep": "cached"},
+			want: map[string]string{"model": "run 1's result is gone", "scale": "cached", "score": "cached", "keep": "cached"},
 		},
 		{
 			name: "artifact failing its hash check",
@@ -301,7 +301,7 @@ func TestDryMatchesRun(t *testing.T) {
 				c.run()
 				damageArtifacts(c, 1, "score", true)
 			},
-			want: map[string]string{"score": "run 1's result is unusable", "keep": "cached"},
+			want: map[string]string{"score": "run 1's result is unusable", "model": "cached", "keep": "cached"},
 		},
 		{
 			name: "another pipeline file, same work",
