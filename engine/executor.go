@@ -686,6 +686,13 @@ func (sc *StageContext) Progress(done, total int64, unit string) {
 // Path resolves a path parameter's value against the pipeline's directory.
 func (sc *StageContext) Path(p string) string { return ResolvePath(sc.Plan.Spec.Dir, p) }
 
+// OutputPath resolves the value of a path parameter the stage writes,
+// under the write policy (see OutputPath): the stage's allow_outside
+// parameter lets it leave the pipeline's folder.
+func (sc *StageContext) OutputPath(p string) (string, error) {
+	return OutputPath(sc.Plan.Spec.Dir, p, sc.Params.Bool(AllowOutsideParam))
+}
+
 // RecordInput hashes a file the stage read that no path parameter names
 // (an exec stage's output, say) into the run's data fingerprints.
 func (sc *StageContext) RecordInput(path string) error {

@@ -223,6 +223,16 @@ func (r *Registry) Add(t *StageType) {
 	if _, dup := r.types[t.Name]; dup {
 		panic("engine: duplicate stage type " + t.Name)
 	}
+	writes, hasAllow := false, false
+	for _, p := range t.Params {
+		writes = writes || (p.Type == TypePath && p.Output)
+		hasAllow = hasAllow || p.Name == AllowOutsideParam
+	}
+	if writes && !hasAllow {
+		// Every writer takes the write policy's escape hatch (OutputPath).
+		t.Params = append(t.Params, Param{Name: AllowOutsideParam, Type: TypeBool, Default: false,
+			Doc: "allow an output path outside the pipeline's folder (symbolic links followed)"})
+	}
 	for _, p := range t.Params {
 		if p.Type == TypeEnum && len(p.Enum) == 0 {
 			panic("engine: enum parameter without values: " + t.Name + "." + p.Name)

@@ -421,6 +421,10 @@ func (v *validator) shapes() {
 			abs := ResolvePath(v.spec.Dir, val)
 			if p.Output {
 				outputs[abs] = st.ID
+				if _, err := OutputPath(v.spec.Dir, val, ps.Params.Bool(AllowOutsideParam)); err != nil {
+					v.add(paramPos(st, p.Name), ErrInvalid, "%s%s: %v", paramLabel(st, p.Name), p.Name, err)
+					ok = false
+				}
 			}
 			if p.Input {
 				if _, made := outputs[abs]; made {

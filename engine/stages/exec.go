@@ -160,7 +160,9 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 	outName := sc.Params.String("output")
 	outPath := ""
 	if outName != "" {
-		outPath = sc.Path(outName)
+		if outPath, err = sc.OutputPath(outName); err != nil {
+			return nil, err
+		}
 		if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
 			return nil, err
 		}

@@ -42,7 +42,10 @@ func writeStage(format fileFormat, name, doc string) *engine.StageType {
 				return nil, err
 			}
 			name := sc.Params.String("path")
-			path := sc.Path(name)
+			path, err := sc.OutputPath(name)
+			if err != nil {
+				return nil, err
+			}
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return nil, err
 			}

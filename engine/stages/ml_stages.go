@@ -941,20 +941,19 @@ func exportStage() *engine.StageType {
 		Params: []engine.Param{
 			{Name: "path", Type: engine.TypePath, Output: true, Required: true, Doc: "where to write the model file"},
 			{Name: "format", Type: engine.TypeEnum, Enum: []string{"json"}, Default: "json", Doc: "file format"},
-			{Name: "allow_outside", Type: engine.TypeBool, Default: false, Doc: "allow a path outside the pipeline's folder"},
 		},
 		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
-			if !p.Bool("allow_outside") && outside(p.PipelineDir(), p.String("path")) {
-				return in[0], []error{&engine.ParamError{Param: "path", Msg: "is outside the pipeline's folder; set allow_outside: true to write there"}}
-			}
-			return in[0], nil
+			return in[0], nil // the write policy is checked by validation (engine.OutputPath)
 		},
 		Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
 			m, err := modelOf(sc.Inputs[0])
 			if err != nil {
 				return nil, err
 			}
-			path := sc.Path(sc.Params.String("path"))
+			path, err := sc.OutputPath(sc.Params.String("path"))
+			if err != nil {
+				return nil, err
+			}
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return nil, err
 			}
@@ -965,14 +964,4 @@ func exportStage() *engine.StageType {
 			return &engine.Output{Value: sc.Inputs[0]}, nil
 		},
 	}
-}
-
-// outside reports whether path (relative to dir) leaves dir.
-func outside(dir, path string) bool {
-	if dir == "" {
-		return false
-	}
-	abs := engine.ResolvePath(dir, path)
-	rel, err := filepath.Rel(dir, abs)
-	return err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

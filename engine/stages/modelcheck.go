@@ -97,6 +97,10 @@ func checkDeclaredSizes(est ml.Estimator, nFeatures, nClasses int) error {
 				return err
 			}
 		}
+	case *ml.HistGradientBoostingClassifier:
+		return features(m.NFeatures)
+	case *ml.HistGradientBoostingRegressor:
+		return features(m.NFeatures)
 	case *ml.GradientBoostingRegressor:
 		if err := features(m.NFeatures); err != nil {
 			return err

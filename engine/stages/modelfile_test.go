@@ -68,14 +68,20 @@ func TestModelFileDeclaredSizesAreChecked(t *testing.T) {
 	}
 	// firstTree finds the first tree in a tree, forest or boosting state.
 	firstTree := func(s map[string]any) map[string]any {
+		hasValues := func(m map[string]any) map[string]any {
+			if _, ok := m["n_values"]; ok {
+				return m
+			}
+			return nil
+		}
 		if tr, ok := s["tree"].(map[string]any); ok {
-			return tr
+			return hasValues(tr)
 		}
 		est, _ := s["estimators"].([]any)
 		for len(est) > 0 {
 			switch e := est[0].(type) {
 			case map[string]any:
-				return e
+				return hasValues(e)
 			case []any:
 				est = e
 			default:

@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -267,25 +266,12 @@ func containsString(l []string, s string) bool {
 	return false
 }
 
-// outsideWorkdir reports whether path leaves the current folder.
-func outsideWorkdir(path string) bool {
-	wd, err := os.Getwd()
-	if err != nil {
-		return true
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return true
-	}
-	rel, err := filepath.Rel(wd, abs)
-	return err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
 // exportModel writes a run's model file to path atomically and returns
 // its SHA-256.
 func (e *env) exportModel(db *store.DB, id int64, stage, path string, allowOutside bool) (string, string, error) {
-	if !allowOutside && outsideWorkdir(path) {
-		return "", "", usageErr(fmt.Errorf("%s is outside the current folder; pass --allow-outside to write there", path))
+	path, err := engine.OutputPath(".", path, allowOutside)
+	if err != nil {
+		return "", "", usageErr(err)
 	}
 	run, err := db.Run(e.ctx, id)
 	if err != nil {
@@ -347,12 +333,13 @@ a path outside the current folder needs --allow-outside.`,
 	cmd.Flags().StringVar(&stage, "stage", "", "the stage whose model to export (default: the last model)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write")
 	cmd.Flags().StringVar(&format, "format", "json", "file format (json)")
-	cmd.Flags().BoolVar(&allowOutside, "allow-outside", false, "allow a path outside the current folder")
+	cmd.Flags().BoolVar(&allowOutside, "allow-outside", false, "allow a path outside the current folder (symbolic links followed)")
 	return cmd
 }
 
 func (e *env) predictCmd() *cobra.Command {
 	var out string
+	var allowOutside bool
 	cmd := &cobra.Command{
 		Use:   "predict MODEL FILE.csv|-",
 		Short: "Predict on raw rows with an exported model",
@@ -374,10 +361,16 @@ writes one prediction per input line as soon as the line arrives.`,
 			if args[1] == "-" {
 				return e.predictStream(p)
 			}
+			if out != "" {
+				if out, err = engine.OutputPath(".", out, allowOutside); err != nil {
+					return usageErr(err)
+				}
+			}
 			return e.predictFile(p, args[1], out)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the rows with predictions here (default: stdout)")
+	cmd.Flags().BoolVar(&allowOutside, "allow-outside", false, "allow -o outside the current folder (symbolic links followed)")
 	return cmd
 }
 

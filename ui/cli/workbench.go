@@ -160,10 +160,12 @@ func (w *workbenchModels) confusion(ctx context.Context, r *engine.Run, stage st
 	return nil
 }
 
-// ExportModel writes the model file `sluice export` writes, to any path
-// the user typed.
+// ExportModel writes the model file `sluice export` writes, to the path
+// the user typed, under the same write policy (engine.OutputPath): a path
+// outside the current folder is refused; `sluice export --allow-outside`
+// writes there.
 func (w *workbenchModels) ExportModel(ctx context.Context, run int64, stage, path string) (string, error) {
-	sum, _, err := w.e.exportModel(w.db, run, stage, path, true)
+	sum, _, err := w.e.exportModel(w.db, run, stage, path, false)
 	if err != nil {
 		var xe *exitError
 		if errors.As(err, &xe) && xe.err != nil {
