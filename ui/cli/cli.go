@@ -147,6 +147,7 @@ found under the folders given (default: the current folder).`,
 	root.AddCommand(e.extraCmds()...)
 	root.AddCommand(e.tagCmds()...)
 	root.AddCommand(e.automationCmds()...)
+	root.AddCommand(e.registryCmds()...)
 	return root
 }
 

@@ -298,13 +298,14 @@ func (e *env) exportCmd() *cobra.Command {
 	var stage, out, format string
 	var allowOutside bool
 	cmd := &cobra.Command{
-		Use:   "export RUN -o FILE",
+		Use:   "export MODEL -o FILE",
 		Short: "Write a run's fitted model to a file that predicts on raw rows",
 		Long: `Export writes the model a run fitted (the last one in pipeline order, or
 --stage's) as one versioned JSON file: input schema, preprocessing chain,
 estimator, metrics and where it came from. The file is written atomically;
-a path outside the current folder needs --allow-outside.`,
-		Example: "  sluice export latest -o iris.model.json\n  sluice export 4 --stage forest -o forest.json",
+a path outside the current folder needs --allow-outside. MODEL is RUN (a run
+number or latest), RUN:STAGE or NAME@ALIAS.`,
+		Example: "  sluice export latest -o iris.model.json\n  sluice export 4 --stage forest -o forest.json\n  sluice export iris@champion -o champion.json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -318,11 +319,22 @@ a path outside the current folder needs --allow-outside.`,
 				return err
 			}
 			defer db.Close()
-			id, err := e.parseRunRef(db, args[0])
+			ref, err := engine.ParseModelRef(args[0])
 			if err != nil {
-				return err
+				return usageErr(err)
 			}
-			sum, st, err := e.exportModel(db, id, stage, out, allowOutside)
+			if stage != "" {
+				if ref.Stage != "" && ref.Stage != stage {
+					return usageErr(fmt.Errorf("%s names stage %s, --stage %s", args[0], ref.Stage, stage))
+				}
+				ref.Stage = stage
+			}
+			run, st, err := db.ResolveModel(e.ctx, ref)
+			if err != nil {
+				return usageErr(err)
+			}
+			id := run.ID
+			sum, st, err := e.exportModel(db, id, st, out, allowOutside)
 			if err != nil {
 				return err
 			}
@@ -350,11 +362,11 @@ writes one prediction per input line as soon as the line arrives.`,
 		Example: "  sluice predict iris.model.json sample-data/iris.csv -o predictions.csv\n  tail -f events.jsonl | sluice predict model.json -",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			data, name, err := e.modelBytes(args[0])
 			if err != nil {
-				return usageErr(fmt.Errorf("model: %w", err))
+				return err
 			}
-			p, err := stages.LoadModel(args[0], data)
+			p, err := stages.LoadModel(name, data)
 			if err != nil {
 				return usageErr(err)
 			}
