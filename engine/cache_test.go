@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,8 +17,9 @@ import (
 // memCache records runs in memory and answers the stage cache's
 // questions from them: the store's part, without the store.
 type memCache struct {
-	mu   sync.Mutex
-	runs []*engine.Run // by number - 1
+	mu      sync.Mutex
+	runs    []*engine.Run // by number - 1
+	loadErr error         // non-nil: every stored output is there but fails to load
 }
 
 var (
@@ -72,7 +74,11 @@ func (m *memCache) Lookup(_ context.Context, fps []string, n int) (map[string][]
 }
 
 func (m *memCache) Result(context.Context, int64, *engine.StageRun) (*engine.StoredResult, error) {
-	return &engine.StoredResult{}, nil
+	res := &engine.StoredResult{}
+	if m.loadErr != nil {
+		res.Load = func(context.Context) (engine.Value, error) { return nil, m.loadErr }
+	}
+	return res, nil
 }
 
 // cacheRig runs pipelines of the test registry against one memCache and
@@ -239,5 +245,48 @@ stages:
 	defer mu.Unlock()
 	if calls["f"] != 3 || calls["w"] != 2 {
 		t.Errorf("fetch ran %d times, dump %d; want 3 and 2", calls["f"], calls["w"])
+	}
+}
+
+// A stored output that fails to load when a running stage needs it (it
+// vanished or went bad after the run decided) is never used: its stage
+// runs instead, within the run, and says why.
+func TestCacheUnloadableOutputRunsTheStageInstead(t *testing.T) {
+	t.Parallel()
+	reg := newTestRegistry()
+	cache := &memCache{}
+	path := writeSpec(t, "name: p\nstages:\n  - {id: a, uses: sleep, with: {for: 1ms}}\n  - {id: b, uses: sleep, with: {for: 1ms}}\n  - {id: c, uses: sleep, with: {for: 1ms}}\n")
+	plan, err := engine.LoadPlan(path, reg.Registry, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &engine.Executor{Recorder: cache, Cache: cache, Version: "test"}
+	if _, err := ex.Run(context.Background(), plan); err != nil {
+		t.Fatal(err)
+	}
+	cache.loadErr = errors.New("sha256 mismatch")
+	ds, err := ex.Forecast(context.Background(), plan, engine.RunOptions{NoCacheStages: []string{"c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds[1].Action != engine.ActionCached {
+		t.Fatalf("b: forecast %s (%s), want cached (its output looks present)", ds[1].Action, ds[1].Reason)
+	}
+	r, err := ex.RunWith(context.Background(), plan, engine.RunOptions{NoCacheStages: []string{"c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != engine.StatusSucceeded {
+		t.Fatalf("run %s: %s", r.Status, r.Error)
+	}
+	for id, want := range map[string]string{
+		"a": "succeeded: the output kept by run 1 is unusable (sha256 mismatch)",
+		"b": "succeeded: the output kept by run 1 is unusable (sha256 mismatch)",
+		"c": "succeeded: --no-cache=c",
+	} {
+		s, _ := r.Stage(id)
+		if got := s.Status.String() + ": " + s.Reason; got != want {
+			t.Errorf("stage %s: got %q, want %q", id, got, want)
+		}
 	}
 }

@@ -90,8 +90,8 @@ type execution struct {
 	vals  map[string]Value
 	refs  map[any]ArtifactInfo // values written this run, by identity
 
-	decisions []*Decision // per stage, in file order (nil outside RunWith)
-	loadMu    sync.Mutex  // serialises loading cached values
+	decisions []*Decision            // per stage, in file order (nil outside RunWith)
+	loading   map[string]*sync.Mutex // per cached stage: one load (or recomputation) at a time
 }
 
 // Run executes the plan and returns the finished record. Ready stages run
@@ -320,46 +320,48 @@ func (x *execution) schedule(ctx context.Context) {
 }
 
 func (x *execution) start(ctx context.Context, i int, done chan<- stageResult) {
-	ps := x.plan.Stages[i]
 	x.mu.Lock()
 	s := &x.run.Stages[i]
 	s.Status = StatusRunning
 	s.Started = time.Now().UTC()
 	x.mu.Unlock()
-	go func() {
-		began := time.Now()
-		inputs := make([]Value, len(ps.Inputs))
-		for j, id := range ps.Inputs {
-			v, err := x.value(ctx, id)
-			if err != nil {
-				done <- stageResult{index: i, err: err, took: time.Since(began)}
-				return
-			}
-			inputs[j] = v
+	go func() { done <- x.execute(ctx, i) }()
+}
+
+// execute runs stage i: gathers its inputs' values, runs it with its
+// retries, and keeps its output.
+func (x *execution) execute(ctx context.Context, i int) stageResult {
+	ps := x.plan.Stages[i]
+	began := time.Now()
+	inputs := make([]Value, len(ps.Inputs))
+	for j, id := range ps.Inputs {
+		v, err := x.value(ctx, id)
+		if err != nil {
+			return stageResult{index: i, err: err, took: time.Since(began)}
 		}
-		if x.decisions != nil && x.decisions[i].late {
-			if err := x.refingerprint(ps); err != nil {
-				done <- stageResult{index: i, err: err, took: time.Since(began)}
-				return
-			}
+		inputs[j] = v
+	}
+	if x.decisions != nil && x.decisions[i].late {
+		if err := x.refingerprint(ps); err != nil {
+			return stageResult{index: i, err: err, took: time.Since(began)}
 		}
-		out, err := x.attempts(ctx, ps, inputs)
-		r := stageResult{index: i, out: out, err: err}
-		if err == nil && ps.Type.Cache == CacheVerifyWrites {
-			// What it wrote, so a later run can tell the files are
-			// unchanged; a file it did not write leaves no record and
-			// so no reusable result.
-			r.writes, _ = hashFiles(writesOf(ps, x.plan.Spec.Dir))
+	}
+	out, err := x.attempts(ctx, ps, inputs)
+	r := stageResult{index: i, out: out, err: err}
+	if err == nil && ps.Type.Cache == CacheVerifyWrites {
+		// What it wrote, so a later run can tell the files are
+		// unchanged; a file it did not write leaves no record and
+		// so no reusable result.
+		r.writes, _ = hashFiles(writesOf(ps, x.plan.Spec.Dir))
+	}
+	if err == nil {
+		r.arts, r.err = x.keep(ctx, ps, out)
+		if out.Value != nil {
+			r.preview = out.Value.Preview()
 		}
-		if err == nil {
-			r.arts, r.err = x.keep(ctx, ps, out)
-			if out.Value != nil {
-				r.preview = out.Value.Preview()
-			}
-		}
-		r.took = time.Since(began)
-		done <- r
-	}()
+	}
+	r.took = time.Since(began)
+	return r
 }
 
 // attempts runs a stage with its retries and timeout.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 )
 
@@ -50,7 +51,9 @@ func (x *execution) reuse(i int) {
 
 // value returns the output of stage id for a stage about to run: the
 // value it gave in this run, or, for a cached stage, its stored output
-// loaded (once) and checked on the way.
+// loaded (once) and checked on the way. A stored output that cannot be
+// loaded (gone, or failing its hash check since the run decided) is
+// never used: the stage runs instead, here, and its record says why.
 func (x *execution) value(ctx context.Context, id string) (Value, error) {
 	x.mu.Lock()
 	v := x.vals[id]
@@ -62,8 +65,21 @@ func (x *execution) value(ctx context.Context, id string) (Value, error) {
 	if !ok || x.decisions == nil || x.decisions[ps.Index].Action != ActionCached {
 		return nil, fmt.Errorf("input %s has no value", id)
 	}
-	x.loadMu.Lock()
-	defer x.loadMu.Unlock()
+	// One lock per stage: recomputing a stage loads its own inputs,
+	// which are upstream, so locks are taken downstream to upstream and
+	// never in a cycle.
+	x.mu.Lock()
+	if x.loading == nil {
+		x.loading = map[string]*sync.Mutex{}
+	}
+	mu := x.loading[id]
+	if mu == nil {
+		mu = &sync.Mutex{}
+		x.loading[id] = mu
+	}
+	x.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
 	x.mu.Lock()
 	v = x.vals[id]
 	x.mu.Unlock()
@@ -71,20 +87,44 @@ func (x *execution) value(ctx context.Context, id string) (Value, error) {
 		return v, nil
 	}
 	d := x.decisions[ps.Index]
-	if d.stored.Load == nil {
-		return nil, fmt.Errorf("input %s: run %d did not keep its output", id, d.CachedFrom)
+	var err error
+	switch {
+	case d.stored.Load == nil:
+		err = fmt.Errorf("run %d did not keep its output", d.CachedFrom)
+	default:
+		if v, err = d.stored.Load(ctx); err == nil && v.Kind() != ps.Type.Out {
+			err = fmt.Errorf("run %d kept %s, the stage gives %s", d.CachedFrom, v.Kind(), ps.Type.Out)
+		}
 	}
-	v, err := d.stored.Load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("input %s: the output kept by run %d is unusable: %w", id, d.CachedFrom, err)
+	if err == nil {
+		x.mu.Lock()
+		x.vals[id] = v
+		x.mu.Unlock()
+		return v, nil
 	}
-	if v.Kind() != ps.Type.Out {
-		return nil, fmt.Errorf("input %s: run %d kept %s, the stage gives %s", id, d.CachedFrom, v.Kind(), ps.Type.Out)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("input %s: %w", id, ctx.Err())
+	}
+	return x.recompute(ctx, ps, fmt.Sprintf("the output kept by run %d is unusable (%v)", d.CachedFrom, err))
+}
+
+// recompute runs a stage recorded as cached whose stored output turned
+// out unusable, and gives its value.
+func (x *execution) recompute(ctx context.Context, ps *PlannedStage, why string) (Value, error) {
+	x.mu.Lock()
+	s := &x.run.Stages[ps.Index]
+	s.Status, s.Reason, s.CachedFrom = StatusRunning, why, 0
+	s.Started, s.Finished = time.Now().UTC(), time.Time{}
+	s.Metrics, s.Artifacts, s.Writes, s.Rows, s.Cols = nil, nil, nil, 0, 0
+	s.Progress = Progress{}
+	x.mu.Unlock()
+	x.logf(ps.Spec.ID, "%s: running the stage", why)
+	if st := x.finish(x.execute(ctx, ps.Index)); st != StatusSucceeded {
+		return nil, fmt.Errorf("input %s %s", ps.Spec.ID, st)
 	}
 	x.mu.Lock()
-	x.vals[id] = v
-	x.mu.Unlock()
-	return v, nil
+	defer x.mu.Unlock()
+	return x.vals[ps.Spec.ID], nil
 }
 
 // refingerprint hashes, as the stage starts, the files a stage reads that
