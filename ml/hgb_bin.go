@@ -24,6 +24,7 @@ const hgbBinSample = 200_000
 type hgbBinner struct {
 	maxBins int         // bins for values; code maxBins is the missing bin
 	thr     [][]float64 // per feature, ascending; len(thr[f])+1 value bins
+	padded  [][hgbHistBins]float64
 }
 
 // newHgbBinner finds the thresholds of each feature of the rows of x
@@ -41,8 +42,10 @@ func newHgbBinner(x []float64, stride, d int, rows []int32, maxBins int, seed ui
 		sample = sample[:hgbBinSample]
 		slices.Sort(sample)
 	}
+	b.padded = make([][hgbHistBins]float64, d)
 	treeParallelBlocks(d, 1, func(lo, hi int) {
 		col := make([]float64, 0, len(sample))
+		var keys, tmp []uint64
 		for f := lo; f < hi; f++ {
 			col = col[:0]
 			for _, r := range sample {
@@ -50,19 +53,72 @@ func newHgbBinner(x []float64, stride, d int, rows []int32, maxBins int, seed ui
 					col = append(col, v)
 				}
 			}
+			keys, tmp = hgbSortFloats(col, keys, tmp)
 			b.thr[f] = hgbThresholds(col, maxBins)
+			p := &b.padded[f]
+			copy(p[:], b.thr[f])
+			for i := len(b.thr[f]); i < len(p); i++ {
+				p[i] = math.Inf(1)
+			}
 		}
 	})
 	return b
 }
 
-// hgbThresholds returns the bin thresholds of the non-missing values col
-// (reordered in place).
+// hgbSortFloats sorts v (no NaN) ascending with a radix sort on its bits
+// (eight passes of a byte), using keys and tmp as scratch, and returns
+// them for reuse.
+func hgbSortFloats(v []float64, keys, tmp []uint64) ([]uint64, []uint64) {
+	n := len(v)
+	if n < 256 {
+		slices.Sort(v)
+		return keys, tmp
+	}
+	if cap(keys) < n {
+		keys, tmp = make([]uint64, n), make([]uint64, n)
+	}
+	keys, tmp = keys[:n], tmp[:n]
+	for i, x := range v {
+		// Order-preserving map of a float's bits: flip every bit of a
+		// negative number, only the sign bit of a positive one.
+		u := math.Float64bits(x + 0) // -0 becomes +0
+		u ^= uint64(int64(u)>>63) | 1<<63
+		keys[i] = u
+	}
+	var count [256]int
+	for shift := uint(0); shift < 64; shift += 8 {
+		clear(count[:])
+		for _, k := range keys {
+			count[byte(k>>shift)]++
+		}
+		if count[byte(keys[0]>>shift)] == n {
+			continue // every key has this byte
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, k := range keys {
+			b := byte(k >> shift)
+			tmp[count[b]] = k
+			count[b]++
+		}
+		keys, tmp = tmp, keys
+	}
+	for i, u := range keys {
+		u ^= ^uint64(int64(u)>>63) | 1<<63
+		v[i] = math.Float64frombits(u)
+	}
+	return keys, tmp
+}
+
+// hgbThresholds returns the bin thresholds of the sorted non-missing
+// values col.
 func hgbThresholds(col []float64, maxBins int) []float64 {
 	if len(col) == 0 {
 		return nil
 	}
-	slices.Sort(col)
 	distinct := 1
 	for i := 1; i < len(col); i++ {
 		if col[i] != col[i-1] {
@@ -100,17 +156,16 @@ func (b *hgbBinner) code(f int, v float64) uint8 {
 	if math.IsNaN(v) {
 		return uint8(b.maxBins)
 	}
-	t := b.thr[f]
-	lo, hi := 0, len(t)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if v <= t[m] {
-			hi = m
-		} else {
-			lo = m + 1
+	// Count the thresholds below v by halving steps over the thresholds
+	// padded with +Inf to 255: no branch to mispredict.
+	t := &b.padded[f]
+	i := 0
+	for step := 128; step > 0; step >>= 1 {
+		if t[i+step-1] < v {
+			i += step
 		}
 	}
-	return uint8(lo)
+	return uint8(i)
 }
 
 // codes bins the listed rows of x into a column-major matrix: the code of

@@ -3,6 +3,7 @@ package ml
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -261,14 +262,16 @@ func (t *hgbGrower) splitNode(tree *HistTree, id int) {
 	ss, ls := t.splittable(ns), t.splittable(nl)
 	rows := t.rows[ns.start:ns.end]
 	og, oh := t.og[:len(rows)], t.oh[:len(rows)]
-	for j, r := range rows {
-		og[j] = t.g[r]
-	}
-	if !t.constHess {
-		for j, r := range rows {
-			oh[j] = t.h[r]
+	treeParallelBlocks(len(rows), hgbChunk, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			og[j] = t.g[rows[j]]
 		}
-	}
+		if !t.constHess {
+			for j := lo; j < hi; j++ {
+				oh[j] = t.h[rows[j]]
+			}
+		}
+	})
 	t.eachFeature(func(f int) {
 		fs := sh[f*hgbHistBins : (f+1)*hgbHistBins]
 		fl := lh[f*hgbHistBins : (f+1)*hgbHistBins]
@@ -418,9 +421,15 @@ func (t *hgbGrower) reduce(per []hgbSplit) hgbSplit {
 	return best
 }
 
+// hgbChunk is the block of rows partitioned by one goroutine: fixed, so
+// the result does not depend on the number of cores.
+const hgbChunk = 8192
+
 // partition reorders grower.rows[start:end] so the rows going left come
 // first, each side keeping its order, and returns where the right side
-// starts.
+// starts. Large nodes are partitioned block by block on all cores: each
+// block splits into the scratch buffer, then the blocks' left and right
+// parts are copied to their places.
 func (t *hgbGrower) partition(start, end int, s hgbSplit) int {
 	var left [hgbHistBins]int
 	for c := 0; c <= s.bin; c++ {
@@ -431,25 +440,68 @@ func (t *hgbGrower) partition(start, end int, s hgbSplit) int {
 	}
 	col := t.codes[s.feat*t.n : (s.feat+1)*t.n]
 	rows := t.rows[start:end]
-	sc := t.scratch[:len(rows)]
-	k, m := 0, 0
-	for _, r := range rows {
-		l := left[col[r]]
-		rows[k] = r
-		sc[m] = r
-		k += l
-		m += 1 - l
+	sc := t.scratch[start:end]
+	chunks := (len(rows) + hgbChunk - 1) / hgbChunk
+	nleft := make([]int, chunks)
+	// Each block: its left rows first, then its right rows, in sc.
+	split := func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			a, b := c*hgbChunk, min((c+1)*hgbChunk, len(rows))
+			in, out := rows[a:b], sc[a:b]
+			k, m := 0, len(in)-1
+			for _, r := range in {
+				l := left[col[r]]
+				out[k] = r
+				out[m] = r
+				k += l
+				m -= 1 - l
+			}
+			// The right rows went in from the end: put them in order.
+			slices.Reverse(out[k:])
+			nleft[c] = k
+		}
 	}
-	copy(rows[k:], sc[:m])
-	return start + k
+	if chunks == 1 {
+		split(0, 1)
+	} else {
+		treeParallelBlocks(chunks, 1, split)
+	}
+	total := 0
+	for _, k := range nleft {
+		total += k
+	}
+	place := func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			l, r := 0, total
+			for p := 0; p < c; p++ {
+				l += nleft[p]
+				r += min((p+1)*hgbChunk, len(rows)) - p*hgbChunk - nleft[p]
+			}
+			a, b := c*hgbChunk, min((c+1)*hgbChunk, len(rows))
+			copy(rows[l:], sc[a:a+nleft[c]])
+			copy(rows[r:], sc[a+nleft[c]:b])
+		}
+	}
+	if chunks == 1 {
+		place(0, 1)
+	} else {
+		treeParallelBlocks(chunks, 1, place)
+	}
+	return start + total
 }
 
 // leafRows calls fn with each leaf of the last grown tree and its
-// training rows.
+// training rows, on all cores (the leaves' rows are disjoint).
 func (t *hgbGrower) leafRows(tree *HistTree, fn func(leaf int, rows []int32)) {
+	var leaves []int
 	for i := range t.nodes {
 		if tree.Feature[i] < 0 {
-			fn(i, t.rows[t.nodes[i].start:t.nodes[i].end])
+			leaves = append(leaves, i)
 		}
 	}
+	treeParallelBlocks(len(leaves), 1, func(lo, hi int) {
+		for _, i := range leaves[lo:hi] {
+			fn(i, t.rows[t.nodes[i].start:t.nodes[i].end])
+		}
+	})
 }

@@ -1,0 +1,73 @@
+package ml
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestHgbSortFloats(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 255, 256, 1000, 5000} {
+		v := make([]float64, n)
+		for i := range v {
+			switch i % 5 {
+			case 0:
+				v[i] = r.NormFloat64() * 1e6
+			case 1:
+				v[i] = -r.ExpFloat64()
+			case 2:
+				v[i] = float64(r.IntN(7)) // ties
+			case 3:
+				v[i] = math.Copysign(0, -1)
+			default:
+				v[i] = []float64{math.Inf(1), math.Inf(-1), math.MaxFloat64, -math.SmallestNonzeroFloat64}[r.IntN(4)]
+			}
+		}
+		want := slices.Clone(v)
+		slices.Sort(want)
+		hgbSortFloats(v, nil, nil)
+		for i := range v {
+			if v[i] != want[i] {
+				t.Fatalf("n=%d: element %d is %v, want %v", n, i, v[i], want[i])
+			}
+		}
+	}
+}
+
+// TestHgbCode checks the branch-free bin search against counting the
+// thresholds below a value.
+func TestHgbCode(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, nthr := range []int{0, 1, 2, 7, 128, 253, 254} {
+		x := make([]float64, 3000)
+		for i := range x {
+			x[i] = math.Round(r.NormFloat64()*40) / 4
+		}
+		rows := make([]int32, len(x))
+		for i := range rows {
+			rows[i] = int32(i)
+		}
+		b := newHgbBinner(x, 1, 1, rows, nthr+1, 1)
+		if len(b.thr[0]) > nthr {
+			t.Fatalf("%d thresholds for max_bins %d", len(b.thr[0]), nthr+1)
+		}
+		probe := append(slices.Clone(b.thr[0]), x...)
+		probe = append(probe, math.Inf(-1), math.Inf(1), math.MaxFloat64)
+		for _, v := range probe {
+			want := 0
+			for _, th := range b.thr[0] {
+				if th < v {
+					want++
+				}
+			}
+			if got := int(b.code(0, v)); got != want {
+				t.Fatalf("max_bins %d: code(%v) = %d, want %d", nthr+1, v, got, want)
+			}
+		}
+		if got := int(b.code(0, math.NaN())); got != nthr+1 {
+			t.Errorf("code(NaN) = %d, want the missing bin %d", got, nthr+1)
+		}
+	}
+}
