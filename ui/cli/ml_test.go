@@ -251,3 +251,45 @@ func TestEverySamplePipelineRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestPredictKeepsValuesAndReportsFailedRows: file mode copies the input
+// cells as written and formats predictions as stream mode does; stream
+// mode answers every line, names one location per bad line and exits 2
+// when any row failed.
+func TestPredictKeepsValuesAndReportsFailedRows(t *testing.T) {
+	dir, db := sampleDir(t)
+	runJSON(t, dir, db, "sample-data/iris.yaml")
+	if _, stderr, code := sluice(t, dir, "--db", db, "export", "latest", "-o", "m.json"); code != 0 {
+		t.Fatal(stderr)
+	}
+	const rows = "5,3.0,1.4,0.2\n6.10,2.80,4.7,1.2\n"
+	if err := os.WriteFile(filepath.Join(dir, "in.csv"), []byte("sepal_length,sepal_width,petal_length,petal_width\n"+rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file, stderr, code := sluice(t, dir, "predict", "m.json", "in.csv")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	stream, stderr, code := sluiceIn(t, dir, "sepal_length,sepal_width,petal_length,petal_width\n"+rows, "predict", "m.json", "-")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	fileLines := strings.Split(strings.TrimSpace(file), "\n")
+	streamLines := strings.Split(strings.TrimSpace(stream), "\n")
+	for i, in := range strings.Split(strings.TrimSpace(rows), "\n") {
+		if want := in + "," + streamLines[i+1]; fileLines[i+1] != want {
+			t.Errorf("file mode row %d: got %q, want the input as written then the stream mode's answer: %q", i+1, fileLines[i+1], want)
+		}
+	}
+
+	out, stderr, code := sluiceIn(t, dir, "sepal_length,sepal_width,petal_length,petal_width\n5,3.0,1.4,0.2\n5,abc,1,1\n6.1,2.8,4.7,1.2\n", "predict", "m.json", "-")
+	if code != ExitInvalid {
+		t.Errorf("a failed row: exit %d, want %d", code, ExitInvalid)
+	}
+	if lines := strings.Split(out, "\n"); len(lines) != 5 || lines[2] != "" || lines[3] == "" {
+		t.Errorf("every line is answered, the bad one with an empty line: %q", out)
+	}
+	if !strings.Contains(stderr, "stdin:3:3: bad value") || strings.Count(stderr, "stdin:") != 1 || !strings.Contains(stderr, "1 of 3 rows failed") {
+		t.Errorf("stderr: got %q, want one location, stdin:3:3, and a count", stderr)
+	}
+}

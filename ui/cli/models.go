@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -404,7 +405,7 @@ func readHeader(path string) ([]string, error) {
 }
 
 func (e *env) predictFile(p *stages.Predictor, in, out string) error {
-	header, err := readHeader(in)
+	header, records, err := readRecords(in)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -412,54 +413,84 @@ func (e *env) predictFile(p *stages.Predictor, in, out string) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	if rows.NumRows() != len(records) {
+		return usageErr(fmt.Errorf("%s: read %d rows as a table but %d as CSV records", in, rows.NumRows(), len(records)))
+	}
 	pred, err := p.Predict(rows)
 	if err != nil {
 		return usageErr(fmt.Errorf("%s: %w", in, err))
 	}
-	result, err := withPredictions(rows, p, pred)
-	if err != nil {
-		return usageErr(err)
+	// The input's cells are copied as written (0 stays 0, 6.10 stays
+	// 6.10); the predictions follow, formatted as in stream mode.
+	name := "prediction"
+	if slices.Contains(header, name) {
+		name = p.File.Target + "_prediction"
+	}
+	write := func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(append(append(slices.Clip(header), name), p.ProbaColumns()...)); err != nil {
+			return err
+		}
+		for i, rec := range records {
+			if err := cw.Write(append(slices.Clip(rec), predictionCells(p, pred, i)...)); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
 	}
 	if out == "" {
 		w := bufio.NewWriter(e.stdout)
-		if err := frame.WriteCSV(w, result); err != nil {
+		if err := write(w); err != nil {
 			return err
 		}
 		return w.Flush()
 	}
-	if err := frame.WriteFileAtomic(out, func(w io.Writer) error { return frame.WriteCSV(w, result) }); err != nil {
+	if err := frame.WriteFileAtomic(out, write); err != nil {
 		return usageErr(err)
 	}
-	fmt.Fprintf(e.stderr, "wrote %d predictions to %s\n", result.NumRows(), out)
+	fmt.Fprintf(e.stderr, "wrote %d predictions to %s\n", len(records), out)
 	return nil
 }
 
-// withPredictions appends the prediction (and probability) columns.
-func withPredictions(rows *frame.Frame, p *stages.Predictor, pred *stages.Prediction) (*frame.Frame, error) {
-	name := "prediction"
-	if c, _ := rows.ColByName(name); c != nil {
-		name = p.File.Target + "_prediction"
-	}
-	var col *frame.Column
-	if p.File.Task == "regression" {
-		col = frame.NewFloat(name, pred.Values, nil)
-	} else {
-		col = frame.NewString(name, pred.Labels, nil)
-	}
-	f, err := rows.WithColumn(col)
+// readRecords reads a CSV file's header and records as written.
+func readRecords(path string) ([]string, [][]string, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for j, pc := range p.ProbaColumns() {
-		vals := make([]float64, rows.NumRows())
-		for i := range vals {
-			vals[i] = round6(pred.Proba.At(i, j))
-		}
-		if f, err = f.WithColumn(frame.NewFloat(pc, vals, nil)); err != nil {
-			return nil, err
-		}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.ReuseRecord = false
+	header, err := r.Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: header: %w", path, err)
 	}
-	return f, nil
+	if len(header) > 0 {
+		header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	}
+	var records [][]string
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return header, records, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		records = append(records, rec)
+	}
+}
+
+// predictionCells are row i's prediction and class probabilities as
+// text, the same in file and stream mode: the label (or the value in its
+// shortest form), then each probability rounded to 6 decimals.
+func predictionCells(p *stages.Predictor, pred *stages.Prediction, i int) []string {
+	cells := []string{pred.Labels[i]}
+	for j := range p.ProbaColumns() {
+		cells = append(cells, strconv.FormatFloat(round6(pred.Proba.At(i, j)), 'f', -1, 64))
+	}
+	return cells
 }
 
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
@@ -474,7 +505,7 @@ func (e *env) predictStream(p *stages.Predictor) error {
 	jsonl := false
 	started := false
 	probaCols := p.ProbaColumns()
-	lineNo := 0
+	lineNo, rowsSeen, failed := 0, 0, 0
 	for {
 		line, err := in.ReadString('\n')
 		if len(line) > 0 {
@@ -499,10 +530,14 @@ func (e *env) predictStream(p *stages.Predictor) error {
 					goto next
 				}
 			}
+			rowsSeen++
 			if perr := e.predictLine(p, w, header, text, jsonl, lineNo, probaCols); perr != nil {
-				fmt.Fprintf(e.stderr, "stdin:%d: %v\n", lineNo, perr)
+				failed++
+				where, msg := lineError(lineNo, perr)
+				fmt.Fprintf(e.stderr, "%s: %s\n", where, msg)
 				if jsonl {
-					fmt.Fprintf(w, "{\"line\":%d,\"error\":%q}\n", lineNo, perr.Error())
+					b, _ := json.Marshal(map[string]any{"line": lineNo, "error": msg})
+					fmt.Fprintf(w, "%s\n", b)
 				} else {
 					fmt.Fprintln(w)
 				}
@@ -513,12 +548,31 @@ func (e *env) predictStream(p *stages.Predictor) error {
 		}
 	next:
 		if err == io.EOF {
-			return w.Flush()
+			if ferr := w.Flush(); ferr != nil {
+				return ferr
+			}
+			if failed > 0 {
+				// Every line was answered; the exit status says some
+				// answers are errors.
+				return usageErr(fmt.Errorf("%d of %d rows failed", failed, rowsSeen))
+			}
+			return nil
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// lineError places a stream line's error at that line of stdin: a parse
+// error keeps its column (its own line number counts within the one-row
+// table it was read as), any other error names the line alone.
+func lineError(lineNo int, err error) (where, msg string) {
+	var pe *frame.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("stdin:%d:%d", lineNo, pe.Col), pe.Err.Error()
+	}
+	return fmt.Sprintf("stdin:%d", lineNo), err.Error()
 }
 
 func (e *env) predictLine(p *stages.Predictor, w *bufio.Writer, header []string, text string, jsonl bool, lineNo int, probaCols []string) error {
@@ -566,12 +620,8 @@ func (e *env) predictLine(p *stages.Predictor, w *bufio.Writer, header []string,
 		w.Write(b)
 		return w.WriteByte('\n')
 	}
-	cells := []string{pred.Labels[0]}
-	for j := range probaCols {
-		cells = append(cells, strconv.FormatFloat(round6(pred.Proba.At(0, j)), 'g', -1, 64))
-	}
 	cw := csv.NewWriter(w)
-	cw.Write(cells)
+	cw.Write(predictionCells(p, pred, 0))
 	cw.Flush()
 	return cw.Error()
 }
