@@ -127,13 +127,16 @@ func liveEvents() []engine.Event {
 	return evs
 }
 
-func TestGolden(t *testing.T) {
-	tests := []struct {
-		name  string
-		store func() *fakeStore
-		paths []string
-		msgs  []tea.Msg
-	}{
+type goldenCase struct {
+	name  string
+	store func() *fakeStore
+	paths []string
+	msgs  []tea.Msg
+}
+
+// goldenCases are every screen and dialog, in a state worth seeing.
+func goldenCases() []goldenCase {
+	return []goldenCase{
 		{name: "pipelines_bad_file", msgs: nil},
 		{name: "pipelines", msgs: keys("down", "down")},
 		{name: "composer", msgs: keys("down", "down", "enter", "down", "down", "down")},
@@ -154,8 +157,26 @@ func TestGolden(t *testing.T) {
 		{name: "model_export_form", store: storeWithRuns, msgs: keys("5", "e")},
 		{name: "help", store: storeWithRuns, msgs: keys("3", "?")},
 		{name: "too_small", msgs: []tea.Msg{tea.WindowSizeMsg{Width: 79, Height: 30}}},
+		{name: "runs_tagged", store: taggedStore, msgs: keys("3")},
+		{name: "pipelines_last_run", store: func() *fakeStore {
+			s := newFakeStore()
+			s.add(sampleRun(1, 0.9750, t0.Add(-time.Hour)))
+			return s
+		}, msgs: keys("down", "down")},
+		{name: "palette", store: storeWithRuns, msgs: keys("3", ":")},
 	}
-	for _, tt := range tests {
+}
+
+// taggedStore is storeWithRuns with tags and a note on run 2.
+func taggedStore() *fakeStore {
+	s := storeWithRuns()
+	s.runs[2].Tags = []string{"baseline", "paper"}
+	s.runs[2].Note = "C halved"
+	return s
+}
+
+func TestGolden(t *testing.T) {
+	for _, tt := range goldenCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newFakeStore()
 			if tt.store != nil {
@@ -166,4 +187,72 @@ func TestGolden(t *testing.T) {
 			golden.RequireEqual(t, []byte(screen(t, m)))
 		})
 	}
+}
+
+// TestGoldenSizes renders every screen at the smallest size the
+// workbench lays out in, 80×24, and at 200×50, and holds that no number
+// is ever cut inside its digits (a cut number reads as a real, wrong one).
+func TestGoldenSizes(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+		for _, tt := range goldenCases() {
+			if tt.name == "too_small" {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s_%dx%d", tt.name, size[0], size[1]), func(t *testing.T) {
+				store := newFakeStore()
+				if tt.store != nil {
+					store = tt.store()
+				}
+				m := open(t, store, tt.paths...)
+				send(t, m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				send(t, m, tt.msgs...)
+				out := sizedScreen(t, m, size[0], size[1])
+				if l, ok := cutNumber(out, size[0]); !ok {
+					t.Errorf("a number is cut inside its digits on this line:\n%s\n\n%s", l, out)
+				}
+				golden.RequireEqual(t, []byte(out))
+			})
+		}
+	}
+}
+
+// sizedScreen is screen at another size.
+func sizedScreen(tb testing.TB, m *ui.Model, w, h int) string {
+	tb.Helper()
+	out := ansi.Strip(m.View())
+	lines := strings.Split(out, "\n")
+	if len(lines) != h {
+		tb.Errorf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if cw := ansi.StringWidth(l); cw > w {
+			tb.Errorf("line %d is %d cells wide, more than %d: %q", i+1, cw, w, l)
+		}
+	}
+	return out
+}
+
+// cutNumber finds a line where an ellipsis follows a digit (or a digit
+// and a point), or a digit fills the last of the w cells: a number cut
+// short.
+func cutNumber(screen string, w int) (string, bool) {
+	for _, l := range strings.Split(screen, "\n") {
+		rs := []rune(l)
+		if len(rs) > 0 && ansi.StringWidth(l) == w && rs[len(rs)-1] >= '0' && rs[len(rs)-1] <= '9' {
+			return l, false
+		}
+		for i, r := range rs {
+			if r != '…' || i == 0 {
+				continue
+			}
+			p := rs[i-1]
+			if p == '.' && i >= 2 {
+				p = rs[i-2]
+			}
+			if p >= '0' && p <= '9' {
+				return l, false
+			}
+		}
+	}
+	return "", true
 }

@@ -29,8 +29,10 @@ type Store interface {
 }
 
 var keys = struct {
-	All, Metric, Scroll key.Binding
+	All, Metric, Scroll, Side, Page key.Binding
 }{
+	Side:   common.Binding("←/→ h/l", "more runs", "left", "right", "h", "l"),
+	Page:   common.Binding("H/L", "a page of runs", "H", "L", "shift+left", "shift+right"),
 	All:    common.Binding("a", "all/differing params", "a"),
 	Metric: common.Binding("↑/↓", "chart metric", "up", "down", "k", "j"),
 	Scroll: common.Binding("pgup/pgdn", "scroll", "pgup", "pgdown"),
@@ -52,6 +54,8 @@ type Model struct {
 	loading bool
 	seq     common.Seq
 	vp      viewport.Model
+	first   int // the first run column shown (h/l scroll sideways)
+	fits    int // how many run columns the last render showed
 }
 
 // New returns the Compare screen.
@@ -77,7 +81,7 @@ func (m *Model) Resize(w, h int) {
 
 // Keys are the screen's bindings.
 func (m *Model) Keys() help.KeyMap {
-	return common.KeyMap{Short: []key.Binding{keys.Metric, keys.All, keys.Scroll, common.Binding("esc", "back to runs", "esc")}}
+	return common.KeyMap{Short: []key.Binding{keys.Metric, keys.Side, keys.Page, keys.All, keys.Scroll, common.Binding("esc", "back to runs", "esc")}}
 }
 
 // Capturing is always false: the screen has no text field.
@@ -141,7 +145,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.err = msg.err
 			return common.Err(fmt.Errorf("compare: %w", msg.err))
 		}
-		m.runs, m.history = msg.runs, msg.history
+		m.runs, m.history, m.first = msg.runs, msg.history, 0
 		m.cmp = engine.Compare(m.runs, m.all)
 		m.metric = m.defaultMetric()
 		m.render()
@@ -153,6 +157,18 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		switch msg.String() {
+		case "left", "h":
+			m.side(-1)
+			return nil
+		case "right", "l":
+			m.side(1)
+			return nil
+		case "H", "shift+left":
+			m.side(-max(m.fits, 1))
+			return nil
+		case "L", "shift+right":
+			m.side(max(m.fits, 1))
+			return nil
 		case "a":
 			m.all = !m.all
 			m.cmp = engine.Compare(m.runs, m.all)
@@ -197,7 +213,18 @@ func (m *Model) defaultMetric() int {
 
 func (m *Model) leftWidth() int { return m.w * 11 / 20 }
 
-// render lays the tables out in the scrolling left pane.
+// side scrolls the run columns by d.
+func (m *Model) side(d int) {
+	if m.cmp == nil {
+		return
+	}
+	m.first = min(max(m.first+d, 0), max(len(m.cmp.Runs)-1, 0))
+	m.render()
+}
+
+// render lays the tables out in the scrolling left pane: the key column
+// stays, the run columns scroll sideways (h/l), and each run column is as
+// wide as its widest value, so no value is ever cut.
 func (m *Model) render() {
 	if m.cmp == nil {
 		return
@@ -213,11 +240,64 @@ func (m *Model) render() {
 		keyW = max(keyW, len(r.Key))
 	}
 	keyW = min(keyW, lw/3)
-	colW := max((lw-keyW-2)/max(n, 1)-1, 8)
+	// Cells first, then the widths they need.
+	params := make([][]string, len(m.cmp.Params))
+	for i, p := range m.cmp.Params {
+		for _, v := range p.Values {
+			params[i] = append(params[i], orDash(plain(v)))
+		}
+	}
+	metrics := make([][]string, len(m.cmp.Metrics))
+	for i, r := range m.cmp.Metrics {
+		for j, v := range r.Values {
+			cell := "-"
+			if v != nil {
+				cell = common.Metric(*v)
+				if j > 0 && r.Deltas[j] != nil {
+					cell += " (" + common.Delta(*r.Deltas[j]) + ")"
+				}
+				if j == r.Best {
+					cell += " ★"
+				}
+			}
+			metrics[i] = append(metrics[i], cell)
+		}
+	}
+	colW := make([]int, n)
+	for j, id := range m.cmp.Runs {
+		colW[j] = len(fmt.Sprintf("#%d", id))
+		for _, row := range metrics {
+			colW[j] = max(colW[j], common.Width(row[j]))
+		}
+		for _, row := range params {
+			colW[j] = max(colW[j], min(common.Width(row[j]), 24)) // long strings may be cut; numbers are short
+		}
+	}
+	// The run columns that fit from m.first on (at least one).
+	m.first = min(m.first, max(n-1, 0))
+	room := lw - 2 - keyW
+	last := m.first
+	for used := 0; last < n && (last == m.first || used+1+colW[last] <= room); last++ {
+		used += 1 + colW[last]
+	}
+	m.fits = last - m.first
 	var b []string
 	head := common.Fit("", 2+keyW)
-	for _, id := range m.cmp.Runs {
-		head += " " + common.Fit(fmt.Sprintf("#%d", id), colW)
+	for j := m.first; j < last; j++ {
+		head += " " + common.Fit(fmt.Sprintf("#%d", m.cmp.Runs[j]), colW[j])
+	}
+	if m.first > 0 || last < n {
+		hint := ""
+		if m.first > 0 {
+			hint += fmt.Sprintf("← %d", m.first)
+		}
+		if last < n {
+			if hint != "" {
+				hint += " "
+			}
+			hint += fmt.Sprintf("+%d →", n-last)
+		}
+		head += "  " + hint
 	}
 	// Parameters.
 	title := "PARAMETERS THAT DIFFER"
@@ -229,10 +309,10 @@ func (m *Model) render() {
 		b = append(b, st.Subtle.Render("  none: every parameter is the same"))
 	} else {
 		b = append(b, st.Header.Render(head))
-		for _, p := range m.cmp.Params {
+		for i, p := range m.cmp.Params {
 			line := "  " + common.Fit(p.Key, keyW)
-			for _, v := range p.Values {
-				cell := common.Fit(orDash(plain(v)), colW)
+			for j := m.first; j < last; j++ {
+				cell := common.Fit(params[i][j], colW[j])
 				if p.Differs {
 					cell = st.Warn.Render(cell)
 				}
@@ -255,18 +335,8 @@ func (m *Model) render() {
 			cursor = common.Cursor + " "
 		}
 		line := cursor + common.Fit(r.Key, keyW)
-		for j, v := range r.Values {
-			cell := "-"
-			if v != nil {
-				cell = common.Metric(*v)
-				if j > 0 && r.Deltas[j] != nil {
-					cell += " (" + common.Delta(*r.Deltas[j]) + ")"
-				}
-				if j == r.Best {
-					cell += " ★"
-				}
-			}
-			cell = common.Fit(cell, colW)
+		for j := m.first; j < last; j++ {
+			cell := common.Fit(metrics[i][j], colW[j])
 			if j == r.Best {
 				cell = st.Best.Render(cell)
 			}
@@ -318,6 +388,9 @@ func (m *Model) View() string {
 	}
 	pipes := uniq(m.cmp.Pipelines)
 	head := st.Title.Render("COMPARE") + "  " + st.Bold.Render(strings.Join(ids, " · ")) + st.Subtle.Render("  "+strings.Join(pipes, ", "))
+	if len(pipes) > 1 {
+		head = st.Title.Render("COMPARE") + "  " + st.Warn.Render(fmt.Sprintf("⚠ runs of %d different pipelines (%s): their parameters and metrics may not mean the same", len(pipes), strings.Join(pipes, ", ")))
+	}
 	diff := "first stage to differ: "
 	if m.cmp.FirstDiff == "" {
 		diff += "none (every stage's fingerprint matches)"

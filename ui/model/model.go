@@ -444,7 +444,16 @@ func (m *Model) detailLines(d *Details, w int) []string {
 	if len(d.Classes) > 0 {
 		field("classes", strings.Join(d.Classes, ", "))
 	}
-	field("sha256", d.SHA256)
+	// The hash is compared by eye with `sha256sum`: wrap it, never cut it.
+	for i, sum := 0, d.SHA256; sum != ""; i++ {
+		n := min(len(sum), max(w-11, 16))
+		if i == 0 {
+			field("sha256", sum[:n])
+		} else {
+			field("", sum[:n])
+		}
+		sum = sum[n:]
+	}
 	if d.Size > 0 {
 		field("size", common.Bytes(d.Size))
 	}

@@ -80,6 +80,7 @@ type Model struct {
 
 	files    []*file
 	roots    []string // where to look for new files
+	lastW    int      // the LAST RUN column's width, which its cells are fitted to
 	shown    []int    // indexes into files of the rows shown
 	filter   common.Filter
 	table    common.Table
@@ -133,6 +134,7 @@ func (m *Model) columns(w int) []table.Column {
 			*shrink = max(*shrink-d, floor)
 		}
 	}
+	m.lastW = lastW
 	return []table.Column{
 		{Title: " ", Width: 1},
 		{Title: "FILE", Width: fileW},
@@ -297,6 +299,11 @@ func (m *Model) Resize(w, h int) {
 	m.table.SetColumns(m.columns(w))
 	m.table.SetWidth(w)
 	m.table.SetHeight(m.tableHeight())
+	if m.loaded {
+		sel := m.selected()
+		m.setRows() // the LAST RUN cells are fitted to the column
+		m.reselect(sel)
+	}
 	if m.composer != nil {
 		m.composer.resize(w, h)
 	}
@@ -636,7 +643,10 @@ func (m *Model) setRows() {
 			stages = fmt.Sprint(len(f.spec.Stages))
 		}
 		if f.last != nil {
-			last = fmt.Sprintf("#%d %s %s", f.last.ID, common.StatusIcon(f.last.Status), common.HeadlineText(f.last.Metrics))
+			last = fmt.Sprintf("#%d %s", f.last.ID, common.StatusIcon(f.last.Status))
+			if h := common.HeadlineFit(f.last.Metrics, m.lastW-common.Width(last)-1); h != "" {
+				last += " " + h
+			}
 		}
 		if f.checked {
 			if f.valid() {

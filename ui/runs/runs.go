@@ -88,11 +88,16 @@ type Model struct {
 	detail   *detail
 	pendOpen int64 // run to step into once the list has it
 	form     *common.Form
+	// The widths the rows are built for, and the columns dropped to make
+	// room for the metric (the +N hint).
+	metricW int
+	dropped []string
 }
 
 // New returns the Runs screen reading from store.
 func New(ctx *common.Context, store Store, live common.LiveChecker) *Model {
 	m := &Model{ctx: ctx, store: store, live: live, marked: map[int64]bool{}}
+	m.metricW = 30
 	m.table = common.NewTable(ctx.Styles, m.columns(100))
 	m.filter = common.NewFilter("text, accuracy>0.9, param.model.C=1, status:failed, tag:NAME, since:7d, or", ctx.Now)
 	return m
@@ -192,7 +197,15 @@ func (m *Model) poll() tea.Cmd {
 // Resize sets the screen's size.
 func (m *Model) Resize(w, h int) {
 	m.w, m.h = w, h
+	before := m.metricW
 	m.table.SetColumns(m.columns(w))
+	if m.metricW != before && len(m.all) > 0 {
+		// The metric cells are fitted to the column: build them again.
+		for i := range m.all {
+			m.rows[i] = m.row(&m.all[i])
+		}
+		m.refreshRows()
+	}
 	m.table.SetWidth(w)
 	m.table.SetHeight(max(h-2, 3))
 	m.filter.SetWidth(w)
@@ -201,18 +214,43 @@ func (m *Model) Resize(w, h int) {
 	}
 }
 
+// columns lays the table out in w cells. The metric column must hold a
+// headline whole ("accuracy 0.9750" and a tag or two): when it cannot,
+// STARTED and then DURATION give way (a width of 0 hides a column), and
+// the header says so.
 func (m *Model) columns(w int) []table.Column {
-	fixed := 1 + 7 + 14 + 20 + 10 + 7*1 + 2 // marker columns, padding
-	rest := max(w-fixed, 30)
+	const metricMin = 24
+	started, duration := 19, 9
+	// The table's marker column, the mark column, RUN and STATUS, each
+	// followed by a space; then PIPELINE, STARTED, DURATION and METRIC.
+	fixed := 2 + 2 + 7 + 14
+	m.dropped = m.dropped[:0]
+	if fixed+13+started+1+duration+1+metricMin+1 > w {
+		started = 0
+		m.dropped = append(m.dropped, "STARTED")
+	}
+	if fixed+13+duration+1+metricMin+1 > w && started == 0 {
+		duration = 0
+		m.dropped = append(m.dropped, "DURATION")
+	}
+	rest := w - fixed
+	if started > 0 {
+		rest -= started + 1
+	}
+	if duration > 0 {
+		rest -= duration + 1
+	}
+	rest = max(rest, metricMin+13)
 	pipeline := min(max(rest/3, 12), 28)
-	metric := rest - pipeline
+	metric := rest - pipeline - 2
+	m.metricW = metric
 	return []table.Column{
 		{Title: " ", Width: 1},
 		{Title: "RUN", Width: 6},
 		{Title: "PIPELINE", Width: pipeline},
 		{Title: "STATUS", Width: 13},
-		{Title: "STARTED", Width: 19},
-		{Title: "DURATION", Width: 9},
+		{Title: "STARTED", Width: started},
+		{Title: "DURATION", Width: duration},
 		{Title: "METRIC", Width: metric},
 	}
 }
@@ -678,7 +716,7 @@ func (m *Model) row(s *engine.RunSummary) table.Row {
 		if !s.Status.Done() && s.Stages > 0 {
 			status += fmt.Sprintf(" %d/%d", s.Done, s.Stages)
 		}
-		metric := common.HeadlineText(s.Metrics)
+		metric := common.HeadlineFit(s.Metrics, m.metricW)
 		if s.Status == engine.StatusFailed && s.Error != "" {
 			metric = s.Error
 		}
@@ -714,6 +752,9 @@ func (m *Model) View() string {
 		head = st.Title.Render("RUNS") + st.Subtle.Render(fmt.Sprintf("  %d run%s", len(m.all), common.Plural(len(m.all))))
 		if m.ctx.DB != "" {
 			head += st.Subtle.Render(" in " + m.ctx.DB)
+		}
+		if len(m.dropped) > 0 {
+			head += st.Subtle.Render(fmt.Sprintf("  +%d column%s (%s) when wider", len(m.dropped), common.Plural(len(m.dropped)), strings.ToLower(strings.Join(m.dropped, ", "))))
 		}
 		if n := len(m.markedIDs()); n > 0 {
 			head += st.Marked.Render(fmt.Sprintf("  ● %d marked", n)) + st.Subtle.Render(" (c compares)")

@@ -126,6 +126,32 @@ func HeadlineText(m map[string]float64) string {
 	return k + " " + Metric(v)
 }
 
+// HeadlineFit renders the headline metric in at most w cells without
+// ever cutting the number: the name gives way first (acc… 0.9667), then
+// goes (0.9667). It returns "" when not even the number fits.
+func HeadlineFit(m map[string]float64, w int) string {
+	k, v, ok := Headline(m)
+	if !ok {
+		return ""
+	}
+	return NamedValueFit(k, Metric(v), w)
+}
+
+// NamedValueFit renders "name value" in at most w cells, shortening the
+// name, never the value (see HeadlineFit).
+func NamedValueFit(name, value string, w int) string {
+	vw := Width(value)
+	switch {
+	case Width(name)+1+vw <= w:
+		return name + " " + value
+	case w-vw-1 >= 4:
+		return Truncate(name, w-vw-1) + " " + value
+	case vw <= w:
+		return value
+	}
+	return ""
+}
+
 // Value renders a parameter value as JSON text (strings unquoted when
 // plain).
 func Value(v any) string {
