@@ -739,6 +739,9 @@ func (m *Model) detailView(h int) string {
 		if s.Description != "" {
 			b = append(b, st.Subtle.Render(s.Description))
 		}
+		if a := automationText(&s.Automation, m.ctx.Now()); a != "" {
+			b = append(b, st.Subtle.Render(a))
+		}
 		idW, usesW, needsW := 4, 4, 4
 		for _, ps := range f.plan.Stages {
 			idW, usesW = max(idW, len(ps.Spec.ID)), max(usesW, len(ps.Type.Name))
@@ -845,4 +848,22 @@ func (s fileSubject) Time() time.Time {
 		return time.Time{}
 	}
 	return s.f.last.Started
+}
+
+// automationText says when a pipeline runs on its own: its schedule and
+// the next time a run comes due, and its trigger; "" when it does not.
+func automationText(a *engine.Automation, now time.Time) string {
+	var parts []string
+	if tt := a.Schedule; tt != nil {
+		next := tt.Next(now)
+		due := "none within five years"
+		if !next.IsZero() {
+			due = next.In(a.Location).Format("2006-01-02 15:04 MST")
+		}
+		parts = append(parts, fmt.Sprintf("schedule %s (%s) · next due %s · catchup %s · overlap %s", tt, a.Location, due, a.Catchup, a.Overlap))
+	}
+	if t := a.Trigger; t != nil {
+		parts = append(parts, fmt.Sprintf("trigger %s (settle %s)", t.Glob, t.Settle))
+	}
+	return strings.Join(parts, " · ")
 }

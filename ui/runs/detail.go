@@ -1,6 +1,8 @@
 package runs
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -487,6 +489,9 @@ func (d *detail) view() string {
 	head1 := st.Title.Render(fmt.Sprintf("RUN %d", r.ID)) + "  " + st.Bold.Render(r.Pipeline) + "  " + st.StatusText(r.Status) +
 		st.Subtle.Render(fmt.Sprintf("  started %s · took %s · seed %d · sluice %s", common.Started(r.Started), common.Seconds(r.Seconds), r.Seed, r.Version))
 	head2 := st.Subtle.Render(fmt.Sprintf("%s (sha256 %s)", r.File, common.Short(r.SpecHash)))
+	if r.TriggerKind() != engine.TriggerManual {
+		head2 += st.Subtle.Render(fmt.Sprintf(" · %s, logical time %s", r.TriggerKind(), r.Logical().UTC().Format(time.RFC3339)))
+	}
 	if len(r.Overrides) > 0 {
 		head2 += "  " + st.Warn.Render("--set "+strings.Join(r.Overrides, " --set "))
 	}
