@@ -79,6 +79,17 @@ func (t *Tree) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
+	*t = Tree(p)
+	return t.Init()
+}
+
+// Init checks that the exported arrays describe a tree (equal lengths,
+// children after their parent, left child next) and readies it for
+// prediction. A decoder that fills the arrays itself calls it; on error
+// the tree is left unusable for prediction.
+func (t *Tree) Init() error {
+	p := t
+	t.nodes, t.prob = nil, nil
 	n := len(p.Feature)
 	// n_values is checked by division: a product can overflow (n_values
 	// 2^62 on 4 nodes multiplies to 0).
@@ -103,7 +114,6 @@ func (t *Tree) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("ml: tree node %d: children %d and %d out of order", i, l, r)
 		}
 	}
-	*t = Tree(p)
 	t.pack()
 	return nil
 }

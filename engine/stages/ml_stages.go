@@ -940,7 +940,7 @@ func exportStage() *engine.StageType {
 		Cache: engine.CacheVerifyWrites, // runs again when its file is gone or changed
 		Params: []engine.Param{
 			{Name: "path", Type: engine.TypePath, Output: true, Required: true, Doc: "where to write the model file"},
-			{Name: "format", Type: engine.TypeEnum, Enum: []string{"json"}, Default: "json", Doc: "file format"},
+			{Name: "format", Type: engine.TypeEnum, Enum: []string{ModelFileSluice, ModelFileJSON}, Default: ModelFileSluice, Doc: "file format: sluice (model format 2, packed) or json (model format 1)"},
 		},
 		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
 			return in[0], nil // the write policy is checked by validation (engine.OutputPath)
@@ -957,10 +957,20 @@ func exportStage() *engine.StageType {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return nil, err
 			}
-			if err := frame.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(m.File); return err }); err != nil {
+			data := m.File
+			if sc.Params.String("format") == ModelFileJSON {
+				p, err := LoadModel(sc.ID(), m.File)
+				if err != nil {
+					return nil, err
+				}
+				if data, err = EncodeModelFile(p, ModelFileJSON); err != nil {
+					return nil, err
+				}
+			}
+			if err := frame.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 				return nil, err
 			}
-			sc.Logf("wrote %s (%d bytes)", sc.Params.String("path"), len(m.File))
+			sc.Logf("wrote %s (%d bytes)", sc.Params.String("path"), len(data))
 			return &engine.Output{Value: sc.Inputs[0]}, nil
 		},
 	}

@@ -17,10 +17,18 @@ import (
 	"github.com/sluice-ml/sluice/ml"
 )
 
-// Model file format identifiers.
+// Model file format identifiers. Version 2 (the default) packs the
+// estimator's state (see modelcodec.go); version 1 is one JSON document,
+// still read, and written by `sluice export --format json`.
 const (
 	ModelFormat        = "sluice-model"
-	ModelFormatVersion = 1
+	ModelFormatVersion = 2
+)
+
+// Model file formats by name, as export's --format takes them.
+const (
+	ModelFileSluice = "sluice" // format 2: packed, compressed, checksummed
+	ModelFileJSON   = "json"   // format 1: one JSON document
 )
 
 // ErrBadModel reports a model file that cannot be used: truncated, of
@@ -67,12 +75,8 @@ type ModelSource struct {
 	Data        map[string]string `json:"data,omitempty"` // file → SHA-256
 }
 
-// encodeModel writes m as a model file.
+// encodeModel writes m as a model file of the current format.
 func encodeModel(m *Model, version string, src ModelSource) ([]byte, error) {
-	state, err := json.Marshal(m.Estimator)
-	if err != nil {
-		return nil, fmt.Errorf("serialise %s: %w", m.Type, err)
-	}
 	params := map[string]any{}
 	for k, v := range m.Params {
 		params[k] = v
@@ -85,13 +89,33 @@ func encodeModel(m *Model, version string, src ModelSource) ([]byte, error) {
 		Format: ModelFormat, FormatVersion: ModelFormatVersion, SluiceVersion: version,
 		Task: m.Split.Task, Target: m.Split.Target, Classes: m.Split.Classes,
 		Input: m.Split.Input, Chain: chain, Features: m.Features,
-		Estimator: EstimatorFile{Type: m.Type, Params: params, State: state},
+		Estimator: EstimatorFile{Type: m.Type, Params: params},
 		Metrics:   finiteMetrics(m.Metrics), Source: src,
 	}
 	if m.Split.Task == taskClustering || m.Type == "kmeans" {
 		mf.Task = taskClustering
 	}
-	return mf.marshal()
+	return marshalModel2(mf, m.Estimator)
+}
+
+// EncodeModelFile writes a loaded model again in the named format
+// (ModelFileSluice or ModelFileJSON), for export. The model is the same:
+// loading either file predicts the same.
+func EncodeModelFile(p *Predictor, format string) ([]byte, error) {
+	mf := *p.File
+	switch format {
+	case ModelFileSluice, "":
+		return marshalModel2(&mf, p.est)
+	case ModelFileJSON:
+		state, err := json.Marshal(p.est)
+		if err != nil {
+			return nil, fmt.Errorf("serialise %s: %w", mf.Estimator.Type, err)
+		}
+		mf.FormatVersion = 1
+		mf.Estimator.State = state
+		return mf.marshal()
+	}
+	return nil, fmt.Errorf("unknown model file format %q (want %s or %s)", format, ModelFileSluice, ModelFileJSON)
 }
 
 func finiteMetrics(m map[string]float64) map[string]float64 {
@@ -128,6 +152,24 @@ func LoadModel(name string, data []byte) (*Predictor, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %w: %s", name, ErrBadModel, fmt.Sprintf(format, args...))
 	}
+	if bytes.HasPrefix(data, []byte(modelMagic2)) {
+		mf, est, def, err := unmarshalModel2(data)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		p := &Predictor{File: mf, est: est, def: def}
+		if err := p.check(); err != nil {
+			return nil, bad("%v", err)
+		}
+		return p, nil
+	}
+	if v, ok := bytes.CutPrefix(data, []byte(ModelFormat+" ")); ok {
+		line, _, _ := bytes.Cut(v, []byte("\n"))
+		if len(line) > 20 {
+			line = line[:20]
+		}
+		return nil, bad("format version %q: this sluice reads versions 1 and 2; export the model again with this sluice, or upgrade sluice", line)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var mf ModelFile
@@ -149,8 +191,8 @@ func LoadModel(name string, data []byte) (*Predictor, error) {
 	if mf.Format != ModelFormat {
 		return nil, bad("format is %q, want %q", mf.Format, ModelFormat)
 	}
-	if mf.FormatVersion < 1 || mf.FormatVersion > ModelFormatVersion {
-		return nil, bad("format version %d, this sluice reads version %d", mf.FormatVersion, ModelFormatVersion)
+	if mf.FormatVersion != 1 {
+		return nil, bad("format version %d in a JSON file: JSON model files are version 1; export the model again with this sluice", mf.FormatVersion)
 	}
 	want := mf.Checksum
 	if _, err := mf.marshal(); err != nil {

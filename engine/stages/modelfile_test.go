@@ -140,9 +140,15 @@ func TestModelFileDeclaredSizesAreChecked(t *testing.T) {
 				extra = ", with: {n_clusters: 3}"
 			}
 			_, arts := runML(t, mlPipeline(t, head(dataset, target)+"  - {id: model, uses: "+typ.Name+extra+"}\n"))
-			orig := arts["model/model"]
-			if _, err := stages.LoadModel("m.json", orig); err != nil {
+			p, err := stages.LoadModel("m", arts["model/model"])
+			if err != nil {
 				t.Fatalf("the untouched file does not load: %v", err)
+			}
+			// The mutations edit format 1 (JSON); format 2's sizes are
+			// held to its bytes by TestModelFile2DeclaredSizes.
+			orig, err := stages.EncodeModelFile(p, stages.ModelFileJSON)
+			if err != nil {
+				t.Fatal(err)
 			}
 			for _, m := range mutations {
 				data, ok := resign(t, orig, m.mutate)

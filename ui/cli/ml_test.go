@@ -199,7 +199,7 @@ func TestPredictStreamAnswersEachLine(t *testing.T) {
 func TestBadModelFilesGiveClearErrors(t *testing.T) {
 	dir, db := sampleDir(t)
 	runJSON(t, dir, db, "sample-data/iris.yaml")
-	sluice(t, dir, "--db", db, "export", "latest", "-o", "m.json")
+	sluice(t, dir, "--db", db, "export", "latest", "--format", "json", "-o", "m.json")
 	good, _ := os.ReadFile(filepath.Join(dir, "m.json"))
 	tests := []struct {
 		name, want string
@@ -224,6 +224,35 @@ func TestBadModelFilesGiveClearErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "m.json"), []byte(tt.mutate(string(good))), 0o644)
 			_, stderr, code := sluice(t, dir, "predict", "m.json", "sample-data/iris.csv")
+			if code != ExitInvalid || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "panic") {
+				t.Errorf("got exit %d, stderr %q; want exit 2 mentioning %q", code, stderr, tt.want)
+			}
+		})
+	}
+
+	// The packed format (model format 2), as export writes it by default.
+	sluice(t, dir, "--db", db, "export", "latest", "-o", "m.model")
+	packed, _ := os.ReadFile(filepath.Join(dir, "m.model"))
+	if !strings.HasPrefix(string(packed), "sluice-model 2\n") {
+		t.Fatalf("export wrote %.20q, want model format 2", packed)
+	}
+	if _, stderr, code := sluice(t, dir, "predict", "m.model", "sample-data/iris.csv"); code != 0 {
+		t.Fatalf("the exported file does not predict: %s", stderr)
+	}
+	for _, tt := range []struct {
+		name, want string
+		mutate     func([]byte) []byte
+	}{
+		{"truncated", "checksum mismatch", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"flipped byte", "checksum mismatch", func(b []byte) []byte { c := bytes.Clone(b); c[len(c)/2] ^= 1; return c }},
+		{"newer version", "export the model again", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("sluice-model 2\n"), []byte("sluice-model 3\n"), 1)
+		}},
+		{"magic only", "truncated", func([]byte) []byte { return []byte("sluice-model 2\n") }},
+	} {
+		t.Run("format 2 "+tt.name, func(t *testing.T) {
+			os.WriteFile(filepath.Join(dir, "m.model"), tt.mutate(packed), 0o644)
+			_, stderr, code := sluice(t, dir, "predict", "m.model", "sample-data/iris.csv")
 			if code != ExitInvalid || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "panic") {
 				t.Errorf("got exit %d, stderr %q; want exit 2 mentioning %q", code, stderr, tt.want)
 			}

@@ -3,7 +3,9 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,9 +269,10 @@ func containsString(l []string, s string) bool {
 	return false
 }
 
-// exportModel writes a run's model file to path atomically and returns
-// its SHA-256.
-func (e *env) exportModel(db *store.DB, id int64, stage, path string, allowOutside bool) (string, string, error) {
+// exportModel writes a run's model file to path atomically, in the
+// named format (stages.ModelFileSluice, the file as the run kept it, or
+// stages.ModelFileJSON), and returns the SHA-256 of what it wrote.
+func (e *env) exportModel(db *store.DB, id int64, stage, path string, allowOutside bool, format string) (string, string, error) {
 	path, err := engine.OutputPath(".", path, allowOutside)
 	if err != nil {
 		return "", "", usageErr(err)
@@ -282,8 +285,17 @@ func (e *env) exportModel(db *store.DB, id int64, stage, path string, allowOutsi
 	if err != nil {
 		return "", "", err
 	}
-	if _, err := stages.LoadModel(fmt.Sprintf("run %d stage %s", id, info.Stage), data); err != nil {
+	p, err := stages.LoadModel(fmt.Sprintf("run %d stage %s", id, info.Stage), data)
+	if err != nil {
 		return "", "", usageErr(err)
+	}
+	sum := info.SHA256
+	if format == stages.ModelFileJSON || !bytes.HasPrefix(data, []byte(stages.ModelFormat+" 2\n")) {
+		if data, err = stages.EncodeModelFile(p, format); err != nil {
+			return "", "", usageErr(err)
+		}
+		h := sha256.Sum256(data)
+		sum = hex.EncodeToString(h[:])
 	}
 	err = frame.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
@@ -292,7 +304,7 @@ func (e *env) exportModel(db *store.DB, id int64, stage, path string, allowOutsi
 	if err != nil {
 		return "", "", usageErr(err)
 	}
-	return info.SHA256, info.Stage, nil
+	return sum, info.Stage, nil
 }
 
 func (e *env) exportCmd() *cobra.Command {
@@ -302,18 +314,21 @@ func (e *env) exportCmd() *cobra.Command {
 		Use:   "export MODEL -o FILE",
 		Short: "Write a run's fitted model to a file that predicts on raw rows",
 		Long: `Export writes the model a run fitted (the last one in pipeline order, or
---stage's) as one versioned JSON file: input schema, preprocessing chain,
-estimator, metrics and where it came from. The file is written atomically;
-a path outside the current folder needs --allow-outside. MODEL is RUN (a run
-number or latest), RUN:STAGE or NAME@ALIAS.`,
-		Example: "  sluice export latest -o iris.model.json\n  sluice export 4 --stage forest -o forest.json\n  sluice export iris@champion -o champion.json",
+--stage's) as one self-describing, versioned, checksummed file: input schema,
+preprocessing chain, estimator, metrics and where it came from. The default
+format (sluice, model format 2) packs the learned values compactly; --format
+json writes model format 1, one JSON document. sluice predict reads both.
+The file is written atomically; a path outside the current folder needs
+--allow-outside. MODEL is RUN (a run number or latest), RUN:STAGE or
+NAME@ALIAS.`,
+		Example: "  sluice export latest -o iris.model\n  sluice export 4 --stage forest --format json -o forest.json\n  sluice export iris@champion -o champion.model",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageErr(errors.New("export needs -o FILE"))
 			}
-			if format != "json" {
-				return usageErr(fmt.Errorf("--format %q: the only format is json", format))
+			if format != stages.ModelFileSluice && format != stages.ModelFileJSON {
+				return usageErr(fmt.Errorf("--format %q: want %s or %s", format, stages.ModelFileSluice, stages.ModelFileJSON))
 			}
 			db, err := e.openStore()
 			if err != nil {
@@ -335,7 +350,7 @@ number or latest), RUN:STAGE or NAME@ALIAS.`,
 				return usageErr(err)
 			}
 			id := run.ID
-			sum, st, err := e.exportModel(db, id, st, out, allowOutside)
+			sum, st, err := e.exportModel(db, id, st, out, allowOutside, format)
 			if err != nil {
 				return err
 			}
@@ -345,7 +360,7 @@ number or latest), RUN:STAGE or NAME@ALIAS.`,
 	}
 	cmd.Flags().StringVar(&stage, "stage", "", "the stage whose model to export (default: the last model)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write")
-	cmd.Flags().StringVar(&format, "format", "json", "file format (json)")
+	cmd.Flags().StringVar(&format, "format", stages.ModelFileSluice, "file format: sluice (model format 2) or json (model format 1)")
 	cmd.Flags().BoolVar(&allowOutside, "allow-outside", false, "allow a path outside the current folder (symbolic links followed)")
 	return cmd
 }

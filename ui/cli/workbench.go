@@ -165,7 +165,7 @@ func (w *workbenchModels) confusion(ctx context.Context, r *engine.Run, stage st
 // outside the current folder is refused; `sluice export --allow-outside`
 // writes there.
 func (w *workbenchModels) ExportModel(ctx context.Context, run int64, stage, path string) (string, error) {
-	sum, _, err := w.e.exportModel(w.db, run, stage, path, false)
+	sum, _, err := w.e.exportModel(w.db, run, stage, path, false, stages.ModelFileSluice)
 	if err != nil {
 		var xe *exitError
 		if errors.As(err, &xe) && xe.err != nil {

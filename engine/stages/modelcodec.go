@@ -1,0 +1,646 @@
+package stages
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/sluice-ml/sluice/ml"
+)
+
+// Model file format 2: one file, self-describing and checksummed, with
+// the estimator's learned state packed instead of spelled out in JSON.
+//
+//	"sluice-model 2\n"                 the format and version, readable by head -1
+//	uvarint n, n bytes                 the header: the ModelFile as JSON (input
+//	                                   schema, chain, features, metrics, source,
+//	                                   estimator type and parameters) without the
+//	                                   state, plus how the state is stored
+//	the state                          zstd-compressed (see below)
+//	32 bytes                           SHA-256 of every byte before it
+//
+// The state is "trees-1" for estimators made of decision trees and "json"
+// for the rest. "trees-1" is the estimator's JSON with its trees taken
+// out (uvarint length, then the JSON), followed by the trees as packed
+// columns: node counts, a leaf bitmap (nodes are in preorder, left child
+// next, so the bitmap alone gives every child index), the split feature
+// of each internal node, its threshold (float64, bytes transposed so the
+// compressor sees the exponent bytes together), and the node values,
+// as unsigned varints when all are whole numbers (the class counts of a
+// classification tree) and as transposed float64 otherwise.
+const modelMagic2 = ModelFormat + " 2\n"
+
+// State encodings of format 2.
+const (
+	stateTrees = "trees-1"
+	stateJSON  = "json"
+)
+
+// Bounds a format-2 decoder holds a file to, whatever the file declares.
+const (
+	maxModelHeader = 64 << 20 // bytes of header JSON
+	maxStateRatio  = 4096     // raw state bytes per stored byte (zstd cannot do much better)
+)
+
+// modelHeader2 is the header of a format-2 file: the model file without
+// its state, and how the state follows.
+type modelHeader2 struct {
+	ModelFile
+	State stateInfo `json:"state_storage"`
+}
+
+type stateInfo struct {
+	Encoding    string `json:"encoding"`    // stateTrees or stateJSON
+	Compression string `json:"compression"` // "zstd"
+	Size        int64  `json:"size"`        // bytes before compression
+	Stored      int64  `json:"stored"`      // bytes in the file
+}
+
+// marshalModel2 writes mf (whose Estimator.State is ignored) with est's
+// state as a format-2 file.
+func marshalModel2(mf *ModelFile, est ml.Estimator) ([]byte, error) {
+	raw, encoding, err := packState(est)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := zstdCompress(raw)
+	if err != nil {
+		return nil, err
+	}
+	h := modelHeader2{ModelFile: *mf, State: stateInfo{Encoding: encoding, Compression: "zstd", Size: int64(len(raw)), Stored: int64(len(stored))}}
+	h.FormatVersion = 2
+	h.Estimator.State = nil
+	h.Checksum = ""
+	hb, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(modelMagic2)+binary.MaxVarintLen64+len(hb)+len(stored)+sha256.Size)
+	out = append(out, modelMagic2...)
+	out = binary.AppendUvarint(out, uint64(len(hb)))
+	out = append(out, hb...)
+	out = append(out, stored...)
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...), nil
+}
+
+// unmarshalModel2 reads a format-2 file: the header, and the estimator
+// its state decodes to. Every declared size is held to the bytes present
+// before anything is allocated from it.
+func unmarshalModel2(data []byte) (*ModelFile, ml.Estimator, *estimatorDef, error) {
+	if len(data) < len(modelMagic2)+1+sha256.Size {
+		return nil, nil, nil, errors.New("the file is truncated")
+	}
+	body, trailer := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	sum := sha256.Sum256(body)
+	if !bytes.Equal(sum[:], trailer) {
+		return nil, nil, nil, errors.New("checksum mismatch: the file was changed after it was written, or is truncated")
+	}
+	rest := body[len(modelMagic2):]
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)-k) || n > maxModelHeader {
+		return nil, nil, nil, fmt.Errorf("header of %d bytes exceeds the %d bytes present", n, len(rest))
+	}
+	dec := json.NewDecoder(bytes.NewReader(rest[k : k+int(n)]))
+	dec.DisallowUnknownFields()
+	var h modelHeader2
+	if err := dec.Decode(&h); err != nil {
+		return nil, nil, nil, fmt.Errorf("header: %v", err)
+	}
+	stored := rest[k+int(n):]
+	st := h.State
+	switch {
+	case h.Format != ModelFormat || h.FormatVersion != 2:
+		return nil, nil, nil, fmt.Errorf("header says format %q version %d", h.Format, h.FormatVersion)
+	case st.Compression != "zstd":
+		return nil, nil, nil, fmt.Errorf("state compression %q", st.Compression)
+	case st.Stored != int64(len(stored)):
+		return nil, nil, nil, fmt.Errorf("state of %d bytes declared, %d present", st.Stored, len(stored))
+	case st.Size < 0 || st.Size > maxStateRatio*(st.Stored+1):
+		return nil, nil, nil, fmt.Errorf("state of %d bytes declared from %d stored", st.Size, st.Stored)
+	}
+	raw, err := zstdDecompress(stored, st.Size)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("state: %v", err)
+	}
+	def, ok := estimatorByName(h.Estimator.Type)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("unknown estimator type %q", h.Estimator.Type)
+	}
+	est := def.new()
+	if err := unpackState(est, st.Encoding, raw); err != nil {
+		return nil, nil, nil, fmt.Errorf("estimator state: %v", err)
+	}
+	mf := h.ModelFile
+	mf.Checksum = hex.EncodeToString(trailer)
+	return &mf, est, def, nil
+}
+
+// zstd settings are fixed (one goroutine, no checksum of its own: the
+// file has one) so the bytes depend only on the model.
+func zstdCompress(raw []byte) ([]byte, error) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false), zstd.WithEncoderLevel(zstd.SpeedDefault))
+	if err != nil {
+		return nil, err
+	}
+	defer enc.Close()
+	return enc.EncodeAll(raw, make([]byte, 0, len(raw)/2+64)), nil
+}
+
+// zstdWindow bounds the decoder's window beyond the declared output:
+// the encoder's default level uses at most 8 MiB.
+const zstdWindow = 8 << 20
+
+func zstdDecompress(stored []byte, size int64) ([]byte, error) {
+	dec, err := zstd.NewReader(bytes.NewReader(stored), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(size)+zstdWindow))
+	if err != nil {
+		return nil, err
+	}
+	defer dec.Close()
+	raw := make([]byte, 0, size)
+	buf := bytes.NewBuffer(raw)
+	if _, err := io.Copy(buf, io.LimitReader(dec, size+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) != size {
+		return nil, fmt.Errorf("%d bytes decompressed, %d declared", buf.Len(), size)
+	}
+	return buf.Bytes(), nil
+}
+
+// treeSlots returns the trees an estimator is made of, in a fixed
+// order, the JSON key they sit under, and (for boosting) how many trees
+// each stage holds; ok is false for an estimator without trees.
+func treeSlots(est ml.Estimator) (trees []*ml.Tree, key string, shape []int, ok bool) {
+	switch m := est.(type) {
+	case *ml.DecisionTreeClassifier:
+		return []*ml.Tree{&m.Tree}, "tree", nil, true
+	case *ml.DecisionTreeRegressor:
+		return []*ml.Tree{&m.Tree}, "tree", nil, true
+	case *ml.RandomForestClassifier:
+		return ptrs(m.Trees), "estimators", nil, true
+	case *ml.RandomForestRegressor:
+		return ptrs(m.Trees), "estimators", nil, true
+	case *ml.GradientBoostingClassifier:
+		out, shape := ptrs2(m.Trees)
+		return out, "estimators", shape, true
+	case *ml.GradientBoostingRegressor:
+		return ptrs(m.Trees), "estimators", nil, true
+	}
+	return nil, "", nil, false
+}
+
+func ptrs(ts []ml.Tree) []*ml.Tree {
+	out := make([]*ml.Tree, len(ts))
+	for i := range ts {
+		out[i] = &ts[i]
+	}
+	return out
+}
+
+func ptrs2(ts [][]ml.Tree) ([]*ml.Tree, []int) {
+	var out []*ml.Tree
+	shape := make([]int, len(ts))
+	for i := range ts {
+		shape[i] = len(ts[i])
+		out = append(out, ptrs(ts[i])...)
+	}
+	return out, shape
+}
+
+// setTrees puts decoded trees into a fresh estimator of the type
+// treeSlots took them from.
+func setTrees(est ml.Estimator, trees []ml.Tree, shape []int) error {
+	nest := func() ([][]ml.Tree, error) {
+		out := make([][]ml.Tree, len(shape))
+		at := 0
+		for i, n := range shape {
+			if n < 0 || n > len(trees)-at {
+				return nil, errors.New("tree shape does not match the trees present")
+			}
+			out[i] = trees[at : at+n : at+n]
+			at += n
+		}
+		if at != len(trees) {
+			return nil, errors.New("tree shape does not match the trees present")
+		}
+		return out, nil
+	}
+	one := func() (ml.Tree, error) {
+		if len(trees) != 1 || shape != nil {
+			return ml.Tree{}, fmt.Errorf("%d trees for a single tree", len(trees))
+		}
+		return trees[0], nil
+	}
+	var err error
+	switch m := est.(type) {
+	case *ml.DecisionTreeClassifier:
+		m.Tree, err = one()
+	case *ml.DecisionTreeRegressor:
+		m.Tree, err = one()
+	case *ml.RandomForestClassifier:
+		if shape != nil {
+			return errors.New("a forest with a boosting shape")
+		}
+		m.Trees = trees
+	case *ml.RandomForestRegressor:
+		if shape != nil {
+			return errors.New("a forest with a boosting shape")
+		}
+		m.Trees = trees
+	case *ml.GradientBoostingClassifier:
+		m.Trees, err = nest()
+	case *ml.GradientBoostingRegressor:
+		if shape != nil {
+			return errors.New("a regressor with a boosting shape")
+		}
+		m.Trees = trees
+	default:
+		return fmt.Errorf("%T holds no trees", est)
+	}
+	return err
+}
+
+// packState serialises an estimator's state: packed trees for tree
+// models, JSON for the rest.
+func packState(est ml.Estimator) ([]byte, string, error) {
+	trees, key, shape, ok := treeSlots(est)
+	full, err := json.Marshal(est)
+	if err != nil {
+		return nil, "", fmt.Errorf("serialise estimator: %w", err)
+	}
+	if !ok {
+		return full, stateJSON, nil
+	}
+	// The estimator's JSON without its trees (encoding/json sorts map
+	// keys, so the bytes are stable).
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(full, &fields); err != nil {
+		return nil, "", err
+	}
+	delete(fields, key)
+	skel, err := json.Marshal(fields)
+	if err != nil {
+		return nil, "", err
+	}
+	var w packWriter
+	w.uvarint(uint64(len(skel)))
+	w.buf = append(w.buf, skel...)
+	packTrees(&w, trees, shape)
+	return w.buf, stateTrees, nil
+}
+
+// unpackState fills est from raw, in the given encoding. Unknown fields
+// are refused, and each tree is checked by ml.Tree.Init.
+func unpackState(est ml.Estimator, encoding string, raw []byte) error {
+	switch encoding {
+	case stateJSON:
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		return dec.Decode(est)
+	case stateTrees:
+	default:
+		return fmt.Errorf("unknown state encoding %q", encoding)
+	}
+	if _, _, _, ok := treeSlots(est); !ok {
+		return fmt.Errorf("%T is not a tree model", est)
+	}
+	r := packReader{buf: raw}
+	n, err := r.count(len(raw), "estimator JSON")
+	if err != nil {
+		return err
+	}
+	skel, err := r.bytes(n)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(skel))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(est); err != nil {
+		return err
+	}
+	trees, shape, err := unpackTrees(&r)
+	if err != nil {
+		return err
+	}
+	if len(r.buf) != 0 {
+		return fmt.Errorf("%d bytes after the trees", len(r.buf))
+	}
+	return setTrees(est, trees, shape)
+}
+
+// packTrees writes the trees as columns (see the format comment).
+func packTrees(w *packWriter, trees []*ml.Tree, shape []int) {
+	w.uvarint(uint64(len(trees)))
+	if shape == nil {
+		w.uvarint(0)
+	} else {
+		w.uvarint(uint64(len(shape)) + 1)
+		for _, n := range shape {
+			w.uvarint(uint64(n))
+		}
+	}
+	var nodes, internal int
+	integral := true
+	for _, t := range trees {
+		w.uvarint(uint64(len(t.Feature)))
+		w.uvarint(uint64(t.NValues))
+		nodes += len(t.Feature)
+		for _, f := range t.Feature {
+			if f >= 0 {
+				internal++
+			}
+		}
+		for _, v := range t.Value {
+			if v < 0 || v >= 1<<53 || v != math.Trunc(v) || (v == 0 && math.Signbit(v)) {
+				integral = false
+			}
+		}
+	}
+	// Leaf bitmap over every node of every tree.
+	bits := make([]byte, (nodes+7)/8)
+	i := 0
+	for _, t := range trees {
+		for _, f := range t.Feature {
+			if f < 0 {
+				bits[i/8] |= 1 << (i % 8)
+			}
+			i++
+		}
+	}
+	w.buf = append(w.buf, bits...)
+	for _, t := range trees {
+		for _, f := range t.Feature {
+			if f >= 0 {
+				w.uvarint(uint64(f))
+			}
+		}
+	}
+	thr := make([]float64, 0, internal)
+	for _, t := range trees {
+		for j, f := range t.Feature {
+			if f >= 0 {
+				thr = append(thr, t.Threshold[j])
+			}
+		}
+	}
+	w.floats(thr)
+	if integral {
+		w.buf = append(w.buf, 0)
+		for _, t := range trees {
+			for _, v := range t.Value {
+				w.uvarint(uint64(v))
+			}
+		}
+		return
+	}
+	w.buf = append(w.buf, 1)
+	var vals []float64
+	for _, t := range trees {
+		vals = append(vals, t.Value...)
+	}
+	w.floats(vals)
+}
+
+// unpackTrees reads what packTrees wrote. Every count is held to the
+// bytes that remain before anything is allocated from it.
+func unpackTrees(r *packReader) ([]ml.Tree, []int, error) {
+	ntrees, err := r.count(len(r.buf)/2, "trees")
+	if err != nil {
+		return nil, nil, err
+	}
+	nshape, err := r.count(len(r.buf), "boosting stages")
+	if err != nil {
+		return nil, nil, err
+	}
+	var shape []int
+	if nshape > 0 {
+		shape = make([]int, nshape-1)
+		for i := range shape {
+			if shape[i], err = r.count(ntrees, "trees of a stage"); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	trees := make([]ml.Tree, ntrees)
+	nodes := 0
+	for i := range trees {
+		// Each node takes at least one bit of the bitmap and, for a
+		// leaf, one byte of values.
+		n, err := r.count(8*len(r.buf), "nodes")
+		if err != nil {
+			return nil, nil, err
+		}
+		nv, err := r.count(len(r.buf)+1, "values per node")
+		if err != nil {
+			return nil, nil, err
+		}
+		if n == 0 || nv == 0 {
+			return nil, nil, fmt.Errorf("tree %d: %d nodes of %d values", i, n, nv)
+		}
+		if nodes += n; nodes > 8*len(r.buf) {
+			return nil, nil, fmt.Errorf("%d nodes exceed the %d bytes present", nodes, len(r.buf))
+		}
+		trees[i].NValues = nv
+		trees[i].Feature = make([]int, n)
+	}
+	bits, err := r.bytes((nodes + 7) / 8)
+	if err != nil {
+		return nil, nil, err
+	}
+	internal := 0
+	at := 0
+	for ti := range trees {
+		t := &trees[ti]
+		n := len(t.Feature)
+		t.Left, t.Right = make([]int, n), make([]int, n)
+		var stack []int // internal nodes waiting for their right child
+		for j := 0; j < n; j++ {
+			leaf := bits[at/8]&(1<<(at%8)) != 0
+			at++
+			if j > 0 {
+				if t.Feature[j-1] >= 0 { // the previous node's left child
+					t.Left[j-1] = j
+				} else {
+					if len(stack) == 0 {
+						return nil, nil, fmt.Errorf("tree %d: node %d has no parent", ti, j)
+					}
+					t.Right[stack[len(stack)-1]] = j
+					stack = stack[:len(stack)-1]
+				}
+			}
+			if leaf {
+				t.Feature[j], t.Left[j], t.Right[j] = -1, -1, -1
+				continue
+			}
+			t.Feature[j] = 0 // set below; >= 0 marks it internal
+			internal++
+			stack = append(stack, j)
+		}
+		if len(stack) != 0 || t.Feature[n-1] >= 0 {
+			return nil, nil, fmt.Errorf("tree %d: the leaf bitmap does not close the tree", ti)
+		}
+	}
+	for ti := range trees {
+		for j, f := range trees[ti].Feature {
+			if f < 0 {
+				continue
+			}
+			v, err := r.count(math.MaxInt32-1, "feature")
+			if err != nil {
+				return nil, nil, err
+			}
+			trees[ti].Feature[j] = v
+		}
+	}
+	thr, err := r.floats(internal)
+	if err != nil {
+		return nil, nil, fmt.Errorf("thresholds: %v", err)
+	}
+	k := 0
+	for ti := range trees {
+		t := &trees[ti]
+		t.Threshold = make([]float64, len(t.Feature))
+		for j, f := range t.Feature {
+			if f >= 0 {
+				t.Threshold[j] = thr[k]
+				k++
+			}
+		}
+	}
+	mode, err := r.bytes(1)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A whole-number value takes at least one byte, a float64 eight.
+	budget := len(r.buf)
+	if mode[0] == 1 {
+		budget /= 8
+	}
+	total := 0
+	for ti := range trees {
+		t := &trees[ti]
+		if t.NValues > (budget-total)/len(t.Feature) {
+			return nil, nil, fmt.Errorf("tree %d: %d values per node exceed the %d bytes present", ti, t.NValues, len(r.buf))
+		}
+		total += len(t.Feature) * t.NValues
+	}
+	switch mode[0] {
+	case 0:
+		for ti := range trees {
+			t := &trees[ti]
+			t.Value = make([]float64, len(t.Feature)*t.NValues)
+			for j := range t.Value {
+				v, err := r.uvarint()
+				if err != nil {
+					return nil, nil, err
+				}
+				if v >= 1<<53 {
+					return nil, nil, fmt.Errorf("tree %d: node value %d out of range", ti, v)
+				}
+				t.Value[j] = float64(v)
+			}
+		}
+	case 1:
+		vals, err := r.floats(total)
+		if err != nil {
+			return nil, nil, fmt.Errorf("node values: %v", err)
+		}
+		at := 0
+		for ti := range trees {
+			t := &trees[ti]
+			n := len(t.Feature) * t.NValues
+			t.Value = vals[at : at+n : at+n]
+			at += n
+		}
+	default:
+		return nil, nil, fmt.Errorf("node values stored as %d", mode[0])
+	}
+	for ti := range trees {
+		if err := trees[ti].Init(); err != nil {
+			return nil, nil, fmt.Errorf("tree %d: %v", ti, err)
+		}
+	}
+	return trees, shape, nil
+}
+
+// packWriter appends packed values.
+type packWriter struct{ buf []byte }
+
+func (w *packWriter) uvarint(v uint64) { w.buf = binary.AppendUvarint(w.buf, v) }
+
+// floats writes float64s with their bytes transposed: every value's
+// first byte, then every second byte, and so on.
+func (w *packWriter) floats(v []float64) {
+	n := len(v)
+	start := len(w.buf)
+	w.buf = append(w.buf, make([]byte, 8*n)...)
+	out := w.buf[start:]
+	for i, x := range v {
+		b := math.Float64bits(x)
+		for k := 0; k < 8; k++ {
+			out[k*n+i] = byte(b >> (8 * k))
+		}
+	}
+}
+
+// packReader consumes packed values, failing on any that runs past the
+// end.
+type packReader struct{ buf []byte }
+
+var errShort = errors.New("the state ends early")
+
+func (r *packReader) uvarint() (uint64, error) {
+	v, k := binary.Uvarint(r.buf)
+	if k <= 0 {
+		return 0, errShort
+	}
+	r.buf = r.buf[k:]
+	return v, nil
+}
+
+// count reads an unsigned varint that must not exceed limit.
+func (r *packReader) count(limit int, what string) (int, error) {
+	v, err := r.uvarint()
+	if err != nil {
+		return 0, err
+	}
+	if v > uint64(max(limit, 0)) {
+		return 0, fmt.Errorf("%d %s exceed what the %d bytes present can hold", v, what, len(r.buf))
+	}
+	return int(v), nil
+}
+
+func (r *packReader) bytes(n int) ([]byte, error) {
+	if n < 0 || n > len(r.buf) {
+		return nil, errShort
+	}
+	b := r.buf[:n:n]
+	r.buf = r.buf[n:]
+	return b, nil
+}
+
+func (r *packReader) floats(n int) ([]float64, error) {
+	if n < 0 || n > len(r.buf)/8 {
+		return nil, errShort
+	}
+	b := r.buf[:8*n]
+	r.buf = r.buf[8*n:]
+	out := make([]float64, n)
+	for i := range out {
+		var u uint64
+		for k := 0; k < 8; k++ {
+			u |= uint64(b[k*n+i]) << (8 * k)
+		}
+		out[i] = math.Float64frombits(u)
+	}
+	return out, nil
+}
