@@ -205,6 +205,17 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if m.tooSmall() || m.showHelp || m.confirm != nil || m.palette != nil {
 			return nil
 		}
+		if msg.Y == 0 {
+			// The tab bar: a click selects a tab.
+			if msg.Action == tea.MouseActionPress && msg.Button == tea.MouseButtonLeft {
+				if n, ok := m.tabAt(msg.X); ok {
+					m.switchTo(n)
+				}
+			}
+			return nil
+		}
+		// Screens see coordinates within their body.
+		msg.Y--
 		return m.screens[m.active].Update(msg)
 	case eventsMsg:
 		var cmd tea.Cmd
@@ -514,6 +525,19 @@ func (m *Model) tabs() string {
 		return common.Fit(out, m.w)
 	}
 	return out + strings.Repeat(" ", gap) + right
+}
+
+// tabAt returns the tab drawn at column x of the tab bar.
+func (m *Model) tabAt(x int) (int, bool) {
+	at := common.Width("sluice") + 1
+	for i, n := range common.ScreenNames {
+		w := common.Width(fmt.Sprintf("%d %s", i+1, n)) + 2
+		if x >= at && x < at+w {
+			return i, true
+		}
+		at += w
+	}
+	return 0, false
 }
 
 func (m *Model) statusLine() string {

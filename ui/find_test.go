@@ -159,3 +159,30 @@ func TestPalette(t *testing.T) {
 		t.Errorf("esc does not close the palette:\n%s", out)
 	}
 }
+
+// TestMouseClicks: a click on a tab shows that screen, a click on a row
+// selects it.
+func TestMouseClicks(t *testing.T) {
+	m := open(t, storeWithRuns())
+	click := func(x, y int) tea.MouseMsg {
+		return tea.MouseMsg{X: x, Y: y, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft}
+	}
+	out := screen(t, m)
+	x := strings.Index(strings.Split(out, "\n")[0], "3 Runs")
+	send(t, m, click(x, 0))
+	out = screen(t, m)
+	if !strings.Contains(out, "[3 Runs]") {
+		t.Fatalf("a click on the Runs tab did not show Runs:\n%s", out)
+	}
+	lines := strings.Split(out, "\n")
+	row := -1
+	for i, l := range lines {
+		if strings.Contains(l, "0.9500") {
+			row = i
+		}
+	}
+	send(t, m, click(10, row))
+	if out = screen(t, m); !strings.Contains(strings.Split(out, "\n")[row], "▸") {
+		t.Errorf("a click on run 1's row did not select it:\n%s", out)
+	}
+}

@@ -474,6 +474,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return m.key(msg)
 	case tea.MouseMsg:
+		if msg.Action == tea.MouseActionPress && msg.Button == tea.MouseButtonLeft {
+			// The table starts under the header and a blank line.
+			m.table.Click(msg.Y - 2)
+			return nil
+		}
 		return m.table.Update(msg)
 	}
 	return nil

@@ -401,6 +401,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if m.detail != nil {
 			return m.detail.update(msg)
 		}
+		if msg.Action == tea.MouseActionPress && msg.Button == tea.MouseButtonLeft {
+			// The table starts under the one-line header.
+			m.table.Click(msg.Y - 1)
+			return nil
+		}
 		return m.table.Update(msg)
 	}
 	if m.detail != nil {

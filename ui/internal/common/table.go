@@ -1,6 +1,9 @@
 package common
 
 import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/table"
 	tea "github.com/charmbracelet/bubbletea"
@@ -159,6 +162,29 @@ func (t *Table) SetCell(i, col int, v string) {
 	}
 	rows[i][col+1] = v
 	t.UpdateViewport()
+}
+
+// Click selects the row drawn on line y of the table's view (0 is the
+// header) and reports whether a row is there. The rows drawn are found
+// from the selected one, the line marked ▸.
+func (t *Table) Click(y int) bool {
+	lines := strings.Split(ansi.Strip(t.View()), "\n")
+	mark := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, Cursor) {
+			mark = i
+			break
+		}
+	}
+	if mark < 0 || y < 1 || y >= len(lines) {
+		return false
+	}
+	target := t.Cursor() + y - mark
+	if target < 0 || target >= t.Len() {
+		return false
+	}
+	t.move(target - t.Cursor())
+	return true
 }
 
 // Len is the number of rows.
