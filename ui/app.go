@@ -590,7 +590,7 @@ func (s modelService) Describe(ctx context.Context, run int64, stage string) (*m
 		return nil, err
 	}
 	d := &model.Details{Run: v.Run, Stage: v.Stage, Estimator: v.Estimator, Task: v.Task, Target: v.Target, Classes: v.Classes,
-		Chain: v.Chain, Params: v.Params, Metrics: v.Metrics, Confusion: v.Confusion, SHA256: v.SHA256, Size: v.Size}
+		Chain: v.Chain, Params: v.Params, Metrics: v.Metrics, Confusion: v.Confusion, SHA256: v.SHA256, Size: v.Size, Aliases: v.Aliases}
 	for _, i := range v.Importances {
 		d.Features = append(d.Features, i.Feature)
 		d.Importances = append(d.Importances, i.Value)
@@ -600,4 +600,8 @@ func (s modelService) Describe(ctx context.Context, run int64, stage string) (*m
 
 func (s modelService) Export(ctx context.Context, run int64, stage, path string) (string, error) {
 	return s.ExportModel(ctx, run, stage, path)
+}
+
+func (s modelService) Alias(ctx context.Context, run int64, stage, alias string) (string, error) {
+	return s.SetAlias(ctx, run, stage, alias)
 }

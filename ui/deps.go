@@ -54,8 +54,9 @@ type ModelView struct {
 	Metrics     map[string]float64
 	Confusion   [][]int // rows: true class, columns: predicted (Classes order)
 	Importances []Importance
-	SHA256      string // of the exported file
-	Size        int    // bytes of the exported file
+	SHA256      string   // of the exported file
+	Size        int      // bytes of the exported file
+	Aliases     []string // NAME@ALIAS addresses pointing at this model
 }
 
 // ModelService describes and exports fitted models. The workbench cannot
@@ -68,6 +69,9 @@ type ModelService interface {
 	// ExportModel writes the model to path, the same file `sluice export`
 	// writes, and returns its SHA-256.
 	ExportModel(ctx context.Context, run int64, stage, path string) (sha256 string, err error)
+	// SetAlias points the alias (champion) of the run's pipeline at the
+	// model and returns its address (NAME@ALIAS), as `sluice alias set`.
+	SetAlias(ctx context.Context, run int64, stage, alias string) (address string, err error)
 }
 
 // Deps is everything the workbench needs from outside, wired by ui/cli.

@@ -209,6 +209,10 @@ func (fakeModels) DescribeModel(_ context.Context, run int64, stage string) (*ui
 	}, nil
 }
 
+func (fakeModels) SetAlias(_ context.Context, run int64, stage, alias string) (string, error) {
+	return "fake@" + alias, nil
+}
+
 func (fakeModels) ExportModel(_ context.Context, run int64, stage, path string) (string, error) {
 	return "3f2a9c0d5b7e", os.WriteFile(path, []byte(fmt.Sprintf(`{"run":%d,"stage":%q}`, run, stage)), 0o644)
 }

@@ -134,7 +134,30 @@ func (w *workbenchModels) DescribeModel(ctx context.Context, run int64, stage st
 		}
 	}
 	v.Confusion = w.confusion(ctx, r, info.Stage)
+	aliases, err := w.db.Aliases(ctx, r.Pipeline, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range aliases {
+		if a.Run == r.ID && a.Stage == info.Stage {
+			v.Aliases = append(v.Aliases, a.Name+"@"+a.Alias)
+		}
+	}
 	return v, nil
+}
+
+// SetAlias points the alias of the run's pipeline at its stage's model,
+// as `sluice alias set` does.
+func (w *workbenchModels) SetAlias(ctx context.Context, run int64, stage, alias string) (string, error) {
+	r, err := w.db.Run(ctx, run)
+	if err != nil {
+		return "", err
+	}
+	a, err := w.db.SetAlias(ctx, r.Pipeline, alias, run, stage)
+	if err != nil {
+		return "", err
+	}
+	return a.Name + "@" + a.Alias, nil
 }
 
 // confusion reads the confusion matrix from the report of the evaluate

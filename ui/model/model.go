@@ -43,19 +43,24 @@ type Details struct {
 	Importances []float64
 	SHA256      string
 	Size        int
+	Aliases     []string // NAME@ALIAS addresses pointing at the model
 }
 
 // Service describes and exports models.
 type Service interface {
 	Describe(ctx context.Context, run int64, stage string) (*Details, error)
 	Export(ctx context.Context, run int64, stage, path string) (string, error)
+	// Alias points NAME@alias (NAME: the run's pipeline) at the model and
+	// returns the address.
+	Alias(ctx context.Context, run int64, stage, alias string) (string, error)
 }
 
 var keys = struct {
-	Export, Reload key.Binding
+	Export, Reload, Alias key.Binding
 }{
 	Export: common.Binding("e", "export", "e"),
 	Reload: common.Binding("R", "reload list", "R"),
+	Alias:  common.Binding("a", "set alias (NAME@champion)", "a"),
 }
 
 // entry is one model in the list.
@@ -68,22 +73,24 @@ type entry struct {
 
 // Model is the Model screen.
 type Model struct {
-	ctx     *common.Context
-	store   Store
-	svc     Service
-	w, h    int
-	entries []entry
-	table   common.Table
-	loaded  bool
-	err     error
-	details map[string]*Details
-	detErr  map[string]error
-	want    *entry // a model asked for that the list did not hold yet
-	vp      viewport.Model
-	form    *common.Form
-	confirm *common.Confirm
-	path    string
-	seq     common.Seq
+	ctx      *common.Context
+	store    Store
+	svc      Service
+	w, h     int
+	entries  []entry
+	table    common.Table
+	loaded   bool
+	err      error
+	details  map[string]*Details
+	detErr   map[string]error
+	want     *entry // a model asked for that the list did not hold yet
+	vp       viewport.Model
+	form     *common.Form
+	confirm  *common.Confirm
+	path     string
+	alias    string
+	aliasing bool // the form open is the alias form
+	seq      common.Seq
 }
 
 // New returns the Model screen. svc may be nil: the list then shows, but
@@ -122,9 +129,14 @@ func (m *Model) Resize(w, h int) {
 // Keys are the screen's bindings.
 func (m *Model) Keys() help.KeyMap {
 	if m.form != nil {
-		return common.KeyMap{Short: []key.Binding{common.Binding("enter", "export", "enter"), common.Binding("esc", "cancel", "esc")}}
+		action := "export"
+		if m.aliasing {
+			action = "set alias"
+		}
+		return common.KeyMap{Short: []key.Binding{common.Binding("enter", action, "enter"), common.Binding("esc", "cancel", "esc")}}
 	}
-	return common.KeyMap{Short: []key.Binding{common.Nav.Up, common.Nav.Down, m.ctx.Mutating(keys.Export), common.Binding("pgup/pgdn", "scroll", "pgup"), keys.Reload}}
+	short := []key.Binding{common.Nav.Up, common.Nav.Down, m.ctx.Mutating(keys.Export), common.Binding("pgup/pgdn", "scroll", "pgup"), keys.Reload}
+	return common.KeyMap{Short: short, Full: [][]key.Binding{append(short, m.ctx.Mutating(keys.Alias))}}
 }
 
 // Capturing reports whether the export form has the keyboard.
@@ -250,6 +262,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.render()
 		return nil
+	case aliasedMsg:
+		if msg.err != nil {
+			return common.Err(fmt.Errorf("alias: %w", msg.err))
+		}
+		delete(m.details, keyOf(msg.run, msg.stage))
+		return tea.Batch(common.Info(fmt.Sprintf("%s → run %d stage %s", msg.address, msg.run, msg.stage)), m.describe())
 	case exportedMsg:
 		if msg.err != nil {
 			return common.Err(fmt.Errorf("export: %w", msg.err))
@@ -335,6 +353,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return common.ReadOnlyMsg("exporting")
 		}
 		return m.askExport()
+	case key.Matches(msg, keys.Alias):
+		if m.ctx.ReadOnly {
+			return common.ReadOnlyMsg("setting an alias")
+		}
+		return m.askAlias()
 	case key.Matches(msg, keys.Reload):
 		return m.list()
 	case key.Matches(msg, common.Nav.Up, common.Nav.Down, common.Nav.Top, common.Nav.Bottom):
@@ -350,6 +373,41 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	var cmd tea.Cmd
 	m.vp, cmd = m.vp.Update(msg)
 	return cmd
+}
+
+type aliasedMsg struct {
+	run     int64
+	stage   string
+	address string
+	err     error
+}
+
+// askAlias asks for an alias of the selected model's pipeline and sets it.
+func (m *Model) askAlias() tea.Cmd {
+	e, ok := m.selected()
+	if !ok {
+		return common.Errorf("no model selected")
+	}
+	if m.svc == nil {
+		return common.Errorf("this sluice cannot set aliases from the workbench; use sluice alias set")
+	}
+	if m.alias == "" {
+		m.alias = "champion"
+	}
+	input := huh.NewInput().Title("Alias").
+		Description(fmt.Sprintf("%s@ALIAS will name run %d, stage %s (export, predict and serve take it)", e.pipeline, e.run, e.stage)).
+		Value(&m.alias).
+		Validate(func(s string) error { return engine.CheckAlias(strings.TrimSpace(s)) })
+	m.aliasing = true
+	m.form = common.NewForm(m.ctx.Styles, "SET ALIAS", min(m.w, 90), 10, func() tea.Cmd {
+		m.aliasing = false
+		alias, svc, ctx := strings.TrimSpace(m.alias), m.svc, m.ctx.Ctx
+		return func() tea.Msg {
+			addr, err := svc.Alias(ctx, e.run, e.stage, alias)
+			return aliasedMsg{run: e.run, stage: e.stage, address: addr, err: err}
+		}
+	}, huh.NewGroup(input))
+	return m.form.Init()
 }
 
 func (m *Model) askExport() tea.Cmd {
@@ -440,6 +498,9 @@ func (m *Model) detailLines(d *Details, w int) []string {
 	}
 	if task != "" {
 		field("task", task)
+	}
+	if len(d.Aliases) > 0 {
+		field("aliases", strings.Join(d.Aliases, ", "))
 	}
 	if len(d.Classes) > 0 {
 		field("classes", strings.Join(d.Classes, ", "))
