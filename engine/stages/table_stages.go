@@ -9,6 +9,7 @@ func tableStages() []*engine.StageType {
 		readCSVStage(),
 		readJSONLStage(),
 		readParquetStage(),
+		readSQLStage(),
 		execStage(),
 		// transform
 		selectStage(),
@@ -28,5 +29,6 @@ func tableStages() []*engine.StageType {
 		writeCSVStage(),
 		writeJSONLStage(),
 		writeParquetStage(),
+		writeSQLStage(),
 	}
 }
