@@ -319,6 +319,11 @@ func TestDryMatchesRun(t *testing.T) {
 				tc.prepare(c)
 			}
 			dry := c.dry(tc.args...)
+			if tc.prepare == nil {
+				if _, err := os.Stat(c.db); err == nil {
+					t.Error("--dry created the store")
+				}
+			}
 			real := c.run(tc.args...)
 			if len(dry.Stages) != len(real.Stages) {
 				t.Fatalf("dry has %d stages, the run %d", len(dry.Stages), len(real.Stages))

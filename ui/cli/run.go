@@ -174,25 +174,14 @@ func (e *env) runPlan(plan *engine.Plan, f *runFlags) error {
 			return usageErr(fmt.Errorf("--no-cache=%s: no stage %q in %s", id, id, plan.Spec.File))
 		}
 	}
+	if f.dry {
+		return e.forecast(plan, opts, f.asJSON)
+	}
 	db, err := e.openStore()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if f.dry {
-		ex := &engine.Executor{Cache: db, Artifacts: db.ArtifactStore(), Version: Version}
-		ds, err := ex.Forecast(e.ctx, plan, opts)
-		if err != nil {
-			return err
-		}
-		if f.asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(dryDoc{Pipeline: plan.Spec.Name, Dry: true, Stages: ds})
-		}
-		printForecast(e.stdout, plan, ds)
-		return nil
-	}
 
 	run, err := e.execute(e.ctx, db, plan, opts, e.stderr)
 	if err != nil {
@@ -238,6 +227,31 @@ func (e *env) execute(ctx context.Context, db *store.DB, plan *engine.Plan, opts
 		return run, &exitError{code: ExitFailed, err: err}
 	}
 	return run, nil
+}
+
+// forecast prints what a run of plan would do (--dry). A store that does
+// not exist yet is not created: every stage would be new.
+func (e *env) forecast(plan *engine.Plan, opts engine.RunOptions, asJSON bool) error {
+	ex := &engine.Executor{Version: Version}
+	if _, err := os.Stat(e.cfg.DBPath); err == nil {
+		db, err := e.openStore()
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		ex.Cache, ex.Artifacts = db, db.ArtifactStore()
+	}
+	ds, err := ex.Forecast(e.ctx, plan, opts)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(dryDoc{Pipeline: plan.Spec.Name, Dry: true, Stages: ds})
+	}
+	printForecast(e.stdout, plan, ds)
+	return nil
 }
 
 // dryDoc is the --dry --json document: what a run would do, stage by stage.
