@@ -173,9 +173,12 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 	final := x.snapshot()
 	d := x.takeDelta()
 	x.mu.Unlock()
+	// The run is over for subscribers once it is recorded: a header that
+	// says succeeded means the store says so too.
+	recErr := rec.RecordRun(context.WithoutCancel(ctx), final, d)
 	x.publish(Event{Kind: EventRunFinished, Status: final.Status, Seconds: final.Seconds, Run: final})
-	if err := rec.RecordRun(context.WithoutCancel(ctx), final, d); err != nil {
-		return final, fmt.Errorf("record run %d: %w", final.ID, err)
+	if recErr != nil {
+		return final, fmt.Errorf("record run %d: %w", final.ID, recErr)
 	}
 	if flushErr != nil {
 		return final, fmt.Errorf("record run %d: %w", final.ID, flushErr)
@@ -491,9 +494,16 @@ func (x *execution) finish(r stageResult) Status {
 	}
 	s.Artifacts = append(s.Artifacts, r.arts...)
 	x.delta.Artifacts = append(x.delta.Artifacts, r.arts...)
-	if s.Progress.Total > 0 {
+	// The work is done: a count that stopped short (a solver converged
+	// before max_iter) is the whole of it; a total with no count reported
+	// is complete. The phase is over.
+	switch {
+	case s.Progress.Done > 0 && s.Progress.Done < s.Progress.Total:
+		s.Progress.Total = s.Progress.Done
+	case s.Progress.Total > 0:
 		s.Progress.Done = s.Progress.Total
 	}
+	s.Progress.Phase = ""
 	ev := Event{Kind: EventStageFinished, Stage: ps.Spec.ID, Status: s.Status, Seconds: s.Seconds, Metrics: s.Metrics, Attempt: s.Attempts, Progress: s.Progress}
 	x.mu.Unlock()
 	x.publish(ev)
@@ -679,7 +689,22 @@ func (sc *StageContext) Progress(done, total int64, unit string) {
 	x := sc.x
 	x.mu.Lock()
 	s := &x.run.Stages[sc.Stage.Index]
-	s.Progress = Progress{Done: done, Total: total, Unit: unit}
+	s.Progress = Progress{Done: done, Total: total, Unit: unit, Phase: s.Progress.Phase}
+	p := s.Progress
+	x.mu.Unlock()
+	x.publish(Event{Kind: EventProgress, Stage: sc.ID(), Status: StatusRunning, Progress: p})
+}
+
+// Phase reports that the stage moved on to work its counted progress does
+// not cover, named by label ("encoding model", "refitting best"), so a
+// bar at its end does not look finished while the stage still works. The
+// count stays as it was; later Progress calls keep the label. An empty
+// label ends the phase.
+func (sc *StageContext) Phase(label string) {
+	x := sc.x
+	x.mu.Lock()
+	s := &x.run.Stages[sc.Stage.Index]
+	s.Progress.Phase = label
 	p := s.Progress
 	x.mu.Unlock()
 	x.publish(Event{Kind: EventProgress, Stage: sc.ID(), Status: StatusRunning, Progress: p})

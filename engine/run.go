@@ -159,6 +159,10 @@ type Progress struct {
 	Done  int64  `json:"done"`
 	Total int64  `json:"total"`
 	Unit  string `json:"unit,omitempty"`
+	// Phase names what the stage is doing when that is not the counted
+	// work itself ("encoding model", "refitting best"); "" while it does
+	// the counted work.
+	Phase string `json:"phase,omitempty"`
 }
 
 // LogLine is one line a stage logged.

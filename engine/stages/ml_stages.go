@@ -388,7 +388,7 @@ func trainStage(d *estimatorDef) *engine.StageType {
 			if err != nil {
 				return nil, err
 			}
-			m, err := fitModel(ctx, sc, d, est, s, map[string]any(sc.Params))
+			m, err := fitModel(ctx, sc, d, est, s, map[string]any(sc.Params), nil)
 			if err != nil {
 				return nil, err
 			}
@@ -406,7 +406,8 @@ func progressHook(ctx context.Context, sc *engine.StageContext, unit string) ml.
 }
 
 // fitModel fits est on the split's training rows and scores it on the test rows.
-func fitModel(ctx context.Context, sc *engine.StageContext, d *estimatorDef, est ml.Estimator, s *Split, params map[string]any) (*Model, error) {
+// hook, when set, replaces the estimator's own progress report.
+func fitModel(ctx context.Context, sc *engine.StageContext, d *estimatorDef, est ml.Estimator, s *Split, params map[string]any, hook ml.Progress) (*Model, error) {
 	if d.task != taskClustering && s.Task != d.task {
 		return nil, fmt.Errorf("%s is a %s estimator, but target %s is %s", d.name, d.task, s.Target, s.Task)
 	}
@@ -418,11 +419,14 @@ func fitModel(ctx context.Context, sc *engine.StageContext, d *estimatorDef, est
 		return nil, err
 	}
 	if p, ok := est.(ml.Progressor); ok {
-		unit := d.unit
-		if unit == "" {
-			unit = "steps"
+		if hook == nil {
+			unit := d.unit
+			if unit == "" {
+				unit = "steps"
+			}
+			hook = progressHook(ctx, sc, unit)
 		}
-		p.SetProgress(progressHook(ctx, sc, unit))
+		p.SetProgress(hook)
 	}
 	if err := est.Fit(X, s.YTrain); err != nil {
 		if ctx.Err() != nil {
@@ -437,6 +441,7 @@ func fitModel(ctx context.Context, sc *engine.StageContext, d *estimatorDef, est
 		}
 	}
 	m := &Model{Stage: sc.ID(), Type: d.name, Params: decl, Estimator: est, Split: s, Features: s.Train.Names()}
+	sc.Phase("scoring test rows")
 	m.Metrics, err = testScores(m)
 	if err != nil {
 		return nil, err
@@ -494,6 +499,7 @@ func toInts(v []float64) []int {
 // with the model file as an artifact.
 func modelOutput(sc *engine.StageContext, m *Model) (*engine.Output, error) {
 	src := ModelSource{Pipeline: sc.Plan.Spec.Name, Stage: sc.ID(), SpecHash: sc.Plan.Spec.Hash()}
+	sc.Phase("encoding model")
 	b, err := encodeModel(m, Version, src)
 	if err != nil {
 		return nil, err
@@ -730,10 +736,16 @@ func runSearch(ctx context.Context, sc *engine.StageContext, random bool, gridPa
 	if err != nil {
 		return nil, err
 	}
-	m, err := fitModel(ctx, sc, d, est, s, all)
+	// The refit is one more fit: the count stays in fits, and the
+	// estimator's own iterations only check for cancellation.
+	nFits := int64(len(res.Candidates) * sc.Params.Int("cv"))
+	sc.Phase("refitting best")
+	sc.Progress(nFits, nFits+1, "fits")
+	m, err := fitModel(ctx, sc, d, est, s, all, func(int, int) error { return ctx.Err() })
 	if err != nil {
 		return nil, err
 	}
+	sc.Progress(nFits+1, nFits+1, "fits")
 	m.Search = &res
 	m.Metrics["best_cv_score"] = res.BestScore
 	m.Metrics["candidates"] = float64(len(res.Candidates))

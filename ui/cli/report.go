@@ -97,6 +97,9 @@ func (r *reporter) handle(ev engine.Event) {
 			fmt.Fprintf(r.w, "%s %s: started%s%s\n", ts, ev.Stage, attempt, why)
 		}
 	case engine.EventProgress:
+		if !r.tty && ev.Progress.Phase != "" && ev.Progress.Phase != st.progress.Phase {
+			fmt.Fprintf(r.w, "%s %s: %s\n", ts, ev.Stage, ev.Progress.Phase)
+		}
 		st.progress = ev.Progress
 	case engine.EventLog:
 		st.last = ev.Line.Text
@@ -150,10 +153,11 @@ func (r *reporter) redraw() {
 			elapsed = time.Since(st.started).Seconds()
 		}
 		detail := ""
-		if st.progress.Total > 0 && st.status == engine.StatusRunning {
-			detail = fmt.Sprintf("%d/%d %s", st.progress.Done, st.progress.Total, st.progress.Unit)
-		} else if st.status == engine.StatusRunning && st.last != "" {
-			detail = truncate(st.last, 40)
+		if st.status == engine.StatusRunning {
+			detail = common.ProgressText(st.progress)
+			if detail == "" && st.last != "" {
+				detail = truncate(st.last, 40)
+			}
 		}
 		time := ""
 		if st.status != engine.StatusPending {

@@ -88,3 +88,18 @@ stages:
 		t.Errorf("runs --pipeline exp: got %q", out)
 	}
 }
+
+// TestRunPrintsPhases: without a terminal, run prints each phase a stage
+// enters after its counted work, so a long model encoding is not silence.
+func TestRunPrintsPhases(t *testing.T) {
+	dir, dbPath := sampleDir(t)
+	_, errs, code := sluice(t, dir, "--db", dbPath, "run", "sample-data/iris.yaml")
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{"model: scoring test rows", "model: encoding model"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("run's progress lacks %q:\n%s", want, errs)
+		}
+	}
+}

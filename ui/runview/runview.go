@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -585,25 +584,18 @@ func (m *Model) elapsedAt(s *engine.StageRun, now time.Time) float64 {
 	return -1
 }
 
-// eta estimates the time left from the progress made so far.
+// eta estimates the time left from the progress made so far; none while
+// the stage is in a phase its count does not measure.
 func eta(s *engine.StageRun, elapsed float64) string {
 	p := s.Progress
-	if s.Status != engine.StatusRunning || p.Total <= 0 || p.Done <= 0 || elapsed <= 0 {
+	if s.Status != engine.StatusRunning || p.Total <= 0 || p.Done <= 0 || elapsed <= 0 || p.Phase != "" {
 		return ""
 	}
 	left := elapsed * float64(p.Total-p.Done) / float64(p.Done)
 	return "eta " + common.Seconds(left)
 }
 
-func unitText(p engine.Progress) string {
-	switch {
-	case p.Total > 0:
-		return strings.TrimSpace(fmt.Sprintf("%d/%d %s", p.Done, p.Total, p.Unit))
-	case p.Done > 0:
-		return strings.TrimSpace(fmt.Sprintf("%d %s", p.Done, p.Unit))
-	}
-	return ""
-}
+func unitText(p engine.Progress) string { return common.ProgressText(p) }
 
 func (m *Model) percent(s *engine.StageRun) float64 {
 	p := s.Progress

@@ -270,3 +270,23 @@ func Plural(n int) string {
 	}
 	return "s"
 }
+
+// ProgressText is a stage's progress as the command line and the
+// workbench show it: "120/1500 trees", "1500 rows", the phase it is in
+// ("encoding model"), or both ("refitting best · 40/41 fits").
+func ProgressText(p engine.Progress) string {
+	count := ""
+	switch {
+	case p.Total > 0:
+		count = strings.TrimSpace(fmt.Sprintf("%d/%d %s", p.Done, p.Total, p.Unit))
+	case p.Done > 0:
+		count = strings.TrimSpace(fmt.Sprintf("%d %s", p.Done, p.Unit))
+	}
+	switch {
+	case p.Phase == "":
+		return count
+	case count == "":
+		return p.Phase
+	}
+	return p.Phase + " · " + count
+}
