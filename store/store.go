@@ -232,9 +232,25 @@ func (db *DB) do(ctx context.Context, write, check bool, fn func(*bolt.Tx) error
 	if db.closed {
 		return ErrClosed
 	}
-	bdb, err := db.openFile(ctx, !write)
-	if err != nil {
-		return err
+	// A compaction another process left half done is finished first, and
+	// looked for again once the file is open and locked: one that began
+	// while this process waited for the lock must not be read half copied.
+	var bdb *bolt.DB
+	for attempt := 0; ; attempt++ {
+		if err := db.replayJournal(ctx); err != nil {
+			return err
+		}
+		bdb, err = db.openFile(ctx, !write)
+		if err != nil {
+			if _, jerr := os.Stat(journalPath(db.path)); jerr == nil && attempt < 3 {
+				continue
+			}
+			return err
+		}
+		if _, jerr := os.Stat(journalPath(db.path)); jerr != nil || attempt >= 3 {
+			break
+		}
+		bdb.Close()
 	}
 	defer func() {
 		if cerr := bdb.Close(); cerr != nil && err == nil {
@@ -379,7 +395,7 @@ func (db *DB) Check(ctx context.Context) error {
 			if _, err := decodeRun(v); err != nil {
 				errs = append(errs, fmt.Errorf("run %d: %w", keyID(k), err))
 			}
-			if sums.Get(k) == nil {
+			if trash := tx.Bucket(bucketTrash); sums.Get(k) == nil && (trash == nil || trash.Get(k) == nil) {
 				errs = append(errs, fmt.Errorf("run %d: no summary", keyID(k)))
 			}
 			return ctx.Err()

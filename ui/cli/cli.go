@@ -148,6 +148,7 @@ found under the folders given (default: the current folder).`,
 	root.AddCommand(e.tagCmds()...)
 	root.AddCommand(e.automationCmds()...)
 	root.AddCommand(e.registryCmds()...)
+	root.AddCommand(e.storageCmds()...)
 	return root
 }
 
