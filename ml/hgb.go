@@ -428,17 +428,17 @@ func hgbSetup(name string, loss int, lr float64, maxIter, maxLeaves, maxDepth, m
 	return f, nil
 }
 
-// split returns the training and validation rows, each ascending: every
-// row for training without early stopping, else a random
+// split returns the training and validation rows, each ascending: nil
+// (every row) and nil without early stopping, else a random
 // validation_fraction held out (stratified by class for classifiers).
 func (f *hgbFit) split() (train, val []int32, err error) {
 	n := f.in.n
+	if !f.early {
+		return nil, nil, nil
+	}
 	all := make([]int32, n)
 	for i := range all {
 		all[i] = int32(i)
-	}
-	if !f.early {
-		return all, nil, nil
 	}
 	rng := rand.New(rand.NewPCG(f.seed, hgbStreamValidation))
 	rng.Shuffle(n, func(i, j int) { all[i], all[j] = all[j], all[i] })
@@ -487,31 +487,41 @@ func (f *hgbFit) run(progress Progress) error {
 	if err != nil {
 		return err
 	}
-	binner := newHgbBinner(in.x, in.stride, in.d, train, f.maxBins, f.seed)
-	codes, hasMiss := binner.codes(in.x, in.stride, train)
+	binner := newHgbBinner(in.x, in.n, in.stride, in.d, train, f.maxBins, f.seed)
+	codes, hasMiss := binner.codes(in.x, in.n, in.stride, train)
 	var vcodes []uint8
 	if val != nil {
-		vcodes, _ = binner.codes(in.x, in.stride, val)
+		vcodes, _ = binner.codes(in.x, in.n, in.stride, val)
 	}
 	n, nv := len(train), len(val)
+	if train == nil {
+		n = in.n
+	}
 	// Targets of the training and validation rows.
-	var y, yv []float64
-	var yc, ycv []int32
+	// Without a validation split the training rows are all rows, in order.
+	y, yc := in.y, in.yc
+	var yv []float64
+	var ycv []int32
 	if in.yc != nil {
-		yc, ycv = make([]int32, n), make([]int32, nv)
-		for i, r := range train {
-			yc[i] = in.yc[r]
-		}
-		for i, r := range val {
-			ycv[i] = in.yc[r]
-		}
-	} else {
-		y, yv = make([]float64, n), make([]float64, nv)
-		for i, r := range train {
-			y[i] = in.y[r]
-		}
-		for i, r := range val {
-			yv[i] = in.y[r]
+		y = nil
+	}
+	if val != nil {
+		if in.yc != nil {
+			yc, ycv = make([]int32, n), make([]int32, nv)
+			for i, r := range train {
+				yc[i] = in.yc[r]
+			}
+			for i, r := range val {
+				ycv[i] = in.yc[r]
+			}
+		} else {
+			y, yv = make([]float64, n), make([]float64, nv)
+			for i, r := range train {
+				y[i] = in.y[r]
+			}
+			for i, r := range val {
+				yv[i] = in.y[r]
+			}
 		}
 	}
 	f.init = hgbInit(f.loss, K, y, yc)
@@ -524,7 +534,14 @@ func (f *hgbFit) run(progress Progress) error {
 			rawv[k*nv+i] = f.init[k]
 		}
 	}
-	g, h := make([]float64, K*n), make([]float64, K*n)
+	// Gradients and hessians in float32, as scikit-learn and LightGBM
+	// keep them (histogram sums are float64); no hessians for the squared
+	// error, whose hessian is 1.
+	g := make([]float32, K*n)
+	var h []float32
+	if f.loss != hgbSquared {
+		h = make([]float32, K*n)
+	}
 	grower := newHgbGrower(f.p, codes, n, in.d, binner, hasMiss, f.loss == hgbSquared)
 	var scores []float64
 	if f.early {
@@ -535,7 +552,11 @@ func (f *hgbFit) run(progress Progress) error {
 		hgbGradients(f.loss, K, raw, y, yc, g, h)
 		row := make([]HistTree, K)
 		for k := range K {
-			tree := grower.grow(g[k*n:(k+1)*n], h[k*n:(k+1)*n], f.lr)
+			var hk []float32
+			if h != nil {
+				hk = h[k*n : (k+1)*n]
+			}
+			tree := grower.grow(g[k*n:(k+1)*n], hk, f.lr)
 			col := raw[k*n : (k+1)*n]
 			grower.leafRows(tree, func(leaf int, rows []int32) {
 				v := tree.Value[leaf]
@@ -624,20 +645,19 @@ func hgbInit(loss, K int, y []float64, yc []int32) []float64 {
 
 // hgbGradients sets g and h to the gradients and hessians of the loss at
 // raw (both laid out as raw), on all cores.
-func hgbGradients(loss, K int, raw, y []float64, yc []int32, g, h []float64) {
+func hgbGradients(loss, K int, raw, y []float64, yc []int32, g, h []float32) {
 	n := len(raw) / K
 	treeParallelBlocks(n, 8192, func(lo, hi int) {
 		switch loss {
 		case hgbSquared:
 			for i := lo; i < hi; i++ {
-				g[i] = raw[i] - y[i]
-				h[i] = 1
+				g[i] = float32(raw[i] - y[i])
 			}
 		case hgbBinomial:
 			for i := lo; i < hi; i++ {
 				p := 1 / (1 + math.Exp(-raw[i]))
-				g[i] = p - float64(yc[i])
-				h[i] = p * (1 - p)
+				g[i] = float32(p - float64(yc[i]))
+				h[i] = float32(p * (1 - p))
 			}
 		default:
 			var buf [16]float64
@@ -658,13 +678,14 @@ func hgbGradients(loss, K int, raw, y []float64, yc []int32, g, h []float64) {
 					s += p[k]
 				}
 				c := int(yc[i])
+				inv := 1 / s
 				for k := range K {
-					q := p[k] / s
-					g[k*n+i] = q
+					q := p[k] * inv
+					h[k*n+i] = float32(q * (1 - q))
 					if k == c {
-						g[k*n+i] = q - 1
+						q--
 					}
-					h[k*n+i] = q * (1 - q)
+					g[k*n+i] = float32(q)
 				}
 			}
 		}

@@ -28,9 +28,16 @@ type hgbBinner struct {
 }
 
 // newHgbBinner finds the thresholds of each feature of the rows of x
-// (row-major, stride columns apart) listed in rows, on all cores.
-func newHgbBinner(x []float64, stride, d int, rows []int32, maxBins int, seed uint64) *hgbBinner {
+// (row-major, stride columns apart) listed in rows (nil: all n rows), on
+// all cores.
+func newHgbBinner(x []float64, n, stride, d int, rows []int32, maxBins int, seed uint64) *hgbBinner {
 	b := &hgbBinner{maxBins: maxBins, thr: make([][]float64, d)}
+	if rows == nil && n > hgbBinSample {
+		rows = make([]int32, n)
+		for i := range rows {
+			rows[i] = int32(i)
+		}
+	}
 	sample := rows
 	if len(rows) > hgbBinSample {
 		rng := rand.New(rand.NewPCG(seed, hgbStreamBins))
@@ -44,10 +51,21 @@ func newHgbBinner(x []float64, stride, d int, rows []int32, maxBins int, seed ui
 	}
 	b.padded = make([][hgbHistBins]float64, d)
 	treeParallelBlocks(d, 1, func(lo, hi int) {
-		col := make([]float64, 0, len(sample))
+		m := len(sample)
+		if sample == nil {
+			m = n
+		}
+		col := make([]float64, 0, m)
 		var keys, tmp []uint64
 		for f := lo; f < hi; f++ {
 			col = col[:0]
+			if sample == nil {
+				for i := range n {
+					if v := x[i*stride+f]; !math.IsNaN(v) {
+						col = append(col, v)
+					}
+				}
+			}
 			for _, r := range sample {
 				if v := x[int(r)*stride+f]; !math.IsNaN(v) {
 					col = append(col, v)
@@ -168,18 +186,25 @@ func (b *hgbBinner) code(f int, v float64) uint8 {
 	return uint8(i)
 }
 
-// codes bins the listed rows of x into a column-major matrix: the code of
-// rows[i] for feature f at out[f*len(rows)+i]. It also reports which
-// features had a missing value among those rows.
-func (b *hgbBinner) codes(x []float64, stride int, rows []int32) (out []uint8, missing []bool) {
-	d, n := len(b.thr), len(rows)
+// codes bins the listed rows of x (nil: all n rows) into a column-major
+// matrix: the code of rows[i] for feature f at out[f*len(rows)+i]. It
+// also reports which features had a missing value among those rows.
+func (b *hgbBinner) codes(x []float64, n, stride int, rows []int32) (out []uint8, missing []bool) {
+	d := len(b.thr)
+	if rows != nil {
+		n = len(rows)
+	}
 	out = make([]uint8, d*n)
 	missing = make([]bool, d)
 	treeParallelBlocks(d, 1, func(lo, hi int) {
 		for f := lo; f < hi; f++ {
 			col := out[f*n : (f+1)*n]
-			for i, r := range rows {
-				c := b.code(f, x[int(r)*stride+f])
+			for i := range col {
+				r := i
+				if rows != nil {
+					r = int(rows[i])
+				}
+				c := b.code(f, x[r*stride+f])
 				col[i] = c
 				if int(c) == b.maxBins {
 					missing[f] = true

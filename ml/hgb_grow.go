@@ -59,10 +59,10 @@ type hgbGrower struct {
 	constHess bool   // every hessian is 1: histograms count instead of summing
 	workers   int
 
-	g, h    []float64 // this tree's gradients and hessians, per row
+	g, h    []float32 // this tree's gradients and hessians, per row (h nil when constant)
 	rows    []int32   // row indices, partitioned node by node
 	scratch []int32
-	og, oh  []float64 // gradients and hessians of a node's rows, in its order
+	og, oh  []float32 // gradients and hessians of a smaller child's rows, in its order
 	nodes   []hgbNode
 	free    [][]hgbBin
 	bestA   []hgbSplit // per feature, scratch for the parallel search
@@ -76,10 +76,12 @@ func newHgbGrower(p hgbParams, codes []uint8, n, d int, b *hgbBinner, hasMiss []
 		workers: max(1, min(runtime.GOMAXPROCS(0), d)),
 		rows:    make([]int32, n),
 		scratch: make([]int32, n),
-		og:      make([]float64, n),
-		oh:      make([]float64, n),
+		og:      make([]float32, n/2+1),
 		bestA:   make([]hgbSplit, d),
 		bestB:   make([]hgbSplit, d),
+	}
+	if !constHess {
+		t.oh = make([]float32, n/2+1)
 	}
 	for f := range d {
 		t.nbins[f] = len(b.thr[f]) + 1
@@ -136,10 +138,10 @@ func (t *hgbGrower) splittable(nd *hgbNode) bool {
 		nd.end-nd.start >= 2*t.p.minLeaf && nd.h >= 2*t.p.minHess
 }
 
-// grow grows one tree on gradients g and hessians h (h is ignored when
-// the hessians are constant) and returns it with leaf values
+// grow grows one tree on gradients g and hessians h (nil when the
+// hessians are constant) and returns it with leaf values
 // -lr·G/(H+l2). After grow, leafRows gives each leaf's training rows.
-func (t *hgbGrower) grow(g, h []float64, lr float64) *HistTree {
+func (t *hgbGrower) grow(g, h []float32, lr float64) *HistTree {
 	t.g, t.h = g, h
 	for i := range t.rows {
 		t.rows[i] = int32(i)
@@ -148,13 +150,13 @@ func (t *hgbGrower) grow(g, h []float64, lr float64) *HistTree {
 	root := hgbNode{start: 0, end: t.n}
 	var G, H float64
 	for i := range t.n {
-		G += g[i]
+		G += float64(g[i])
 	}
 	if t.constHess {
 		H = float64(t.n)
 	} else {
 		for i := range t.n {
-			H += h[i]
+			H += float64(h[i])
 		}
 	}
 	root.g, root.h = G, H
@@ -261,7 +263,10 @@ func (t *hgbGrower) splitNode(tree *HistTree, id int) {
 	ns, nl := &t.nodes[small], &t.nodes[large]
 	ss, ls := t.splittable(ns), t.splittable(nl)
 	rows := t.rows[ns.start:ns.end]
-	og, oh := t.og[:len(rows)], t.oh[:len(rows)]
+	og, oh := t.og[:len(rows)], t.oh
+	if !t.constHess {
+		oh = oh[:len(rows)]
+	}
 	treeParallelBlocks(len(rows), hgbChunk, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			og[j] = t.g[rows[j]]
@@ -304,7 +309,7 @@ func (t *hgbGrower) thr(f, b int) float64 { return t.binner.thr[f][b] }
 // build adds the rows of a node to fh, feature f's histogram: rows nil
 // means every row in order, with g and h indexed by row; otherwise g and
 // h hold the values of rows in order.
-func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g, h []float64) {
+func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g, h []float32) {
 	hist := (*[hgbHistBins]hgbBin)(fh)
 	col := t.codes[f*t.n : (f+1)*t.n]
 	switch {
@@ -312,30 +317,30 @@ func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g, h []float64) {
 		g = g[:len(col)]
 		for i, c := range col {
 			b := &hist[c]
-			b.g += g[i]
+			b.g += float64(g[i])
 			b.n++
 		}
 	case rows == nil:
 		g, h = g[:len(col)], h[:len(col)]
 		for i, c := range col {
 			b := &hist[c]
-			b.g += g[i]
-			b.h += h[i]
+			b.g += float64(g[i])
+			b.h += float64(h[i])
 			b.n++
 		}
 	case t.constHess:
 		g = g[:len(rows)]
 		for j, r := range rows {
 			b := &hist[col[r]]
-			b.g += g[j]
+			b.g += float64(g[j])
 			b.n++
 		}
 	default:
 		g, h = g[:len(rows)], h[:len(rows)]
 		for j, r := range rows {
 			b := &hist[col[r]]
-			b.g += g[j]
-			b.h += h[j]
+			b.g += float64(g[j])
+			b.h += float64(h[j])
 			b.n++
 		}
 	}

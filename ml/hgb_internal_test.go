@@ -49,7 +49,7 @@ func TestHgbCode(t *testing.T) {
 		for i := range rows {
 			rows[i] = int32(i)
 		}
-		b := newHgbBinner(x, 1, 1, rows, nthr+1, 1)
+		b := newHgbBinner(x, len(x), 1, 1, rows, nthr+1, 1)
 		if len(b.thr[0]) > nthr {
 			t.Fatalf("%d thresholds for max_bins %d", len(b.thr[0]), nthr+1)
 		}
