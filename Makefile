@@ -34,7 +34,8 @@ ROWS ?= 80000
 CSV_ROWS ?= 1000000
 ROUNDS ?= 3
 TASKS ?=
+ANCHORS ?=
 bench-compare:
-	go run ./internal/benchcompare -rows $(ROWS) -csv-rows $(CSV_ROWS) -rounds $(ROUNDS) -tasks "$(TASKS)" -update ml/BENCHMARKS.md
+	go run ./internal/benchcompare -rows $(ROWS) -csv-rows $(CSV_ROWS) -rounds $(ROUNDS) -tasks "$(TASKS)" -anchors "$(ANCHORS)" -update ml/BENCHMARKS.md
 
 check: lint test race

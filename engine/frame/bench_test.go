@@ -232,3 +232,104 @@ func BenchmarkReadCSVStream(b *testing.B) {
 	b.StopTimer()
 	heldMB(b, func() any { return f })
 }
+
+var (
+	mixedOnce sync.Once
+	mixedPath string
+	mixedErr  error
+)
+
+// mixedCSV writes (once per process) a 1,000,000-row CSV of eight
+// columns: an id, a name from eight, a city from six (two quoted with a
+// comma), a float with 5% gaps, an integer with 10% gaps, a boolean, a
+// date and a quoted two-word comment with 25% gaps; from a PCG(5, 1)
+// stream, in a cached temporary file.
+func mixedCSV(b *testing.B) string {
+	mixedOnce.Do(func() {
+		dir := filepath.Join(os.TempDir(), "sluice-frame-bench")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			mixedErr = err
+			return
+		}
+		mixedPath = filepath.Join(dir, "mixed-1e6x8-v1.csv")
+		if _, err := os.Stat(mixedPath); err == nil {
+			return
+		}
+		mixedErr = writeMixedCSV(mixedPath, 1_000_000)
+	})
+	if mixedErr != nil {
+		b.Fatal(mixedErr)
+	}
+	return mixedPath
+}
+
+func writeMixedCSV(path string, rows int) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewPCG(5, 1))
+	names := []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"}
+	cities := []string{"Lyon", `"Portland, OR"`, "Zürich", `"Austin, TX"`, "Oslo", "Kyoto"}
+	words := append(append([]string(nil), names...), "late", "on time", "damaged", "returned")
+	w.WriteString("id,name,city,price,qty,active,day,comment\n")
+	for i := 0; i < rows; i++ {
+		w.WriteString(strconv.Itoa(i) + "," + names[r.IntN(len(names))] + "," + cities[r.IntN(len(cities))] + ",")
+		if r.IntN(20) != 0 {
+			w.WriteString(strconv.FormatFloat(r.ExpFloat64()*50, 'f', 2, 64))
+		}
+		w.WriteByte(',')
+		if r.IntN(10) != 0 {
+			w.WriteString(strconv.Itoa(r.IntN(1000)))
+		}
+		w.WriteString("," + strconv.FormatBool(r.IntN(2) == 0) + ",")
+		w.WriteString("2024-" + pad2(1+r.IntN(12)) + "-" + pad2(1+r.IntN(28)) + ",")
+		if r.IntN(4) != 0 {
+			w.WriteString(`"` + words[r.IntN(len(words))] + ", " + words[r.IntN(len(words))] + `"`)
+		}
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func pad2(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+// BenchmarkReadCSVMixed reads the mixed 1,000,000-row file: strings
+// (dictionary-encoded), numbers with gaps, booleans, dates and quoted
+// fields.
+func BenchmarkReadCSVMixed(b *testing.B) {
+	path := mixedCSV(b)
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	var f *frame.Frame
+	for b.Loop() {
+		f = nil
+		f, err = frame.ReadCSVFile(path, frame.ReadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if f.NumRows() != 1_000_000 || f.NumCols() != 8 {
+		b.Fatalf("got %d×%d", f.NumRows(), f.NumCols())
+	}
+	heldMB(b, func() any { return f })
+}

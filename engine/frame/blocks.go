@@ -91,24 +91,26 @@ func splitBlocks(in io.Reader, quotes bool, sizeHint int64, maxBlock int) ([]*bl
 }
 
 // lastQuotedBoundary returns the offset just past the last newline in buf
-// that is outside double quotes, or 0. buf starts outside quotes.
+// that is outside double quotes, or 0. buf starts outside quotes, so a
+// newline is outside them when an even number of quotes comes before it
+// (an escaped quote counts twice). It counts the quotes once, then walks
+// back from the end one newline at a time: the cut is usually found in
+// the last record.
 func lastQuotedBoundary(buf []byte) int {
-	inq := false
-	last := 0
-	for i := 0; i < len(buf); {
-		j := bytes.IndexAny(buf[i:], "\"\n")
-		if j < 0 {
-			break
+	quote := []byte{'"'}
+	q := bytes.Count(buf, quote)
+	end := len(buf)
+	for {
+		i := bytes.LastIndexByte(buf[:end], '\n')
+		if i < 0 {
+			return 0
 		}
-		i += j
-		if buf[i] == '"' {
-			inq = !inq
-		} else if !inq {
-			last = i + 1
+		q -= bytes.Count(buf[i:end], quote) // quotes before i
+		if q%2 == 0 {
+			return i + 1
 		}
-		i++
+		end = i
 	}
-	return last
 }
 
 // source gives blocks their bytes. With ra set, blocks are read on demand

@@ -211,6 +211,11 @@ func parseTimeText(b []byte) (int64, bool) {
 	if len(b) < 10 || b[4] != '-' || b[7] != '-' || b[0]-'0' > 9 {
 		return 0, false
 	}
+	if len(b) == 10 {
+		if ns, ok, sure := parseDateFast(b); sure {
+			return ns, ok
+		}
+	}
 	var t time.Time
 	var err error
 	if len(b) == 10 {
@@ -222,6 +227,55 @@ func parseTimeText(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return unixNano(t)
+}
+
+// parseDateFast parses a 2006-01-02 date without time.Parse. sure is
+// false when it leaves the text to time.Parse: a year outside 1700–2200
+// (where int64 nanoseconds may not hold the date) or a non-digit.
+func parseDateFast(b []byte) (ns int64, ok, sure bool) {
+	var d [8]int
+	for i, j := range [8]int{0, 1, 2, 3, 5, 6, 8, 9} {
+		c := b[j] - '0'
+		if c > 9 {
+			return 0, false, false
+		}
+		d[i] = int(c)
+	}
+	y := d[0]*1000 + d[1]*100 + d[2]*10 + d[3]
+	m := d[4]*10 + d[5]
+	day := d[6]*10 + d[7]
+	if y < 1700 || y > 2200 {
+		return 0, false, false
+	}
+	leap := y%4 == 0 && (y%100 != 0 || y%400 == 0)
+	if m < 1 || m > 12 || day < 1 || day > daysIn(m, leap) {
+		return 0, false, true
+	}
+	// Days from 1970-01-01 (the civil-from-days inverse on a March-based
+	// year).
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era*146097+doe) - 719468
+	return days * 86400e9, true, true
+}
+
+func daysIn(m int, leap bool) int {
+	switch m {
+	case 2:
+		if leap {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // parseAs parses b as a value of type t (not String) and returns it as raw

@@ -1,0 +1,69 @@
+package frame
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestParseDateFast compares the date fast path with time.Parse on
+// every calendar text from 1699 to 2201, valid or not (days 00–32 of
+// months 00–13).
+func TestParseDateFast(t *testing.T) {
+	for y := 1699; y <= 2201; y++ {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				s := fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+				tm, err := time.Parse(time.DateOnly, s)
+				ns, ok, sure := parseDateFast([]byte(s))
+				if !sure {
+					if y >= 1700 && y <= 2200 {
+						t.Fatalf("%s: fast path declined", s)
+					}
+					continue
+				}
+				if ok != (err == nil) {
+					t.Fatalf("%s: fast path ok %v, time.Parse error %v", s, ok, err)
+				}
+				if ok && ns != tm.UnixNano() {
+					t.Fatalf("%s: %d, want %d", s, ns, tm.UnixNano())
+				}
+			}
+		}
+	}
+	for _, s := range []string{"2024-0a-01", "20x4-01-01", "2024-01-0 "} {
+		if _, ok, sure := parseDateFast([]byte(s)); ok || sure {
+			t.Errorf("%s: ok %v sure %v, want the slow path", s, ok, sure)
+		}
+	}
+}
+
+// TestLastQuotedBoundary compares the backward search with a forward
+// scan that tracks quotes, on random text of quotes, newlines and
+// letters.
+func TestLastQuotedBoundary(t *testing.T) {
+	naive := func(buf []byte) int {
+		inq, last := false, 0
+		for i, c := range buf {
+			switch {
+			case c == '"':
+				inq = !inq
+			case c == '\n' && !inq:
+				last = i + 1
+			}
+		}
+		return last
+	}
+	seed := uint64(1)
+	for trial := 0; trial < 5000; trial++ {
+		n := trial % 60
+		buf := make([]byte, n)
+		for i := range buf {
+			seed = seed*6364136223846793005 + 1442695040888963407
+			buf[i] = "ab,\"\n"[seed>>61%5]
+		}
+		if got, want := lastQuotedBoundary(buf), naive(buf); got != want {
+			t.Fatalf("%q: got %d, want %d", buf, got, want)
+		}
+	}
+}
