@@ -328,6 +328,9 @@ func explain(version string, plan *Plan, ps *PlannedStage, params map[string]any
 	var prev *Run
 	var ps0 *StageRun
 	for _, r := range recent {
+		if r.Status == StatusRunning {
+			continue // another run underway: compare with what finished
+		}
 		if s, ok := r.Stage(ps.Spec.ID); ok && s.Fingerprint != "" {
 			prev, ps0 = r, s
 			break

@@ -31,13 +31,13 @@ type fingerprintInput struct {
 func fingerprint(in fingerprintInput) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\nversion %q\nuses %q\nseed %d\n", fingerprintScheme, in.Version, in.Uses, in.Seed)
-	params, err := json.Marshal(canonicalParams(in.Params))
-	if err != nil {
-		// Params hold only YAML-born values (see Params); anything else
-		// is a programming error in a stage declaration.
-		panic("engine: parameters do not marshal: " + err.Error())
+	if params, err := json.Marshal(canonicalParams(in.Params)); err == nil {
+		fmt.Fprintf(h, "params %s\n", params)
+	} else {
+		// Params hold YAML-born values, which marshal; should one not,
+		// fmt prints maps in key order, which is stable too.
+		fmt.Fprintf(h, "params %#v\n", canonicalParams(in.Params))
 	}
-	fmt.Fprintf(h, "params %s\n", params)
 	for _, u := range in.Upstream {
 		fmt.Fprintf(h, "in %s\n", u)
 	}
