@@ -60,6 +60,12 @@ func (n *NopRecorder) BeginRun(context.Context, *Run) (int64, error) {
 // RecordRun does nothing.
 func (n *NopRecorder) RecordRun(context.Context, *Run, *RunDelta) error { return nil }
 
+// CancelGrace is how long a cancelled stage attempt has to return before
+// the executor abandons it. A stage that starts processes must have them
+// gone within it: exec sends SIGTERM to its process group, SIGKILL 300 ms
+// later, and returns once the command is reaped.
+const CancelGrace = 900 * time.Millisecond
+
 // Executor runs plans. Its fields are read-only once a run starts; one
 // Executor may run several plans at once.
 type Executor struct {
@@ -70,7 +76,7 @@ type Executor struct {
 	Version       string        // sluice version, part of every stage fingerprint
 	RetryBackoff  time.Duration // delay before the first retry, doubling after; 0: 1s
 	FlushInterval time.Duration // how often the recorder is called; 0: 250ms
-	Grace         time.Duration // how long a cancelled stage may take to return; 0: 1s
+	Grace         time.Duration // how long a cancelled run waits for its stages to return; 0 (or less than CancelGrace): 1s
 	MaxLogLines   int           // lines kept per stage; 0: 100,000
 	// Artifacts is where every successful stage's output value (and the
 	// files it keeps beside it) is written; run records keep references
@@ -299,7 +305,7 @@ func (x *execution) schedule(ctx context.Context) {
 		case <-ctx.Done():
 			cancelStages()
 			grace := x.ex.Grace
-			if grace <= 0 {
+			if grace < CancelGrace {
 				grace = time.Second
 			}
 			timer := time.NewTimer(grace)
@@ -429,11 +435,12 @@ func (x *execution) attempt(ctx context.Context, ps *PlannedStage, inputs []Valu
 	case r := <-ch:
 		out, err = r.out, r.err
 	case <-ctx.Done():
-		// Give the stage a moment to notice, then abandon it.
+		// Give the stage time to stop what it started (an exec stage kills
+		// its process group and waits for it), then abandon it.
 		select {
 		case r := <-ch:
 			out, err = r.out, r.err
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(CancelGrace):
 		}
 		if err == nil && out == nil {
 			err = ctx.Err()

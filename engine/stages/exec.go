@@ -17,9 +17,15 @@ import (
 	"github.com/sluice-ml/sluice/engine/frame"
 )
 
-// execWaitDelay is how long a cancelled command's pipes stay open after
-// it is signalled, before they are closed and the stage returns.
-const execWaitDelay = 500 * time.Millisecond
+// execKillDelay is how long a cancelled command's process group has
+// between SIGTERM and SIGKILL; execWaitDelay how long its pipes stay open
+// after the cancel before they are closed and the stage returns. Both are
+// well inside engine.CancelGrace, so the executor waits for the command to
+// be gone before it reports the stage cancelled and sluice exits.
+const (
+	execKillDelay = 300 * time.Millisecond
+	execWaitDelay = 500 * time.Millisecond
+)
 
 func execStage() *engine.StageType {
 	return &engine.StageType{
@@ -179,7 +185,16 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	sc.Logf("$ %s", quoteArgs(argv))
 	began := time.Now()
-	err = cmd.Run()
+	if err = startExec(cmd); err == nil {
+		err = cmd.Wait()
+		untrackExec(cmd.Process.Pid)
+		endGroup(cmd)
+		if errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState.Success() {
+			// The command succeeded; a background job it left holding its
+			// output open has just been killed with its group.
+			err = nil
+		}
+	}
 	stdout.Close()
 	stderr.Close()
 	took := time.Since(began).Round(time.Millisecond)
