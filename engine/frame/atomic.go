@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFileAtomic writes a file through write so that path holds either its
@@ -20,7 +21,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+base+tempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("frame: write %s: %w", path, err)
 	}
@@ -60,4 +61,37 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 		d.Close()
 	}
 	return nil
+}
+
+// TempPath returns a fresh, unused name beside path for a file that will
+// be renamed over path once complete: ".BASE.tmp-RANDOM" followed by
+// path's extension, so a program writing it can still tell the format.
+// The name is reserved by creating the file empty and then removing it,
+// so two callers never get the same one. IsTempName recognises it.
+func TempPath(path string) (string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+tempInfix+"*"+filepath.Ext(base))
+	if err != nil {
+		return "", fmt.Errorf("frame: temporary file for %s: %w", path, err)
+	}
+	name := f.Name()
+	f.Close()
+	if err := os.Remove(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// tempInfix marks the temporary files WriteFileAtomic and TempPath name.
+const tempInfix = ".tmp-"
+
+// IsTempName reports whether a file name (not a path) is one that
+// WriteFileAtomic or TempPath gives its temporary files: ".BASE.tmp-…".
+// Such a file left behind belongs to a write that never finished.
+func IsTempName(name string) bool {
+	i := strings.LastIndex(name, tempInfix)
+	return strings.HasPrefix(name, ".") && i > 1 && i+len(tempInfix) < len(name)
 }

@@ -164,7 +164,7 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		env = append(env, "SLUICE_INPUT="+path)
 	}
 	outName := sc.Params.String("output")
-	outPath := ""
+	outPath, scratch := "", ""
 	if outName != "" {
 		if outPath, err = sc.OutputPath(outName); err != nil {
 			return nil, err
@@ -172,7 +172,14 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
 			return nil, err
 		}
-		env = append(env, "SLUICE_OUTPUT="+outPath)
+		// Each attempt writes a private file, renamed over the output only
+		// once read back whole: two runs at once never share one, and a
+		// failed attempt leaves the old output as it was.
+		if scratch, err = frame.TempPath(outPath); err != nil {
+			return nil, err
+		}
+		defer os.Remove(scratch) // gone after the rename; else a failed attempt's
+		env = append(env, "SLUICE_OUTPUT="+scratch)
 	}
 
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -219,20 +226,15 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 
 	switch {
 	case outPath != "":
-		fi, err := os.Stat(outPath)
+		fi, err := os.Stat(scratch)
 		if err != nil {
-			return nil, fmt.Errorf("%s exited without writing output %s", argv[0], outName)
-		}
-		// A file older than the run is a stale one the command did not write
-		// (allowing for file systems that keep whole seconds).
-		if fi.ModTime().Before(began.Add(-2 * time.Second)) {
-			return nil, fmt.Errorf("%s did not write output %s (the file is from %s)", argv[0], outName, fi.ModTime().Format(time.DateTime))
+			return nil, fmt.Errorf("%s exited without writing output %s (to $SLUICE_OUTPUT)", argv[0], outName)
 		}
 		format := formatCSV
 		if ext := strings.ToLower(filepath.Ext(outPath)); ext == ".jsonl" || ext == ".ndjson" {
 			format = formatJSONL
 		}
-		file, err := os.Open(outPath)
+		file, err := os.Open(scratch)
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +242,9 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		f, err := format.read(&ctxReader{ctx: ctx, r: file}, frame.ReadOptions{Name: outName, Size: fi.Size()})
 		if err != nil {
 			return nil, frameError{err}
+		}
+		if err := os.Rename(scratch, outPath); err != nil {
+			return nil, err
 		}
 		if err := recordInput(sc, outPath); err != nil {
 			return nil, err

@@ -190,8 +190,11 @@ func TestExecStaleOutput(t *testing.T) {
 	if err := os.Chtimes(old, long, long); err != nil {
 		t.Fatal(err)
 	}
-	if err := runErr(t, path); !strings.Contains(err.Error(), "sh did not write output old.csv") {
+	if err := runErr(t, path); !strings.Contains(err.Error(), "sh exited without writing output old.csv") {
 		t.Errorf("got %q, want it to say the command did not write old.csv", err)
+	}
+	if b, _ := os.ReadFile(old); string(b) != "a\n1\n" {
+		t.Errorf("the old output was changed by a failed attempt: %q", b)
 	}
 	path = execPipeline(t, "true", "output: none.csv", false)
 	if err := runErr(t, path); !strings.Contains(err.Error(), "sh exited without writing output none.csv") {
@@ -239,3 +242,40 @@ func alive(pid int) bool {
 }
 
 func syscallKill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
+
+// TestExecConcurrentRunsDoNotShareOutput runs one pipeline twice at once:
+// each attempt's command writes its own private $SLUICE_OUTPUT, renamed
+// over the output when done. Before, both wrote the same file and read
+// each other's rows.
+func TestExecConcurrentRunsDoNotShareOutput(t *testing.T) {
+	t.Parallel()
+	path := execPipeline(t, `{ echo a; echo $$; } > "$SLUICE_OUTPUT"; sleep 0.4`, "output: out.csv", false)
+	plan := mustPlan(t, path)
+	got := make(chan string, 2)
+	for range 2 {
+		go func() {
+			tables, err := outputs(t, plan)
+			if err != nil {
+				got <- "run: " + err.Error()
+				return
+			}
+			f := tables["cmd"]
+			if f.NumRows() != 1 {
+				got <- "rows: " + strconv.Itoa(f.NumRows())
+				return
+			}
+			c, _ := f.ColByName("a")
+			got <- c.Str(0)
+		}()
+	}
+	a, b := <-got, <-got
+	if a == b || strings.Contains(a+b, ":") {
+		t.Errorf("the two runs read %q and %q, want each its own command's pid", a, b)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("scratch file %s left behind", e.Name())
+		}
+	}
+}
