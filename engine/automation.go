@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	_ "time/tzdata" // timezone: works on machines without a zoneinfo database
 
 	"github.com/sluice-ml/sluice/engine/timetable"
 )
