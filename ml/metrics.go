@@ -272,6 +272,43 @@ func ROCCurve(yTrue, score []float64) (fpr, tpr, thresholds []float64) {
 	return fpr, tpr, thr
 }
 
+// PrecisionRecallCurve gives precision and recall of scores for the
+// positive class 1 at each distinct threshold, as scikit-learn's
+// precision_recall_curve: recall decreasing, ending at the point
+// (recall 0, precision 1), which has no threshold; every threshold is
+// kept (scikit-learn 1.1 and later). With no positives
+// recall is NaN. It panics if the lengths differ.
+func PrecisionRecallCurve(yTrue, score []float64) (precision, recall, thresholds []float64) {
+	checkSameLen("PrecisionRecallCurve", yTrue, score)
+	fps, tps, thr := binaryCurve(yTrue, score, 1)
+	P := tps[len(tps)-1]
+	// Lowest threshold first: recall decreasing (scikit-learn 1.1 on).
+	for i := len(tps) - 1; i >= 0; i-- {
+		p := tps[i] / (tps[i] + fps[i])
+		if tps[i]+fps[i] == 0 {
+			p = 1
+		}
+		precision = append(precision, p)
+		recall = append(recall, tps[i]/P)
+		thresholds = append(thresholds, thr[i])
+	}
+	precision = append(precision, 1)
+	recall = append(recall, 0)
+	return precision, recall, thresholds
+}
+
+// AveragePrecision summarises a precision-recall curve as the mean of
+// precisions at each threshold weighted by the increase in recall, as
+// scikit-learn's average_precision_score (no interpolation).
+func AveragePrecision(yTrue, score []float64) float64 {
+	p, r, _ := PrecisionRecallCurve(yTrue, score)
+	var ap float64
+	for i := 0; i+1 < len(r); i++ {
+		ap += (r[i] - r[i+1]) * p[i]
+	}
+	return ap
+}
+
 // AUC is the area under the curve through the points (x[i], y[i]) by the
 // trapezoidal rule; x must be monotonic.
 func AUC(x, y []float64) float64 {

@@ -200,3 +200,29 @@ func mustPanic(t *testing.T, fn func()) {
 	}()
 	fn()
 }
+
+// TestPrecisionRecallCurve checks against scikit-learn 1.3:
+// precision_recall_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) gives
+// precision [0.5, 0.6667, 0.5, 1, 1], recall [1, 1, 0.5, 0.5, 0],
+// thresholds [0.1, 0.35, 0.4, 0.8]; average_precision_score 0.8333.
+func TestPrecisionRecallCurve(t *testing.T) {
+	y := []float64{0, 0, 1, 1}
+	s := []float64{0.1, 0.4, 0.35, 0.8}
+	p, r, thr := ml.PrecisionRecallCurve(y, s)
+	wantP := []float64{0.5, 2.0 / 3, 0.5, 1, 1}
+	wantR := []float64{1, 1, 0.5, 0.5, 0}
+	wantT := []float64{0.1, 0.35, 0.4, 0.8}
+	for i := range wantP {
+		if i >= len(p) || math.Abs(p[i]-wantP[i]) > 1e-9 || math.Abs(r[i]-wantR[i]) > 1e-9 {
+			t.Fatalf("got precision %v recall %v, want %v %v", p, r, wantP, wantR)
+		}
+	}
+	for i := range wantT {
+		if thr[i] != wantT[i] {
+			t.Fatalf("got thresholds %v, want %v", thr, wantT)
+		}
+	}
+	if ap := ml.AveragePrecision(y, s); math.Abs(ap-0.8333333333) > 1e-6 {
+		t.Errorf("AveragePrecision: got %.4f, want 0.8333", ap)
+	}
+}

@@ -830,6 +830,7 @@ func evaluate(m *Model) (*Report, error) {
 				rep.Metrics["roc_auc_ovr"] = ml.ROCAUCOvR(y, proba)
 			}
 			rep.Metrics["log_loss"] = ml.LogLoss(y, proba)
+			rep.Details["class_curves"] = classCurves(y, proba, s.Classes)
 		}
 	default:
 		y := s.YTest
@@ -843,6 +844,13 @@ func evaluate(m *Model) (*Report, error) {
 		mean, std, lo, hi := summary(res)
 		rep.Metrics["residual_mean"], rep.Metrics["residual_std"] = mean, std
 		rep.Details["residuals"] = map[string]float64{"mean": mean, "std": std, "min": lo, "max": hi}
+		idx := thinIndex(len(y), maxCurvePoints)
+		pts := map[string][]float64{"predicted": make([]float64, len(idx)), "residual": make([]float64, len(idx))}
+		for j, i := range idx {
+			pts["predicted"][j], pts["residual"][j] = pred[i], res[i]
+		}
+		rep.Details["residual_points"] = pts
+		rep.Details["residual_histogram"] = histogram(res, 20, lo, hi)
 	}
 	if imp := importances(m.Estimator); len(imp) == len(m.Features) {
 		type fi struct {
@@ -857,6 +865,89 @@ func evaluate(m *Model) (*Report, error) {
 		rep.Details["feature_importances"] = list
 	}
 	return rep, nil
+}
+
+// maxCurvePoints bounds the points a report keeps of a curve or a
+// scatter, so a report stays small whatever the test set.
+const maxCurvePoints = 500
+
+// classCurve is one class against the rest: its ROC and precision-recall
+// curves, as the report view draws them.
+type classCurve struct {
+	Class            string    `json:"class"`
+	FPR              []float64 `json:"fpr"`
+	TPR              []float64 `json:"tpr"`
+	ROCAUC           float64   `json:"roc_auc"`
+	Precision        []float64 `json:"precision"`
+	Recall           []float64 `json:"recall"`
+	AveragePrecision float64   `json:"average_precision"`
+}
+
+// classCurves computes each class's curves one-vs-rest from the
+// predicted probabilities (a class absent from the test rows, or the
+// only one there, has none).
+func classCurves(y []float64, proba *mat.Dense, classes []string) []classCurve {
+	var out []classCurve
+	for k, name := range classes {
+		yk := make([]float64, len(y))
+		pos := 0
+		for i := range y {
+			if y[i] == float64(k) {
+				yk[i] = 1
+				pos++
+			}
+		}
+		if pos == 0 || pos == len(y) {
+			continue
+		}
+		score := mat.Col(nil, k, proba)
+		fpr, tpr, _ := ml.ROCCurve(yk, score)
+		prec, rec, _ := ml.PrecisionRecallCurve(yk, score)
+		c := classCurve{Class: name, ROCAUC: ml.ROCAUC(yk, score), AveragePrecision: ml.AveragePrecision(yk, score)}
+		for _, i := range thinIndex(len(fpr), maxCurvePoints) {
+			c.FPR, c.TPR = append(c.FPR, fpr[i]), append(c.TPR, tpr[i])
+		}
+		for _, i := range thinIndex(len(prec), maxCurvePoints) {
+			c.Precision, c.Recall = append(c.Precision, prec[i]), append(c.Recall, rec[i])
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// thinIndex returns at most limit indexes of n, evenly spaced, the first
+// and last always among them.
+func thinIndex(n, limit int) []int {
+	if n <= limit {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	out := make([]int, limit)
+	for j := range out {
+		out[j] = j * (n - 1) / (limit - 1)
+	}
+	return out
+}
+
+// histogram counts v in bins equal bins over [lo, hi].
+func histogram(v []float64, bins int, lo, hi float64) map[string]any {
+	counts := make([]int, bins)
+	width := (hi - lo) / float64(bins)
+	for _, x := range v {
+		b := 0
+		if width > 0 {
+			b = min(int((x-lo)/width), bins-1)
+		}
+		counts[max(b, 0)]++
+	}
+	edges := make([]float64, bins+1)
+	for i := range edges {
+		edges[i] = lo + float64(i)*width
+	}
+	return map[string]any{"edges": edges, "counts": counts}
 }
 
 func distinct(y []float64) int {

@@ -40,7 +40,7 @@ type Annotator interface {
 }
 
 type keyMap struct {
-	Filter, Mark, Compare, Open, Clear, Watch, Model, Tag, Note, Rerun key.Binding
+	Filter, Mark, Compare, Open, Clear, Watch, Model, Tag, Note, Rerun, Report key.Binding
 	// detail
 	Prev, Next, Section, SectionBack, Scroll key.Binding
 }
@@ -54,6 +54,7 @@ var keys = keyMap{
 	Watch:       common.Binding("w", "watch live", "w"),
 	Model:       common.Binding("m", "model", "m"),
 	Tag:         common.Binding("t", "tags", "t"),
+	Report:      common.Binding("v", "report (charts)", "v"),
 	Note:        common.Binding("N", "note", "N"),
 	Rerun:       common.Binding("R", "rerun/resume", "R"),
 	Prev:        common.Binding("[", "previous run", "["),
@@ -88,6 +89,7 @@ type Model struct {
 	detail   *detail
 	pendOpen int64 // run to step into once the list has it
 	form     *common.Form
+	report   *reportView
 	// The widths the rows are built for, and the columns dropped to make
 	// room for the metric (the +N hint).
 	metricW int
@@ -212,6 +214,9 @@ func (m *Model) Resize(w, h int) {
 	if m.detail != nil {
 		m.detail.resize(w, h)
 	}
+	if m.report != nil {
+		m.report.resize(w, h)
+	}
 }
 
 // columns lays the table out in w cells. The metric column must hold a
@@ -257,12 +262,15 @@ func (m *Model) columns(w int) []table.Column {
 
 // Keys are the screen's bindings.
 func (m *Model) Keys() help.KeyMap {
+	if m.report != nil {
+		return common.KeyMap{Short: []key.Binding{common.Binding("↑/↓", "scroll", "up"), common.Binding("pgup/pgdn", "page", "pgup"), common.Binding("esc", "back", "esc")}}
+	}
 	if m.detail != nil {
 		k := common.KeyMap{Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Section, keys.Prev, keys.Next, keys.Scroll, keys.Watch, keys.Model}}
 		k.Full = [][]key.Binding{
 			{common.Nav.Up, common.Nav.Down, keys.Scroll},
 			{keys.SectionBack, keys.Section, keys.Prev, keys.Next},
-			{keys.Watch, keys.Model, keys.Mark, m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
+			{keys.Watch, keys.Model, keys.Report, keys.Mark, m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
 			{m.ctx.Mutating(keys.Rerun)},
 		}
 		return k
@@ -277,7 +285,7 @@ func (m *Model) Keys() help.KeyMap {
 		Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Open, keys.Filter, keys.Mark, keys.Compare, keys.Watch, m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
 		Full: [][]key.Binding{
 			{common.Nav.Up, common.Nav.Down, common.Nav.PageUp, common.Nav.PageDown, common.Nav.Top, common.Nav.Bottom},
-			{keys.Open, keys.Filter, keys.Watch, keys.Model},
+			{keys.Open, keys.Filter, keys.Watch, keys.Model, keys.Report},
 			{keys.Mark, keys.Clear, keys.Compare},
 			{m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note), m.ctx.Mutating(keys.Rerun)},
 		},
@@ -289,6 +297,10 @@ func (m *Model) Capturing() bool { return m.filter.Active() || m.form != nil }
 
 // Back leaves the run detail, or clears the filter.
 func (m *Model) Back() bool {
+	if m.report != nil {
+		m.report = nil
+		return true
+	}
 	if m.form != nil {
 		m.form = nil
 		return true
@@ -373,6 +385,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		return m.openPending()
+	case reportMsg:
+		if m.report != nil && m.report.id == msg.id {
+			m.report.doc, m.report.err = msg.doc, msg.err
+			m.report.render()
+		}
+		return nil
 	case annotatedMsg:
 		if msg.err != nil {
 			return common.Err(msg.err)
@@ -393,6 +411,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.form = nil
 		}
 		return cmd
+	}
+	if m.report != nil {
+		switch msg.(type) {
+		case tea.KeyMsg, tea.MouseMsg:
+			return m.report.update(msg)
+		}
 	}
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
@@ -435,6 +459,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, keys.Mark):
 			m.toggleMark(m.detail.id)
 			return nil
+		case key.Matches(msg, keys.Report):
+			return m.openReport(m.detail.id)
 		case key.Matches(msg, keys.Tag):
 			return m.editTags(m.detail.id)
 		case key.Matches(msg, keys.Note):
@@ -454,6 +480,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, keys.Tag):
 		if s, ok := m.selected(); ok {
 			return m.editTags(s.ID)
+		}
+		return nil
+	case key.Matches(msg, keys.Report):
+		if s, ok := m.selected(); ok {
+			return m.openReport(s.ID)
 		}
 		return nil
 	case key.Matches(msg, keys.Note):
@@ -740,6 +771,9 @@ func (m *Model) View() string {
 	st := m.ctx.Styles
 	if m.form != nil {
 		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), 12))
+	}
+	if m.report != nil {
+		return m.report.view()
 	}
 	if m.detail != nil {
 		return m.detail.view()
