@@ -32,7 +32,7 @@ import (
 
 func connectionParam() engine.Param {
 	return engine.Param{Name: "connection", Type: engine.TypeString, Required: true,
-		Doc: "the name of a connection defined in SLUICE_CONN_<NAME> or connections.yaml (never its URL)"}
+		Doc: "the name of a connection defined in SLUICE_CONN_<NAME> or a connections file (never its URL)"}
 }
 
 func readSQLStage() *engine.StageType {

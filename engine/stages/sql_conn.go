@@ -21,7 +21,8 @@ import (
 //
 //   - the environment variable SLUICE_CONN_WAREHOUSE (the name upper-cased),
 //     which wins, or
-//   - the file connections.yaml in the pipeline file's folder or the
+//   - the YAML file named connections (no extension, so that nothing
+//     takes it for a pipeline) in the pipeline file's folder or the
 //     nearest folder above it that has one:
 //
 //     connections:
@@ -37,7 +38,7 @@ import (
 // URL and the password.
 
 // ConnectionsFile is the name of the file that defines connections.
-const ConnectionsFile = "connections.yaml"
+const ConnectionsFile = "connections"
 
 var connName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -111,7 +112,7 @@ func resolveConnection(name, dir string) (*connection, error) {
 		return nil, err
 	}
 	if file == "" {
-		return nil, paramErr("connection", "no connection %s: set %s or define it in %s beside the pipeline file", name, connEnv(name), ConnectionsFile)
+		return nil, paramErr("connection", "no connection %s: set %s or define it in a file named %s beside the pipeline file", name, connEnv(name), ConnectionsFile)
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -132,7 +133,7 @@ func resolveConnection(name, dir string) (*connection, error) {
 	return parseConnURL(name, v, file, filepath.Dir(file))
 }
 
-// findConnectionsFile returns the nearest connections.yaml at or above dir,
+// findConnectionsFile returns the nearest connections file at or above dir,
 // or "".
 func findConnectionsFile(dir string) (string, error) {
 	d, err := filepath.Abs(dir)

@@ -160,7 +160,7 @@ func TestSQLRoundTripPostgres(t *testing.T) {
   - {id: pg_back, uses: read_sql, with: {connection: warehouse, query: "SELECT * FROM flowers ORDER BY id"}}
   - {id: out, uses: write_parquet, with: {path: out.parquet}}
   - {id: final, uses: read_parquet, with: {path: out.parquet}}
-`, map[string]string{"connections.yaml": "connections:\n  local: sqlite:data/local.db\n"})
+`, map[string]string{"connections": "connections:\n  local: sqlite:data/local.db\n"})
 	writeParquetFile(t, filepath.Join(filepath.Dir(path), "in.parquet"), want)
 	tables, err := outputs(t, mustPlan(t, path))
 	if err != nil {
@@ -180,7 +180,7 @@ func TestSQLRoundTripSQLite(t *testing.T) {
   - {id: src, uses: read_parquet, with: {path: in.parquet}}
   - {id: lite, uses: write_sql, with: {connection: local, table: flowers}}
   - {id: back, uses: read_sql, with: {connection: local, query: "SELECT * FROM flowers ORDER BY id"}}
-`, map[string]string{"connections.yaml": "connections:\n  local: sqlite:local.db\n"})
+`, map[string]string{"connections": "connections:\n  local: sqlite:local.db\n"})
 	writeParquetFile(t, filepath.Join(filepath.Dir(path), "in.parquet"), want)
 	tables, err := outputs(t, mustPlan(t, path))
 	if err != nil {
@@ -397,7 +397,7 @@ func TestSQLConnectionErrors(t *testing.T) {
   - {id: b, uses: read_sql, with: {connection: nowhere, table: x}}
   - {id: c, uses: read_sql, with: {connection: local}}
   - {id: d, uses: read_sql, needs: [], with: {connection: other, table: x}}
-`, map[string]string{"connections.yaml": "connections:\n  local: sqlite:x.db\n  other: mysql://h/db\n"})
+`, map[string]string{"connections": "connections:\n  local: sqlite:x.db\n  other: mysql://h/db\n"})
 	got := invalid(t, path)
 	for _, want := range []string{
 		"connection: name a connection defined outside the pipeline file",
@@ -436,7 +436,7 @@ func TestSQLSecretsNeverShown(t *testing.T) {
 
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "iris.csv"), []byte(irisDirty(t)), 0o644)
-	os.WriteFile(filepath.Join(dir, "connections.yaml"), []byte("connections:\n  filed: "+good+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "connections"), []byte("connections:\n  filed: "+good+"\n"), 0o644)
 	for _, tt := range []struct {
 		name   string
 		stages string
