@@ -290,3 +290,63 @@ func TestCacheUnloadableOutputRunsTheStageInstead(t *testing.T) {
 		}
 	}
 }
+
+// RerunPlan gives back the recorded run's plan: its file text (not the
+// file on disk now), its overrides, and its logical time, so templates
+// resolve to what they were; every stage is then cached.
+func TestRerunPlanRepeatsTheRun(t *testing.T) {
+	t.Parallel()
+	reg := newTestRegistry()
+	cache := &memCache{}
+	path := writeSpec(t, "name: p\nstages:\n  - {id: a, uses: source, with: {path: \"raw/{{ ds }}.txt\"}}\n  - {id: b, uses: sleep, with: {for: 1ms}}\n")
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(filepath.Join(dir, "raw"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range []string{"2025-03-01", "2025-03-02"} {
+		if err := writeFile(filepath.Join(dir, "raw", day+".txt"), day); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ov, err := engine.ParseOverride("b.for=2ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	plan, err := engine.LoadPlanFor(path, reg.Registry, []engine.Override{ov}, engine.RunContext{Trigger: engine.TriggerManual, Logical: day, IntervalStart: day, IntervalEnd: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &engine.Executor{Recorder: cache, Cache: cache, Version: "test"}
+	first, err := ex.Run(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(path, "name: p\nstages:\n  - {id: other, uses: sleep}\n"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := engine.RerunPlan(first, reg.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := again.Stage("a")
+	if !ok || a.Params.String("path") != "raw/2025-03-01.txt" {
+		t.Fatalf("rerun plan: stage a %v, want path raw/2025-03-01.txt", a)
+	}
+	if b, _ := again.Stage("b"); b.Params.Duration("for") != 2*time.Millisecond {
+		t.Errorf("rerun plan lost the override: b.for = %v", b.Params.Duration("for"))
+	}
+	r, err := ex.Run(context.Background(), again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Stages {
+		if s.Status != engine.StatusCached || s.CachedFrom != first.ID {
+			t.Errorf("stage %s: %s (%s), want cached from run %d", s.ID, s.Status, s.Reason, first.ID)
+		}
+	}
+	first.Spec = ""
+	if _, err := engine.RerunPlan(first, reg.Registry); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("a run without its file: got %v, want ErrNotFound", err)
+	}
+}
