@@ -66,6 +66,7 @@ var exprFuncs = []expr.Option{
 // exprProg is an expression compiled against a table's schema.
 type exprProg struct {
 	src       string
+	opts      []expr.Option // to compile a copy per goroutine (see forWorker)
 	prog      *vm.Program
 	cols      []string     // the columns it reads, in schema order
 	nullAware bool         // evaluated on rows with missing values
@@ -153,11 +154,11 @@ func compileExpr(src string, s frame.Schema, asBool bool) (*exprProg, error) {
 	if asBool {
 		opts = append(opts, expr.AsBool())
 	}
-	prog, err := expr.Compile(src, opts...)
+	prog, err := expr.Compile(src, append(opts, boundedText(&textBudget{})...)...)
 	if err != nil {
 		return nil, newExprError(err, src, s.Names())
 	}
-	p := &exprProg{src: src, prog: prog}
+	p := &exprProg{src: src, opts: opts, prog: prog}
 	v := &refVisitor{used: map[string]bool{}}
 	node := prog.Node()
 	ast.Walk(&node, v)
@@ -270,14 +271,19 @@ func (p *exprProg) eval(ctx context.Context, f *frame.Frame, put func(i int, v a
 	var next atomic.Int64
 	work := func() {
 		env := make(map[string]any, len(readers))
-		var m vm.VM
+		m := vm.VM{MemoryBudget: exprMemoryBudget}
+		prog, budget, err := p.forWorker()
+		if err != nil {
+			errs[0] = err
+			return
+		}
 		for {
 			k := int(next.Add(1) - 1)
 			if k >= chunks || ctx.Err() != nil {
 				return
 			}
 			lo, hi := k*evalChunk, min((k+1)*evalChunk, n)
-			errs[k] = p.evalRange(&m, env, readers, lo, hi, put)
+			errs[k] = p.evalRange(&m, prog, budget, env, readers, lo, hi, put)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), chunks)
@@ -301,7 +307,18 @@ func (p *exprProg) eval(ctx context.Context, f *frame.Frame, put func(i int, v a
 	return nil
 }
 
-func (p *exprProg) evalRange(m *vm.VM, env map[string]any, readers []*colReader, lo, hi int, put func(int, any, bool) error) error {
+// forWorker compiles a copy of the program whose text operations charge
+// a budget of its own, for one goroutine.
+func (p *exprProg) forWorker() (*vm.Program, *textBudget, error) {
+	b := &textBudget{}
+	prog, err := expr.Compile(p.src, append(p.opts, boundedText(b)...)...)
+	if err != nil {
+		return nil, nil, newExprError(err, p.src, nil)
+	}
+	return prog, b, nil
+}
+
+func (p *exprProg) evalRange(m *vm.VM, prog *vm.Program, budget *textBudget, env map[string]any, readers []*colReader, lo, hi int, put func(int, any, bool) error) error {
 	for i := lo; i < hi; i++ {
 		missing := false
 		for _, r := range readers {
@@ -321,7 +338,8 @@ func (p *exprProg) evalRange(m *vm.VM, env map[string]any, readers []*colReader,
 			}
 			continue
 		}
-		v, err := m.Run(p.prog, env)
+		budget.used = 0
+		v, err := m.Run(prog, env)
 		if err != nil {
 			if missing {
 				v = nil

@@ -196,3 +196,29 @@ func TestDeriveRowError(t *testing.T) {
 		t.Errorf("got %q, want row 3 and the division by zero", err)
 	}
 }
+
+// TestExprTextIsBounded holds expressions that made gigabytes of text
+// before expr's budget applied: each must fail its row with a clear
+// error. The text functions still work within the bound.
+func TestExprTextIsBounded(t *testing.T) {
+	t.Parallel()
+	hostile := []string{
+		`len(repeat(repeat("x", 999999), 5000))`,
+		`len(repeat("x", 99999999999))`,
+		`len(let a = repeat("x", 1000000); let b = a + a; let c = b + b; let d = c + c; let e = d + d; e + e)`,
+		`len(replace(repeat("x", 100000), "x", repeat("y", 10000)))`,
+		`len(join(map(1..1000, repeat("z", 100000))))`,
+		`len(map(1..10000000, #))`,
+	}
+	for _, src := range hostile {
+		path := fruitPipeline(t, "derive", fmt.Sprintf("{name: r, expr: %s}", yamlQuote(src)))
+		err := runErr(t, path)
+		if !strings.Contains(err.Error(), "row 1:") || !(strings.Contains(err.Error(), "16 MiB of text") || strings.Contains(err.Error(), "memory budget")) {
+			t.Errorf("%s: got %v, want a bounded-text or memory-budget error on row 1", src, err)
+		}
+	}
+	path := fruitPipeline(t, "derive", `{name: r, expr: 'join([repeat(name, 2), replace(name, "p", "P")], "-") + "!"'}`)
+	if got := joined(t, mustRun(t, path, "x"), "r"); got != "appleapple-aPPle!,Pear Pear -Pear !,plumplum-Plum!,figfig-fig!" {
+		t.Errorf("text functions: got %s", got)
+	}
+}
