@@ -368,6 +368,7 @@ NAME@ALIAS.`,
 func (e *env) predictCmd() *cobra.Command {
 	var out string
 	var allowOutside bool
+	var maxLine int64
 	cmd := &cobra.Command{
 		Use:   "predict MODEL FILE.csv|-",
 		Short: "Predict on raw rows with an exported model",
@@ -387,7 +388,10 @@ writes one prediction per input line as soon as the line arrives.`,
 				return usageErr(err)
 			}
 			if args[1] == "-" {
-				return e.predictStream(p)
+				if maxLine < 1 {
+					return usageErr(fmt.Errorf("--max-line %d: want a positive number of bytes", maxLine))
+				}
+				return e.predictStream(p, int(maxLine))
 			}
 			if out != "" {
 				if out, err = engine.OutputPath(".", out, allowOutside); err != nil {
@@ -399,6 +403,7 @@ writes one prediction per input line as soon as the line arrives.`,
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the rows with predictions here (default: stdout)")
 	cmd.Flags().BoolVar(&allowOutside, "allow-outside", false, "allow -o outside the current folder (symbolic links followed)")
+	cmd.Flags().Int64Var(&maxLine, "max-line", 16<<20, "with -, the longest input line in bytes; a longer one is answered with an error")
 	return cmd
 }
 
@@ -513,7 +518,29 @@ func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 // predictStream answers one line at a time: CSV (first line the header)
 // or JSONL (each line an object), one prediction written and flushed per
 // input line.
-func (e *env) predictStream(p *stages.Predictor) error {
+// readLine reads one line of at most max bytes (its newline included).
+// A longer line is read to its end and discarded: it comes back as
+// tooLong with its length, and memory stays bounded by max.
+func readLine(in *bufio.Reader, max int) (line string, tooLong bool, n int, err error) {
+	var buf []byte
+	for {
+		chunk, err := in.ReadSlice('\n')
+		n += len(chunk)
+		if !tooLong {
+			if len(buf)+len(chunk) > max {
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return string(buf), tooLong, n, err
+	}
+}
+
+func (e *env) predictStream(p *stages.Predictor, maxLine int) error {
 	in := bufio.NewReaderSize(e.stdin, 1<<16)
 	w := bufio.NewWriter(e.stdout)
 	var header []string
@@ -522,7 +549,26 @@ func (e *env) predictStream(p *stages.Predictor) error {
 	probaCols := p.ProbaColumns()
 	lineNo, rowsSeen, failed := 0, 0, 0
 	for {
-		line, err := in.ReadString('\n')
+		line, tooLong, size, err := readLine(in, maxLine)
+		if tooLong {
+			lineNo++
+			rowsSeen++
+			failed++
+			msg := fmt.Sprintf("the line is %d bytes, longer than --max-line %d", size, maxLine)
+			fmt.Fprintf(e.stderr, "stdin:%d: %s\n", lineNo, msg)
+			if jsonl {
+				b, _ := json.Marshal(map[string]any{"line": lineNo, "error": msg})
+				fmt.Fprintf(w, "%s\n", b)
+			} else if started {
+				fmt.Fprintln(w)
+			} else {
+				return usageErr(fmt.Errorf("stdin:1: header: %s", msg))
+			}
+			if ferr := w.Flush(); ferr != nil {
+				return ferr
+			}
+			goto next
+		}
 		if len(line) > 0 {
 			lineNo++
 			text := strings.TrimRight(line, "\r\n")

@@ -133,3 +133,30 @@ func TestEveryWriterKeepsToThePipelinesFolder(t *testing.T) {
 		t.Error("escape.json was written above the folder")
 	}
 }
+
+// TestPredictStreamBoundsALine sends a line longer than --max-line between
+// two good ones: it is answered with an error, read to its end without
+// being kept, and the stream goes on. Before, one endless line grew the
+// process by ~700 MB/s.
+func TestPredictStreamBoundsALine(t *testing.T) {
+	dir, db := sampleDir(t)
+	runJSON(t, dir, db, "sample-data/iris.yaml")
+	sluice(t, dir, "--db", db, "export", "latest", "-o", "m.json")
+	long := strings.Repeat("5.1", 200_000)
+	in := "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n" + long + ",1,1,1\n6.7,3.0,5.2,2.3\n"
+	out, stderr, code := sluiceIn(t, dir, in, "predict", "m.json", "-", "--max-line", "100000")
+	if code != ExitInvalid {
+		t.Errorf("exit %d, want %d (a row failed)", code, ExitInvalid)
+	}
+	if !strings.Contains(stderr, "stdin:3: the line is 600007 bytes, longer than --max-line 100000") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "setosa") || lines[2] != "" || !strings.HasPrefix(lines[3], "virginica") {
+		t.Errorf("got %q, want the header, setosa, an empty answer, virginica", lines)
+	}
+	// A header longer than the limit ends the stream.
+	if _, stderr, code := sluiceIn(t, dir, long, "predict", "m.json", "-", "--max-line", "1000"); code != ExitInvalid || !strings.Contains(stderr, "stdin:1: header: the line is") {
+		t.Errorf("a long header: exit %d, %s", code, stderr)
+	}
+}
