@@ -1,4 +1,7 @@
-// Package store keeps sluice's runs in one bbolt file: each run's record,
+// Package store keeps sluice's runs in one bbolt file, and the bytes of
+// their artifacts in an artifact store beside it (Options.Artifacts; by
+// default the folder "artifacts" next to the file, see store/artifacts):
+// each run's record,
 // its stages' logs, previews of their table outputs, and the artifacts
 // they kept (fitted models, reports).
 //
@@ -31,8 +34,10 @@
 //	logs       run → next line number (8 bytes); run+stage+NUL+line (8 bytes) →
 //	           {"t":time,"s":stream,"x":text}; line numbers count over the whole run
 //	previews   run+stage → {"v":1,"preview":engine.Preview}
-//	artinfo    run+stage+NUL+name → {"v":1,"info":engine.ArtifactInfo}
-//	artifacts  run+stage+NUL+name → the artifact's bytes
+//	artinfo    run+stage+NUL+name → {"v":1,"info":engine.ArtifactInfo}: a reference
+//	           (kind, format, SHA-256, size); the bytes live in the artifact store
+//	trash      run → {"v":1,"deleted":time,"summary":…}: runs Delete took out of
+//	           the lists (summaries, pipelines, stagecache) until GC or Restore
 //	stagecache fingerprint (64 hex) + run + stage → "": the stage cache's index of
 //	           results (status succeeded or cached), written with the record that
 //	           finishes the stage and removed with the run
