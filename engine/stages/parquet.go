@@ -277,13 +277,16 @@ func ReadParquet(r io.ReaderAt, size int64, opts ParquetReadOptions) (f *frame.F
 			opts.Progress(done, nrows)
 		}
 	}
-	cols := make([]*frame.Column, len(sinks))
-	for i, s := range sinks {
+	for _, s := range sinks {
 		if s.n != int(nrows) {
 			return nil, fmt.Errorf("%smalformed parquet file: column %q has %d values, the file %d rows", prefix, s.name, s.n, nrows)
 		}
-		cols[i] = s.column()
 	}
+	cols := make([]*frame.Column, len(sinks))
+	forEachParallel(len(sinks), func(i int) error {
+		cols[i] = sinks[i].column()
+		return nil
+	})
 	out, err := frame.New(cols...)
 	if err != nil {
 		return nil, fmt.Errorf("%s%w", prefix, err)
@@ -724,7 +727,8 @@ func (s *parquetSink) cap() int {
 func (s *parquetSink) column() *frame.Column {
 	switch s.t {
 	case frame.Float:
-		return frame.NewFloat(s.name, s.floats, nil)
+		// frame.New marks the NaN values (the nulls) missing.
+		return &frame.Column{Name: s.name, Type: frame.Float, Floats: s.floats}
 	case frame.Int:
 		return frame.NewInt(s.name, s.ints, s.nulls)
 	case frame.Bool:
