@@ -36,6 +36,7 @@ type fakeStore struct {
 	arts     map[int64][]engine.ArtifactInfo
 	next     int64
 	delay    time.Duration // added to every read
+	trash    map[int64]*engine.Run
 }
 
 var _ ui.Store = (*fakeStore)(nil)
@@ -601,3 +602,36 @@ func (k kindValue) Encode(context.Context, io.Writer, engine.PutFunc) (string, e
 }
 
 func (k kindValue) Preview() *engine.Preview { return nil }
+
+// Delete and Restore move runs to a trash and back.
+func (s *fakeStore) Delete(_ context.Context, ids ...int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		if _, ok := s.runs[id]; !ok {
+			return fmt.Errorf("run %d: %w", id, engine.ErrNotFound)
+		}
+	}
+	if s.trash == nil {
+		s.trash = map[int64]*engine.Run{}
+	}
+	for _, id := range ids {
+		s.trash[id] = s.runs[id]
+		delete(s.runs, id)
+	}
+	return nil
+}
+
+func (s *fakeStore) Restore(_ context.Context, ids ...int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		r, ok := s.trash[id]
+		if !ok {
+			return fmt.Errorf("run %d is not in the trash: %w", id, engine.ErrNotFound)
+		}
+		s.runs[id] = r
+		delete(s.trash, id)
+	}
+	return nil
+}

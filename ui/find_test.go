@@ -186,3 +186,27 @@ func TestMouseClicks(t *testing.T) {
 		t.Errorf("a click on run 1's row did not select it:\n%s", out)
 	}
 }
+
+// TestDeleteAndUndo: d asks, then moves the run to the trash; u brings it
+// back; --readonly refuses both.
+func TestDeleteAndUndo(t *testing.T) {
+	store := storeWithRuns()
+	tm, _ := start(t, store)
+	waitFor(t, tm, "PIPELINES")
+	typeKeys(tm, "3")
+	waitFor(t, tm, "3 runs")
+	typeKeys(tm, "down", "d")
+	waitFor(t, tm, "Move run 2 to the trash?")
+	typeKeys(tm, "y")
+	waitFor(t, tm, "run 2 moved to the trash")
+	if n, _ := store.Count(context.Background()); n != 2 {
+		t.Errorf("after d: %d runs in the store, want 2", n)
+	}
+	typeKeys(tm, "u")
+	waitFor(t, tm, "run 2 restored")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	if n, _ := store.Count(context.Background()); n != 3 {
+		t.Errorf("after u: %d runs in the store, want 3", n)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-ml/sluice/ui"
 	"github.com/sluice-ml/sluice/ui/internal/common"
 	"github.com/sluice-ml/sluice/ui/pipelines"
+	"github.com/sluice-ml/sluice/ui/runs"
 )
 
 // findPipelines returns the pipeline files named by paths (see
@@ -236,3 +237,9 @@ func (e *env) listPipelines(files []string) error {
 	}
 	return tw.Flush()
 }
+
+// The store gives the Runs screen what d, u, t and N need.
+var (
+	_ runs.Deleter   = (*store.DB)(nil)
+	_ runs.Annotator = (*store.DB)(nil)
+)

@@ -40,7 +40,7 @@ type Annotator interface {
 }
 
 type keyMap struct {
-	Filter, Mark, Compare, Open, Clear, Watch, Model, Tag, Note, Rerun, Report key.Binding
+	Filter, Mark, Compare, Open, Clear, Watch, Model, Tag, Note, Rerun, Report, Delete, Undo key.Binding
 	// detail
 	Prev, Next, Section, SectionBack, Scroll key.Binding
 }
@@ -55,6 +55,8 @@ var keys = keyMap{
 	Model:       common.Binding("m", "model", "m"),
 	Tag:         common.Binding("t", "tags", "t"),
 	Report:      common.Binding("v", "report (charts)", "v"),
+	Delete:      common.Binding("d", "delete (to the trash)", "d", "delete"),
+	Undo:        common.Binding("u", "undo delete", "u"),
 	Note:        common.Binding("N", "note", "N"),
 	Rerun:       common.Binding("R", "rerun/resume", "R"),
 	Prev:        common.Binding("[", "previous run", "["),
@@ -90,6 +92,8 @@ type Model struct {
 	pendOpen int64 // run to step into once the list has it
 	form     *common.Form
 	report   *reportView
+	confirm  *common.Confirm
+	undo     [][]int64 // runs deleted, most recent last, for u
 	// The widths the rows are built for, and the columns dropped to make
 	// room for the metric (the +N hint).
 	metricW int
@@ -287,16 +291,21 @@ func (m *Model) Keys() help.KeyMap {
 			{common.Nav.Up, common.Nav.Down, common.Nav.PageUp, common.Nav.PageDown, common.Nav.Top, common.Nav.Bottom},
 			{keys.Open, keys.Filter, keys.Watch, keys.Model, keys.Report},
 			{keys.Mark, keys.Clear, keys.Compare},
+			{m.ctx.Mutating(keys.Delete), m.ctx.Mutating(keys.Undo)},
 			{m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note), m.ctx.Mutating(keys.Rerun)},
 		},
 	}
 }
 
 // Capturing reports whether the filter has the keyboard.
-func (m *Model) Capturing() bool { return m.filter.Active() || m.form != nil }
+func (m *Model) Capturing() bool { return m.filter.Active() || m.form != nil || m.confirm != nil }
 
 // Back leaves the run detail, or clears the filter.
 func (m *Model) Back() bool {
+	if m.confirm != nil {
+		m.confirm = nil
+		return true
+	}
 	if m.report != nil {
 		m.report = nil
 		return true
@@ -385,6 +394,32 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		return m.openPending()
+	case deletedMsg:
+		if msg.err != nil {
+			return common.Err(fmt.Errorf("delete: %w", msg.err))
+		}
+		gone := map[int64]bool{}
+		for _, id := range msg.ids {
+			gone[id] = true
+			delete(m.marked, id)
+		}
+		kept := make([]engine.RunSummary, 0, len(m.all))
+		for _, s := range m.all {
+			if !gone[s.ID] {
+				kept = append(kept, s)
+			}
+		}
+		m.setAll(kept)
+		m.undo = append(m.undo, msg.ids)
+		if m.detail != nil && gone[m.detail.id] {
+			m.detail = nil
+		}
+		return common.Info(fmt.Sprintf("%s moved to the trash · u undoes (sluice runs restore, until sluice gc empties the trash)", runList(msg.ids)))
+	case restoredMsg:
+		if msg.err != nil {
+			return common.Err(fmt.Errorf("restore: %w", msg.err))
+		}
+		return tea.Batch(m.load(), common.Info(runList(msg.ids)+" restored"))
 	case reportMsg:
 		if m.report != nil && m.report.id == msg.id {
 			m.report.doc, m.report.err = msg.doc, msg.err
@@ -409,6 +444,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		done, cmd := m.form.Update(msg)
 		if done {
 			m.form = nil
+		}
+		return cmd
+	}
+	if m.confirm != nil {
+		done, cmd := m.confirm.Update(msg)
+		if done {
+			m.confirm = nil
 		}
 		return cmd
 	}
@@ -487,6 +529,16 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return m.openReport(s.ID)
 		}
 		return nil
+	case key.Matches(msg, keys.Delete):
+		ids := m.markedIDs()
+		if len(ids) == 0 {
+			if s, ok := m.selected(); ok {
+				ids = []int64{s.ID}
+			}
+		}
+		return m.askDelete(ids)
+	case key.Matches(msg, keys.Undo):
+		return m.undoDelete()
 	case key.Matches(msg, keys.Note):
 		if s, ok := m.selected(); ok {
 			return m.editNote(s.ID)
@@ -772,6 +824,9 @@ func (m *Model) View() string {
 	if m.form != nil {
 		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), 12))
 	}
+	if m.confirm != nil {
+		return m.confirm.View(st, m.w, m.h)
+	}
 	if m.report != nil {
 		return m.report.view()
 	}
@@ -944,4 +999,76 @@ func rerun(id int64, status engine.Status) tea.Cmd {
 		return common.Errorf(fmt.Sprintf("run %d is still running", id))
 	}
 	return tea.Batch(func() tea.Msg { return common.RerunMsg{ID: id} }, common.Switch(common.ScreenRun))
+}
+
+// Deleter moves runs to the trash and back (*store.DB does).
+type Deleter interface {
+	Delete(ctx context.Context, ids ...int64) error
+	Restore(ctx context.Context, ids ...int64) error
+}
+
+type deletedMsg struct {
+	ids []int64
+	err error
+}
+
+type restoredMsg struct {
+	ids []int64
+	err error
+}
+
+func runList(ids []int64) string {
+	if len(ids) == 1 {
+		return fmt.Sprintf("run %d", ids[0])
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprint(id)
+	}
+	return "runs " + strings.Join(parts, ", ")
+}
+
+func (m *Model) deleter() (Deleter, tea.Cmd) {
+	if m.ctx.ReadOnly {
+		return nil, common.ReadOnlyMsg("deleting runs")
+	}
+	d, ok := m.store.(Deleter)
+	if !ok {
+		return nil, common.Errorf("this store cannot delete runs")
+	}
+	return d, nil
+}
+
+// askDelete asks before moving runs to the trash.
+func (m *Model) askDelete(ids []int64) tea.Cmd {
+	d, cmd := m.deleter()
+	if d == nil || len(ids) == 0 {
+		return cmd
+	}
+	for _, id := range ids {
+		if m.live != nil && m.live.Live(id) {
+			return common.Errorf(fmt.Sprintf("run %d is running here: cancel it first (2, then c)", id))
+		}
+	}
+	ctx := m.ctx.Ctx
+	m.confirm = common.NewConfirm(m.ctx.Styles, fmt.Sprintf("Move %s to the trash?", runList(ids)),
+		"u undoes it; sluice runs restore brings runs back until sluice gc empties the trash.", func() tea.Msg {
+			return deletedMsg{ids: ids, err: d.Delete(ctx, ids...)}
+		})
+	return m.confirm.Init()
+}
+
+// undoDelete restores the runs deleted last.
+func (m *Model) undoDelete() tea.Cmd {
+	d, cmd := m.deleter()
+	if d == nil {
+		return cmd
+	}
+	if len(m.undo) == 0 {
+		return common.Info("nothing to undo")
+	}
+	ids := m.undo[len(m.undo)-1]
+	m.undo = m.undo[:len(m.undo)-1]
+	ctx := m.ctx.Ctx
+	return func() tea.Msg { return restoredMsg{ids: ids, err: d.Restore(ctx, ids...)} }
 }
