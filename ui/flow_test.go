@@ -244,3 +244,25 @@ func TestRerunFromRuns(t *testing.T) {
 		t.Errorf("rerun: status %s, overrides %v, C %v; want succeeded, the first run's file, model.C=0.5", r.Status, r.Overrides, r.Params["model"]["C"])
 	}
 }
+
+// TestRerunFromRunScreen: R on the Run screen, once the run is over, runs
+// it again.
+func TestRerunFromRunScreen(t *testing.T) {
+	store := newFakeStore()
+	tm, _ := start(t, store, "testdata/pipelines/good.yaml")
+	waitFor(t, tm, "good.yaml")
+	typeKeys(tm, "r")
+	waitFor(t, tm, "run 1 demo succeeded")
+	typeKeys(tm, "R")
+	waitFor(t, tm, "run 2 demo succeeded")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	r, err := store.Run(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := store.Run(context.Background(), 1)
+	if r.Spec != first.Spec || r.Status != engine.StatusSucceeded {
+		t.Errorf("rerun: status %s, same file %v", r.Status, r.Spec == first.Spec)
+	}
+}

@@ -32,7 +32,7 @@ const maxLines = 20000
 const paneLines = 3000
 
 type keyMap struct {
-	Cancel, AllLogs, Follow, Scroll, Model, Details key.Binding
+	Cancel, AllLogs, Follow, Scroll, Model, Details, Rerun key.Binding
 }
 
 var keys = keyMap{
@@ -42,6 +42,7 @@ var keys = keyMap{
 	Scroll:  common.Binding("pgup/pgdn", "scroll log", "pgup", "pgdown"),
 	Model:   common.Binding("m", "model", "m"),
 	Details: common.Binding("enter", "run details", "enter"),
+	Rerun:   common.Binding("R", "rerun/resume", "R"),
 }
 
 // watched is one run the screen knows.
@@ -119,7 +120,7 @@ func (m *Model) Keys() help.KeyMap {
 	return common.KeyMap{Short: short, Full: [][]key.Binding{
 		{common.Nav.Up, common.Nav.Down, keys.Details, keys.Model},
 		{keys.AllLogs, keys.Follow, keys.Scroll},
-		{keys.Cancel},
+		{keys.Cancel, m.ctx.Mutating(keys.Rerun)},
 	}}
 }
 
@@ -396,6 +397,18 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return tea.Batch(func() tea.Msg { return common.OpenRunMsg{ID: id} }, common.Switch(common.ScreenRuns))
 	case key.Matches(msg, keys.Model):
 		return m.openModel()
+	case key.Matches(msg, keys.Rerun):
+		// Run it again from its record: on a failed or interrupted run
+		// this resumes it, since what finished is cached.
+		w := m.runs[m.cur]
+		if w == nil || w.r == nil {
+			return nil
+		}
+		if !w.r.Status.Done() {
+			return common.Errorf(fmt.Sprintf("run %d is still running", w.r.ID))
+		}
+		id := w.r.ID
+		return func() tea.Msg { return common.RerunMsg{ID: id} }
 	default:
 		var cmd tea.Cmd
 		m.vp, cmd = m.vp.Update(msg)
