@@ -293,7 +293,7 @@ func readRows(contentType string, body []byte, p *stages.Predictor) (*frame.Fram
 		if err != nil {
 			return nil, false, badRequest("CSV header: %v", err)
 		}
-		rows, err := frame.ReadCSV(bytes.NewReader(body), frame.ReadOptions{Name: "body", Schema: p.ReadSchema(header), Workers: 1})
+		rows, err := frame.ReadCSV(small(body), frame.ReadOptions{Name: "body", Schema: p.ReadSchema(header), Workers: 1, Size: int64(len(body))})
 		if err != nil {
 			return nil, false, badRequest("%v", err)
 		}
@@ -304,12 +304,18 @@ func readRows(contentType string, body []byte, p *stages.Predictor) (*frame.Fram
 	return nil, false, &httpError{status: http.StatusUnsupportedMediaType, code: "BAD_REQUEST", msg: fmt.Sprintf("content type %q: send application/json or text/csv", mt)}
 }
 
+// small hands a request body to the frame readers as a plain stream of
+// known size, so they read it in one buffer of its size rather than
+// through the block buffers (megabytes) they use for files.
+func small(b []byte) io.Reader { return struct{ io.Reader }{bytes.NewReader(b)} }
+
 func csvHeader(body []byte) ([]string, error) {
 	line := body
 	if i := bytes.IndexByte(body, '\n'); i >= 0 {
 		line = body[:i]
 	}
-	rows, err := frame.ReadCSV(bytes.NewReader(append(append([]byte{}, line...), '\n')), frame.ReadOptions{Name: "header", Workers: 1})
+	head := append(append([]byte{}, line...), '\n')
+	rows, err := frame.ReadCSV(small(head), frame.ReadOptions{Name: "header", Workers: 1, Size: int64(len(head))})
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +443,7 @@ func framed(lines []map[string]json.RawMessage, where string, p *stages.Predicto
 		buf.WriteString("}\n")
 	}
 	names := sortedKeys(keys)
-	rows, err := frame.ReadJSONL(&buf, frame.ReadOptions{Name: where, Schema: p.ReadSchema(names), Workers: 1})
+	rows, err := frame.ReadJSONL(small(buf.Bytes()), frame.ReadOptions{Name: where, Schema: p.ReadSchema(names), Workers: 1, Size: int64(buf.Len())})
 	if err != nil {
 		return nil, false, badRequest("%s", rowErr(err, where))
 	}
