@@ -216,6 +216,39 @@ func ptrs2(ts [][]ml.Tree) ([]*ml.Tree, []int) {
 	return out, shape
 }
 
+// withoutTrees returns a shallow copy of a tree model with its trees
+// left out, so its JSON costs nothing for them (the trees are packed
+// apart); other estimators are returned as they are.
+func withoutTrees(est ml.Estimator) ml.Estimator {
+	switch m := est.(type) {
+	case *ml.DecisionTreeClassifier:
+		c := *m
+		c.Tree = ml.Tree{}
+		return &c
+	case *ml.DecisionTreeRegressor:
+		c := *m
+		c.Tree = ml.Tree{}
+		return &c
+	case *ml.RandomForestClassifier:
+		c := *m
+		c.Trees = nil
+		return &c
+	case *ml.RandomForestRegressor:
+		c := *m
+		c.Trees = nil
+		return &c
+	case *ml.GradientBoostingClassifier:
+		c := *m
+		c.Trees = nil
+		return &c
+	case *ml.GradientBoostingRegressor:
+		c := *m
+		c.Trees = nil
+		return &c
+	}
+	return est
+}
+
 // setTrees puts decoded trees into a fresh estimator of the type
 // treeSlots took them from.
 func setTrees(est ml.Estimator, trees []ml.Tree, shape []int) error {
@@ -273,7 +306,7 @@ func setTrees(est ml.Estimator, trees []ml.Tree, shape []int) error {
 // models, JSON for the rest.
 func packState(est ml.Estimator) ([]byte, string, error) {
 	trees, key, shape, ok := treeSlots(est)
-	full, err := json.Marshal(est)
+	full, err := json.Marshal(withoutTrees(est))
 	if err != nil {
 		return nil, "", fmt.Errorf("serialise estimator: %w", err)
 	}
