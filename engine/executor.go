@@ -707,14 +707,17 @@ func (sc *StageContext) Progress(done, total int64, unit string) {
 // bar at its end does not look finished while the stage still works. The
 // count stays as it was; later Progress calls keep the label. An empty
 // label ends the phase.
-func (sc *StageContext) Phase(label string) {
-	x := sc.x
+func (sc *StageContext) Phase(label string) { sc.x.phase(sc.Stage.Index, label) }
+
+// phase sets stage i's phase label and publishes it: StageContext.Phase,
+// and the executor's own work for a stage (writing its artifacts).
+func (x *execution) phase(i int, label string) {
 	x.mu.Lock()
-	s := &x.run.Stages[sc.Stage.Index]
+	s := &x.run.Stages[i]
 	s.Progress.Phase = label
 	p := s.Progress
 	x.mu.Unlock()
-	x.publish(Event{Kind: EventProgress, Stage: sc.ID(), Status: StatusRunning, Progress: p})
+	x.publish(Event{Kind: EventProgress, Stage: s.ID, Status: StatusRunning, Progress: p})
 }
 
 // Path resolves a path parameter's value against the pipeline's directory.
