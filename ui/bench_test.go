@@ -81,25 +81,6 @@ func BenchmarkRunsQueryKeypress(b *testing.B) {
 	}
 }
 
-// TestRunsKeypressIsQuick holds the benchmark's target loosely in an
-// ordinary test run.
-func TestRunsKeypressIsQuick(t *testing.T) {
-	m := open(t, bigStore(10000))
-	send(t, m, key("3"))
-	settle(t, m, func() bool { return contains(m.View(), "10000 runs") })
-	const presses = 200
-	began := time.Now()
-	for range presses {
-		m.Update(key("down"))
-		_ = m.View()
-	}
-	per := time.Since(began) / presses
-	if per > 16*time.Millisecond {
-		t.Errorf("a key press on Runs with 10,000 runs takes %s, want under 16ms", per)
-	}
-	t.Logf("a key press on Runs with 10,000 runs: %s", per)
-}
-
 func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || index(s, sub) >= 0) }
 
 func index(s, sub string) int {
