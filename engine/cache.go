@@ -51,6 +51,9 @@ type RunOptions struct {
 	NoCache bool
 	// NoCacheStages runs these stages and everything downstream of them.
 	NoCacheStages []string
+	// Sweep is the sweep the run belongs to ("" for none), recorded with
+	// it (sluice run --sweep).
+	Sweep string
 }
 
 // Action is what a run does with a stage.

@@ -143,6 +143,7 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 		Host:      host,
 		PID:       os.Getpid(),
 		Heartbeat: now,
+		Sweep:     opts.Sweep,
 	}
 	run.setContext(plan.Spec.Context)
 	for i, ps := range plan.Stages {

@@ -87,6 +87,8 @@ type Run struct {
 	PID       int                       `json:"pid,omitempty"`  // to detect one that died
 	Heartbeat time.Time                 `json:"heartbeat,omitzero"`
 	Stages    []StageRun                `json:"stages"`
+	// Sweep groups the runs of one parameter sweep (sluice run --sweep).
+	Sweep string `json:"sweep,omitempty"`
 	// Tags and Note are the user's annotations, kept by the store apart
 	// from the record the executor writes, and filled in when read.
 	Tags []string `json:"tags,omitempty"`

@@ -23,6 +23,8 @@ type RunSummary struct {
 	// Params are the stages' parameters after defaults and overrides
 	// (stage → name → value), for queries on them.
 	Params map[string]map[string]any `json:"params,omitempty"`
+	// Sweep groups the runs of one parameter sweep.
+	Sweep string `json:"sweep,omitempty"`
 	// Tags and Note are the user's annotations (sluice tag, sluice note).
 	Tags []string `json:"tags,omitempty"`
 	Note string   `json:"note,omitempty"`
@@ -62,6 +64,7 @@ func Summarize(r *Run) RunSummary {
 		Error:    r.Error,
 		Stages:   len(r.Stages),
 		Params:   r.Params,
+		Sweep:    r.Sweep,
 		Tags:     r.Tags,
 		Note:     r.Note,
 

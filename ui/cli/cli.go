@@ -146,7 +146,7 @@ found under the folders given (default: the current folder).`,
 	root.AddCommand(e.runCmd(), e.rerunCmd(), e.validateCmd(), e.stagesCmd(), e.runsCmd(), e.showCmd())
 	root.AddCommand(e.extraCmds()...)
 	root.AddCommand(e.tagCmds()...)
-	root.AddCommand(e.reportCmd())
+	root.AddCommand(e.reportCmd(), e.queueCmd())
 	root.AddCommand(e.automationCmds()...)
 	root.AddCommand(e.registryCmds()...)
 	root.AddCommand(e.storageCmds()...)

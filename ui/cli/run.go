@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -91,6 +92,8 @@ func (f *runFlags) bind(cmd *cobra.Command) {
 
 func (e *env) runCmd() *cobra.Command {
 	var f runFlags
+	var sweeps []string
+	var parallel int
 	cmd := &cobra.Command{
 		Use:   "run FILE",
 		Short: "Run a pipeline headless and record it in the store",
@@ -110,9 +113,16 @@ is invalid or the command was misused.`,
 		Example: `  sluice run sample-data/etl.yaml
   sluice run sample-data/iris.yaml --set model.C=0.5 --json
   sluice run sample-data/iris.yaml --set model.C=0.5 --dry
-  sluice run sample-data/iris.yaml --no-cache=model`,
+  sluice run sample-data/iris.yaml --no-cache=model
+  sluice run sample-data/iris.yaml --sweep model.C=0.01,0.1,1 --sweep model.max_iter=100,1000 --parallel 2`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(sweeps) > 0 {
+				if f.dry || len(f.noCache) > 0 || f.logical != "" {
+					return usageErr(errors.New("--sweep does not combine with --dry, --no-cache or --logical-date"))
+				}
+				return e.sweep(args[0], &f, sweeps, parallel)
+			}
 			overrides, err := parseOverrides(f.sets)
 			if err != nil {
 				return err
@@ -129,6 +139,8 @@ is invalid or the command was misused.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a parameter: STAGE.PARAM=VALUE (repeatable)")
+	cmd.Flags().StringArrayVar(&sweeps, "sweep", nil, "queue one run per value: STAGE.PARAM=V1,V2,… (repeatable: the cross product)")
+	cmd.Flags().IntVar(&parallel, "parallel", 1, "with --sweep: runs at once")
 	cmd.Flags().StringVar(&f.logical, "logical-date", "", "the logical date or time the run stands for ({{ ds }}…), in the pipeline's time zone (default: now)")
 	f.bind(cmd)
 	cmd.Flags().IntVar(&e.cfg.Workers, "workers", 0, "stages run at once (default: number of CPUs)")

@@ -33,6 +33,7 @@ type runsDoc struct {
 	Started  time.Time          `json:"started"`
 	Seconds  float64            `json:"seconds"`
 	Metrics  map[string]float64 `json:"metrics"`
+	Sweep    string             `json:"sweep,omitempty"`
 	Tags     []string           `json:"tags"`
 	Note     string             `json:"note,omitempty"`
 	Trigger  string             `json:"trigger"`
@@ -92,7 +93,7 @@ of them (spaces) or either (or); a leading - negates a word.`,
 					if tags == nil {
 						tags = []string{}
 					}
-					docs = append(docs, runsDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Started: r.Started, Seconds: round3(r.Seconds), Metrics: m, Tags: tags, Note: r.Note,
+					docs = append(docs, runsDoc{Run: r.ID, Pipeline: r.Pipeline, Status: r.Status.String(), Started: r.Started, Seconds: round3(r.Seconds), Metrics: m, Sweep: r.Sweep, Tags: tags, Note: r.Note,
 						Trigger: string(r.TriggerKind()), Logical: r.Logical().UTC()})
 				}
 				enc := json.NewEncoder(e.stdout)

@@ -808,6 +808,9 @@ func (m *Model) row(s *engine.RunSummary) table.Row {
 		if s.Status == engine.StatusFailed && s.Error != "" {
 			metric = s.Error
 		}
+		if s.Sweep != "" {
+			metric += " sweep:" + s.Sweep
+		}
 		for _, t := range s.Tags {
 			metric += " #" + t
 		}

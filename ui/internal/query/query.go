@@ -517,6 +517,9 @@ func NewRun(s *engine.RunSummary) *Run { return &Run{S: s, Search: RunText(s)} }
 func RunText(s *engine.RunSummary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#%d %d %s %s %s", s.ID, s.ID, s.Pipeline, s.Status, s.File)
+	if s.Sweep != "" {
+		b.WriteString(" sweep " + s.Sweep)
+	}
 	for _, k := range sortedKeys(s.Metrics) {
 		fmt.Fprintf(&b, " %s %.4f", k, s.Metrics[k])
 	}
@@ -553,6 +556,10 @@ func (r *Run) Field(key string) []string {
 		return []string{r.S.Pipeline}
 	case "tag":
 		return r.S.Tags
+	case "sweep":
+		if r.S.Sweep != "" {
+			return []string{r.S.Sweep}
+		}
 	}
 	return nil
 }

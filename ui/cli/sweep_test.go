@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/sluice-ml/sluice/store"
+)
+
+func TestParseSweep(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		err  bool
+	}{
+		{"model.C=0.01,0.1,1", "model.C=[0.01 0.1 1]", false},
+		{"model.grid=[1,2],{a: 1, b: 2}", "model.grid=[[1,2] {a: 1, b: 2}]", false},
+		{`load.path="a,b.csv",c.csv`, `load.path=["a,b.csv" c.csv]`, false},
+		{"C=1,2", "", true},
+		{"model.C=", "", true},
+		{"model.C=1,,2", "", true},
+	}
+	for _, tt := range tests {
+		a, err := parseSweep(tt.in)
+		if (err != nil) != tt.err {
+			t.Errorf("parseSweep(%q): error %v, want error %v", tt.in, err, tt.err)
+			continue
+		}
+		if err == nil {
+			if got := a.key + "=" + "[" + strings.Join(a.values, " ") + "]"; got != tt.want {
+				t.Errorf("parseSweep(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestSweep runs a 3 × 2 sweep two at a time: six runs, grouped, listed
+// by the queue, found by sweep:, compared at the end.
+func TestSweep(t *testing.T) {
+	dir, db := sampleDir(t)
+	out, stderr, code := sluice(t, dir, "--db", db, "run", "sample-data/iris.yaml",
+		"--sweep", "model.C=0.01,0.1,1", "--sweep", "model.max_iter=100,1000", "--parallel", "2")
+	if code != ExitOK {
+		t.Fatalf("sweep: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if n := strings.Count(out, " iris succeeded in "); n != 6 {
+		t.Errorf("want 6 runs reported, got %d:\n%s", n, out)
+	}
+	if !strings.Contains(out, "COMPARE sweep 1") || !strings.Contains(out, "run 1  run 2  run 3  run 4  run 5  run 6") || !strings.Contains(out, "model.max_iter") {
+		t.Errorf("the sweep does not end in a comparison of the six runs:\n%s", out)
+	}
+	out, _, _ = sluice(t, dir, "--db", db, "runs", "--where", "sweep:1 param.model.C=0.1", "--json")
+	var docs []runsDoc
+	if err := json.Unmarshal([]byte(out), &docs); err != nil || len(docs) != 2 || docs[0].Sweep != "1" {
+		t.Errorf("runs --where sweep:1 param.model.C=0.1: %v %s", err, out)
+	}
+	out, _, _ = sluice(t, dir, "--db", db, "queue")
+	if strings.Count(out, " done ") != 6 {
+		t.Errorf("the queue does not list six done items:\n%s", out)
+	}
+	// A bad value is caught before anything is queued.
+	_, stderr, code = sluice(t, dir, "--db", db, "run", "sample-data/iris.yaml", "--sweep", "model.C=1,-5")
+	if code != ExitInvalid || !strings.Contains(stderr, "got -5") {
+		t.Errorf("a bad sweep value: exit %d %q", code, stderr)
+	}
+	out, _, _ = sluice(t, dir, "--db", db, "queue", "--json")
+	var items []store.QueueItem
+	if json.Unmarshal([]byte(out), &items) != nil || len(items) != 6 {
+		t.Errorf("a rejected sweep queued something: %s", out)
+	}
+}
+
+// TestQueueResumeCancel: items queued by a process that did not run them
+// are run by queue resume; queue cancel drops the rest of a sweep.
+func TestQueueResumeCancel(t *testing.T) {
+	dir, dbPath := sampleDir(t)
+	db, err := store.Open(dbPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.Enqueue(context.Background(), "sample-data/iris.yaml", [][]string{{"model.C=0.5"}, {"model.C=2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.Enqueue(context.Background(), "sample-data/iris.yaml", [][]string{{"model.C=3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, stderr, code := sluice(t, dir, "--db", dbPath, "queue", "cancel", "--sweep", b[0].Sweep)
+	if code != ExitOK || !strings.Contains(out, "1 queued item cancelled") {
+		t.Fatalf("cancel: exit %d %q %q", code, out, stderr)
+	}
+	out, stderr, code = sluice(t, dir, "--db", dbPath, "queue", "resume", "--json")
+	if code != ExitOK {
+		t.Fatalf("resume: exit %d %s", code, stderr)
+	}
+	var doc sweepDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Runs) != 2 || doc.Sweep != a[0].Sweep {
+		t.Fatalf("resume ran %v (%v), want the two items of sweep %s", out, err, a[0].Sweep)
+	}
+	out, _, _ = sluice(t, dir, "--db", dbPath, "queue")
+	if strings.Count(out, " done ") != 2 || strings.Count(out, " cancelled ") != 1 {
+		t.Errorf("queue after resume:\n%s", out)
+	}
+	if out, _, _ = sluice(t, dir, "--db", dbPath, "queue", "resume"); !strings.Contains(out, "nothing queued") {
+		t.Errorf("a second resume: %s", out)
+	}
+}
