@@ -2,6 +2,7 @@ package ml_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -114,4 +115,40 @@ func benchCPU() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// BenchmarkTreeScaling fits histogram boosting (100 depth-3 iterations,
+// three classes, no early stopping) and the random forest (100 trees of
+// depth 10) on 20,000 to 1,280,000 rows of the synthetic set, reporting
+// processor time as well as wall time, for the scaling table in
+// ml/BENCHMARKS.md. Run it alone, with -benchtime 1x.
+func BenchmarkTreeScaling(b *testing.B) {
+	s := treeSynth(1_280_000)
+	for _, model := range []struct {
+		name string
+		new  func() ml.Estimator
+	}{
+		{"hist_boosting", hgbBenchClassifier},
+		{"random_forest", func() ml.Estimator {
+			m := ml.NewRandomForestClassifier()
+			m.MaxDepth = 10
+			return m
+		}},
+	} {
+		for _, n := range []int{20_000, 80_000, 320_000, 1_280_000} {
+			X, _, y, _, _, _ := s.split(n)
+			b.Run(fmt.Sprintf("%s/%d", model.name, n), func(b *testing.B) {
+				var cpu float64
+				for b.Loop() {
+					m := model.new()
+					c0 := benchCPU()
+					if err := m.Fit(X, y); err != nil {
+						b.Fatal(err)
+					}
+					cpu += benchCPU() - c0
+				}
+				b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+			})
+		}
+	}
 }

@@ -182,8 +182,9 @@ func measure(t task, dir string, rounds int, self, python, anchors, src string) 
 	}
 	cmds := map[string][]string{"sluice": {self, "worker", t.name, dir}}
 	if t.whole {
-		cmds["sluice"] = []string{filepath.Join(dir, "sluice"), "predict", filepath.Join(dir, "forest.model.json"),
-			filepath.Join(dir, "predict.csv"), "-o", filepath.Join(dir, "sluice_out.csv")}
+		// Relative paths from the data folder: sluice writes only under
+		// the folder it runs in unless told otherwise.
+		cmds["sluice"] = []string{filepath.Join(dir, "sluice"), "predict", "forest.model.json", "predict.csv", "-o", "sluice_out.csv"}
 	}
 	for _, a := range t.anchors {
 		cmds[a] = []string{python, anchors, t.name, a, dir}
@@ -200,6 +201,7 @@ func measure(t task, dir string, rounds int, self, python, anchors, src string) 
 			load[0], load[1] = min(load[0], l), max(load[1], l)
 			start := time.Now()
 			cmd := exec.Command(cmds[n][0], cmds[n][1:]...)
+			cmd.Dir = dir
 			out, err := cmd.Output()
 			wall := time.Since(start).Seconds()
 			if err != nil {
@@ -398,7 +400,8 @@ stages:
 	if err := os.WriteFile(filepath.Join(dir, "forest.yaml"), []byte(pipeline), 0o644); err != nil {
 		return err
 	}
-	runCmd := exec.Command(filepath.Join(dir, "sluice"), "--db", filepath.Join(dir, "bench.db"), "run", filepath.Join(dir, "forest.yaml"))
+	runCmd := exec.Command(filepath.Join(dir, "sluice"), "--db", filepath.Join(dir, "bench.db"), "run", "forest.yaml")
+	runCmd.Dir = dir
 	if out, err := runCmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("sluice run: %v: %s", err, out)
 	}
