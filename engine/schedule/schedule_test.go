@@ -415,3 +415,58 @@ func TestBackfillIntervals(t *testing.T) {
 		t.Error("--to before --from: no error")
 	}
 }
+
+// TestOverlapInOneScheduler: an interval due while this scheduler's own
+// run of the pipeline goes is skipped, queued, or replaces that run.
+func TestOverlapInOneScheduler(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		policy string
+		want   []string // logical times run, in order
+		status []engine.Status
+	}{
+		{"skip", []string{"2025-03-01T10:00:00Z"}, []engine.Status{engine.StatusSucceeded}},
+		{"queue", []string{"2025-03-01T10:00:00Z", "2025-03-01T10:01:00Z"}, []engine.Status{engine.StatusSucceeded, engine.StatusSucceeded}},
+		{"cancel_running", []string{"2025-03-01T10:00:00Z", "2025-03-01T10:01:00Z"}, []engine.Status{engine.StatusCancelled, engine.StatusSucceeded}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			t.Parallel()
+			db := mustStore(t)
+			file := writePipeline(t, t.TempDir(), "schedule: \"@every 1m\"\noverlap: "+tt.policy+"\n")
+			r := newRecorder()
+			r.block = make(chan struct{})
+			var statuses []engine.Status
+			var mu sync.Mutex
+			run := func(ctx context.Context, file string, rc engine.RunContext) (*engine.Run, error) {
+				out, err := r.run(ctx, file, rc)
+				mu.Lock()
+				statuses = append(statuses, out.Status)
+				mu.Unlock()
+				return out, err
+			}
+			s := &schedule.Scheduler{Files: []string{file}, Store: db, Run: run, Holder: "a", Poll: 5 * time.Millisecond}
+			ctx := context.Background()
+			if err := s.Tick(ctx, at("2025-03-01T10:01:05Z")); err != nil {
+				t.Fatal(err)
+			}
+			<-r.started // 10:00 is running
+			if err := s.Tick(ctx, at("2025-03-01T10:02:05Z")); err != nil {
+				t.Fatal(err)
+			}
+			if tt.policy == "cancel_running" {
+				<-r.started // 10:01 replaced it
+			}
+			close(r.block)
+			s.Wait()
+			if got := r.logicals(); !slices.Equal(got, tt.want) {
+				t.Errorf("ran %v, want %v", got, tt.want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(statuses, tt.status) {
+				t.Errorf("statuses %v, want %v", statuses, tt.status)
+			}
+		})
+	}
+}
