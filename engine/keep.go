@@ -20,8 +20,8 @@ func (x *execution) keep(ctx context.Context, ps *PlannedStage, out *Output) ([]
 		return nil, nil
 	}
 	began := time.Now()
-	x.phase(ps, "writing artifacts")
-	defer x.phase(ps, "")
+	x.phase(ps.Index, "writing artifacts")
+	defer x.phase(ps.Index, "")
 	var refs []ArtifactInfo
 	var total int
 	if out.Value != nil {
@@ -173,12 +173,3 @@ func readBounded(ctx context.Context, store ArtifactStore, ref ArtifactInfo) ([]
 	return buf.Bytes(), nil
 }
 
-// phase sets the label of a stage's progress (see StageContext.Phase).
-func (x *execution) phase(ps *PlannedStage, label string) {
-	x.mu.Lock()
-	s := &x.run.Stages[ps.Index]
-	s.Progress.Phase = label
-	p := s.Progress
-	x.mu.Unlock()
-	x.publish(Event{Kind: EventProgress, Stage: ps.Spec.ID, Status: StatusRunning, Progress: p})
-}
