@@ -172,4 +172,3 @@ func readBounded(ctx context.Context, store ArtifactStore, ref ArtifactInfo) ([]
 	}
 	return buf.Bytes(), nil
 }
-
