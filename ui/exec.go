@@ -67,7 +67,7 @@ func (n *numbering) BeginRun(ctx context.Context, r *engine.Run) (int64, error) 
 // command returns once the run has its number (launchedMsg, carrying a
 // channel for the end) or could not start (launchFailedMsg).
 func (m *Model) startRun(msg common.RunFileMsg) tea.Cmd {
-	reg := m.deps.Registry
+	reg, now := m.deps.Registry, m.ctx.Now()
 	return m.launch(msg.Path, func() (*engine.Plan, error) {
 		var overrides []engine.Override
 		for _, s := range msg.Sets {
@@ -77,7 +77,10 @@ func (m *Model) startRun(msg common.RunFileMsg) tea.Cmd {
 			}
 			overrides = append(overrides, o)
 		}
-		return engine.LoadPlan(msg.Path, reg, overrides)
+		// A run started here is a manual run, as with sluice run: its
+		// logical time is now, and a triggered pipeline reads the newest
+		// file its trigger matches.
+		return engine.LoadPlanFor(msg.Path, reg, overrides, engine.ManualRun(now))
 	})
 }
 
