@@ -345,3 +345,94 @@ func execRun(t *testing.T, path string) *engine.Run {
 	run, _ := execute(t, context.Background(), mustPlan(t, path))
 	return run
 }
+
+// TestWritersAtomic: write_parquet and a compressing write_csv that fail
+// leave the old file (or none) and no temporary file.
+func TestWritersAtomic(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ uses, out string }{
+		{"write_parquet", "out.parquet"},
+		{"write_csv", "out.csv.gz"},
+		{"write_jsonl", "out.jsonl.zst"},
+	} {
+		t.Run(tt.uses, func(t *testing.T) {
+			t.Parallel()
+			path := pipeline(t, `
+  - {id: load, uses: read_csv, with: {path: iris.csv}}
+  - {id: save, uses: `+tt.uses+`, with: {path: `+tt.out+`}}
+`, map[string]string{"iris.csv": irisDirty(t), tt.out: "old\n"})
+			plan := mustPlan(t, path)
+			tables, err := outputs(t, plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(filepath.Dir(path), tt.out), []byte("old\n"), 0o644)
+			ps, _ := plan.Stage("save")
+			sc := engine.NewStageContext(plan, ps, []engine.Value{stages.Table(tables["load"])}, nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // every write fails
+			if _, err := ps.Type.Run(ctx, sc); err == nil {
+				t.Fatal("write with a cancelled context: no error, want one")
+			}
+			entries, _ := os.ReadDir(filepath.Dir(path))
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if got, want := strings.Join(names, ","), "iris.csv,"+tt.out+",pipeline.yaml"; got != want {
+				t.Errorf("files after a failed write: got %s, want %s", got, want)
+			}
+			if b, _ := os.ReadFile(filepath.Join(filepath.Dir(path), tt.out)); string(b) != "old\n" {
+				t.Errorf("the old file changed: %q", b)
+			}
+		})
+	}
+}
+
+// TestSourcesProgress: the readers and writers report progress that ends
+// at its total: bytes of the files for a compressed glob, rows for
+// Parquet and SQL.
+func TestSourcesProgress(t *testing.T) {
+	t.Parallel()
+	iris := irisDirty(t)
+	gz := gzipBytes(t, []byte(iris))
+	path := pipeline(t, `
+  - {id: csv, uses: read_csv, with: {path: "in/*"}}
+  - {id: pq, uses: write_parquet, with: {path: out.parquet}}
+  - {id: sql, uses: write_sql, with: {connection: local, table: iris}}
+  - {id: back, uses: read_sql, with: {connection: local, table: iris}}
+`, map[string]string{"in/a.csv": iris, "in/b.csv.gz": gz, "connections": "connections:\n  local: sqlite:local.db\n"})
+	path2 := filepath.Join(filepath.Dir(path), "read.yaml")
+	os.WriteFile(path2, []byte("name: read\nstages:\n  - {id: rpq, uses: read_parquet, with: {path: out.parquet}}\n"), 0o644)
+	last := map[string]engine.Progress{}
+	for _, p := range []string{path, path2} {
+		plan := mustPlan(t, p)
+		broker := &engine.Broker{}
+		ctx, cancel := context.WithCancel(context.Background())
+		events := broker.Subscribe(ctx)
+		ex := &engine.Executor{Events: broker}
+		run, err := ex.Run(context.Background(), plan)
+		if err != nil || run.Status != engine.StatusSucceeded {
+			t.Fatalf("run: %v %s %s", err, run.Status, run.Error)
+		}
+		cancel()
+		for e := range events {
+			if e.Kind == engine.EventProgress {
+				last[e.Stage] = e.Progress
+			}
+		}
+	}
+	rows := int64(len(strings.Split(strings.TrimSpace(iris), "\n"))-1) * 2
+	size := int64(len(iris) + len(gz))
+	for stage, want := range map[string]engine.Progress{
+		"csv":  {Done: size, Total: size, Unit: "bytes"},
+		"sql":  {Done: rows, Total: rows, Unit: "rows"},
+		"back": {Done: rows, Total: rows, Unit: "rows"},
+		"rpq":  {Done: rows, Total: rows, Unit: "rows"},
+	} {
+		got := last[stage]
+		if got.Done != want.Done || got.Total != want.Total || got.Unit != want.Unit {
+			t.Errorf("%s: last progress %d/%d %s, want %d/%d %s", stage, got.Done, got.Total, got.Unit, want.Done, want.Total, want.Unit)
+		}
+	}
+}
