@@ -151,6 +151,13 @@ func planFill(p engine.Params, s frame.Schema) ([]fillCol, []error) {
 		return nil, errs
 	}
 	var plan []fillCol
+	idx := schemaIndex(s)
+	at := func(name string) int {
+		if i, ok := idx[name]; ok {
+			return i
+		}
+		return -1
+	}
 	if m, isMap := value.(map[string]any); isMap {
 		if len(subset) > 0 {
 			return nil, []error{paramErr("subset", "value is a mapping, which names the columns already; drop subset")}
@@ -158,7 +165,7 @@ func planFill(p engine.Params, s frame.Schema) ([]fillCol, []error) {
 		for _, name := range sortedKeys(m) {
 			v := m[name]
 			if s != nil {
-				i := s.Index(name)
+				i := at(name)
 				if i < 0 {
 					errs = append(errs, noColumn("value", name, s))
 					continue
@@ -186,7 +193,7 @@ func planFill(p engine.Params, s frame.Schema) ([]fillCol, []error) {
 		subset = s.Names()
 	}
 	for _, name := range subset {
-		t := s[s.Index(name)].Type
+		t := s[at(name)].Type
 		ok := method == "" && fits(value, t, explicit) || method != "" && methodFits(method, t)
 		switch {
 		case ok:
@@ -288,9 +295,13 @@ func runFillna(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
-	out := f
+	// Filled columns replace theirs in one new frame at the end: a frame
+	// per column (WithColumn) copied every column each time, quadratic in
+	// the number of columns.
+	cols := f.Columns()
+	changed := false
 	for _, fc := range plan {
-		c, _ := out.ColByName(fc.col)
+		c, ci := f.ColByName(fc.col)
 		if !c.HasNulls() && fc.outType(c.Type) == c.Type {
 			continue
 		}
@@ -304,15 +315,19 @@ func runFillna(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", fc.col, err)
 		}
-		if out, err = out.WithColumn(nc); err != nil {
-			return nil, err
-		}
+		cols[ci], changed = nc, true
 		if missing > 0 {
 			how := fc.method
 			if how == "" {
 				how = describe(fc.value)
 			}
 			sc.Logf("column %s: filled %d missing values with %s", fc.col, missing-nc.NullCount(), how)
+		}
+	}
+	out := f
+	if changed {
+		if out, err = frame.New(cols...); err != nil {
+			return nil, err
 		}
 	}
 	return tableOutput(out), nil

@@ -1,6 +1,7 @@
 package stages_test
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -209,6 +210,36 @@ func TestIrisDirtyCleanup(t *testing.T) {
 		}
 		if got := sum / float64(len(c.Floats)); math.Abs(got-want) > 5e-7 {
 			t.Errorf("mean of %s: got %.6f, want %.6f", col, got, want)
+		}
+	}
+}
+
+// BenchmarkFillnaWide fills a table of 100,000 columns with two rows, one
+// missing value each. fillna used to copy every column per filled column
+// (22 s at 100,000 columns); it is linear now.
+func BenchmarkFillnaWide(b *testing.B) {
+	const n = 100_000
+	var head, row1, row2 strings.Builder
+	for i := range n {
+		if i > 0 {
+			head.WriteByte(',')
+			row1.WriteByte(',')
+			row2.WriteByte(',')
+		}
+		fmt.Fprintf(&head, "c%d", i)
+		row1.WriteString("1")
+	}
+	path := pipeline(b, "  - {id: load, uses: read_csv, with: {path: wide.csv}}\n  - {id: x, uses: fillna, with: {value: 0}}\n",
+		map[string]string{"wide.csv": head.String() + "\n" + row1.String() + "\n" + row2.String() + "\n"})
+	plan := mustPlan(b, path)
+	b.ResetTimer()
+	for b.Loop() {
+		tables, err := outputs(b, plan)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if c, _ := tables["x"].ColByName("c99999"); c == nil || c.HasNulls() {
+			b.Fatal("not filled")
 		}
 	}
 }

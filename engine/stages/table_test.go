@@ -81,7 +81,7 @@ func invalid(t *testing.T, path string) string {
 // outputs runs a plan stage by stage, in order, with each stage's Run
 // func, and returns every stage's table; the first failure is returned
 // with the stage's id.
-func outputs(t *testing.T, plan *engine.Plan) (map[string]*frame.Frame, error) {
+func outputs(t testing.TB, plan *engine.Plan) (map[string]*frame.Frame, error) {
 	t.Helper()
 	ctx := context.Background()
 	vals := map[string]engine.Value{}

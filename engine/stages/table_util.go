@@ -63,13 +63,14 @@ func checkColumns(param string, names []string, s frame.Schema) []error {
 	}
 	var errs []error
 	seen := map[string]bool{}
+	idx := schemaIndex(s)
 	for _, n := range names {
 		if seen[n] {
 			errs = append(errs, paramErr(param, "column %q is listed twice", n))
 			continue
 		}
 		seen[n] = true
-		if s.Index(n) < 0 {
+		if _, ok := idx[n]; !ok {
 			errs = append(errs, noColumn(param, n, s))
 		}
 	}
@@ -164,4 +165,16 @@ const progressStep = 1 << 20
 // rowsText formats a table's size for logs: "150 rows × 5 columns".
 func rowsText(f *frame.Frame) string {
 	return fmt.Sprintf("%d rows × %d columns", f.NumRows(), f.NumCols())
+}
+
+// schemaIndex maps each column name of s to its position, for lookups
+// that would be quadratic with Schema.Index on wide tables.
+func schemaIndex(s frame.Schema) map[string]int {
+	idx := make(map[string]int, len(s))
+	for i, f := range s {
+		if _, dup := idx[f.Name]; !dup {
+			idx[f.Name] = i
+		}
+	}
+	return idx
 }
