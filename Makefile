@@ -38,4 +38,10 @@ ANCHORS ?=
 bench-compare:
 	go run ./internal/benchcompare -rows $(ROWS) -csv-rows $(CSV_ROWS) -rounds $(ROUNDS) -tasks "$(TASKS)" -anchors "$(ANCHORS)" -update ml/BENCHMARKS.md
 
+# Every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m); prints the
+# executions per target. Crashers are kept under testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz:
+	FUZZTIME=$(FUZZTIME) .ci/fuzz
+
 check: lint test race

@@ -158,3 +158,33 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSetValue checks that no --set argument makes parsing, applying or
+// validating panic, and that a problem names the --set argument or the
+// file.
+func FuzzSetValue(f *testing.F) {
+	for _, s := range []string{
+		"a.for=1s", "a.for=", "a.for=[1, 2]", "a.for={x: 1}", "a.for=1\r---", "a.for=\"x", "a.for=&a x",
+		"a.for=!!binary x", "a.for=" + strings.Repeat("[", 100), "nope.x=1", "a.=1", "a.for=- a\n- b",
+	} {
+		f.Add(s)
+	}
+	reg := newTestRegistry()
+	f.Fuzz(func(t *testing.T, arg string) {
+		ov, err := engine.ParseOverride(arg)
+		if err != nil {
+			if !strings.Contains(err.Error(), "--set") {
+				t.Fatalf("error without --set: %v", err)
+			}
+			return
+		}
+		spec, err := engine.ParseSpec("f.yaml", []byte("name: p\nstages:\n  - id: a\n    uses: sleep\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := spec.Apply([]engine.Override{ov}); err != nil {
+			return
+		}
+		_, _ = engine.Validate(spec, reg.Registry)
+	})
+}

@@ -197,3 +197,32 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadJSONL checks that no input makes the JSONL reader panic, and
+// that a table it reads is well formed and writes back to JSONL that
+// reads again.
+func FuzzReadJSONL(f *testing.F) {
+	for _, s := range []string{
+		`{"a": 1, "b": "x"}` + "\n" + `{"a": 2.5, "c": true}` + "\n",
+		`{"a": null}` + "\n\n" + `{"a": [1, 2]}`,
+		`{"a": {"b": 1}}`, `[1, 2]`, `{"a": 1e400}`, `{"a": "2020-01-01"}`,
+		"{\"a\": \"\xff\"}", `{"a": 1, "a": 2}`, `{`, `{"":0}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := frame.ReadJSONL(bytes.NewReader(in), frame.ReadOptions{Name: "f"})
+		if err != nil {
+			return
+		}
+		for _, c := range got.Columns() {
+			if c.Len() != got.NumRows() {
+				t.Fatalf("column %q has %d rows, frame %d", c.Name, c.Len(), got.NumRows())
+			}
+		}
+		var buf bytes.Buffer
+		if err := frame.WriteJSONL(&buf, got); err != nil {
+			t.Fatalf("write back: %v", err)
+		}
+	})
+}

@@ -16,7 +16,7 @@ import (
 )
 
 // mlPipeline writes a pipeline next to copies of testdata/ml and returns its path.
-func mlPipeline(t *testing.T, yaml string) string {
+func mlPipeline(t testing.TB, yaml string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(filepath.Join(dir, "data"), os.DirFS(filepath.Join("testdata", "ml"))); err != nil {
@@ -31,7 +31,7 @@ func mlPipeline(t *testing.T, yaml string) string {
 
 // runML validates and runs a pipeline and returns the run and the
 // artifacts the executor recorded.
-func runML(t *testing.T, path string, overrides ...string) (*engine.Run, map[string][]byte) {
+func runML(t testing.TB, path string, overrides ...string) (*engine.Run, map[string][]byte) {
 	t.Helper()
 	var ovs []engine.Override
 	for _, o := range overrides {

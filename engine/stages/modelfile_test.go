@@ -13,39 +13,45 @@ import (
 
 // resign decodes a model file, lets mutate change its estimator state (as
 // a generic JSON value), and writes it back with a valid checksum, as a
-// hostile file would be made.
-func resign(t *testing.T, data []byte, mutate func(state map[string]any) bool) ([]byte, bool) {
+// hostile file would be made. It fails the test if the file does not
+// decode; ok is false when mutate declines.
+func resign(t testing.TB, data []byte, mutate func(state map[string]any) bool) ([]byte, bool) {
 	t.Helper()
+	out, ok, err := resignBytes(data, mutate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, ok
+}
+
+func resignBytes(data []byte, mutate func(state map[string]any) bool) ([]byte, bool, error) {
 	var mf stages.ModelFile
 	if err := json.Unmarshal(data, &mf); err != nil {
-		t.Fatal(err)
+		return nil, false, err
 	}
 	var state map[string]any
 	dec := json.NewDecoder(strings.NewReader(string(mf.Estimator.State)))
 	dec.UseNumber()
 	if err := dec.Decode(&state); err != nil {
-		t.Fatal(err)
+		return nil, false, err
 	}
 	if !mutate(state) {
-		return nil, false
+		return nil, false, nil
 	}
 	b, err := json.Marshal(state)
 	if err != nil {
-		t.Fatal(err)
+		return nil, false, err
 	}
 	mf.Estimator.State = b
 	mf.Checksum = ""
 	body, err := json.Marshal(&mf)
 	if err != nil {
-		t.Fatal(err)
+		return nil, false, err
 	}
 	sum := sha256.Sum256(body)
 	mf.Checksum = hex.EncodeToString(sum[:])
 	out, err := json.Marshal(&mf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out, true
+	return out, err == nil, err
 }
 
 // TestModelFileDeclaredSizesAreChecked changes the counts a model file
