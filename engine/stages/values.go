@@ -25,7 +25,7 @@ import (
 //
 //	table   "parquet"       (the frame<->Parquet codec)
 //	split   "sluice-split"  a container: header JSON + the target columns
-//	model   "sluice-model"  a container: header JSON + the model file
+//	model   "sluice-model"  a container: references to the model file and the split
 //	report  "json"          the Report as JSON
 
 // tableValue is a table flowing along an edge. It is a comparable struct
@@ -152,25 +152,43 @@ func (m *Model) Kind() engine.Kind { return engine.KindModel }
 // Preview is nil: a model is shown by its details, not rows.
 func (m *Model) Preview() *engine.Preview { return nil }
 
-// modelDoc is the header of an encoded model value: the model file (its
-// estimator, chain and schema) is the container's one section.
+// modelDoc is the header of an encoded model value: references to the
+// model file (its estimator, chain and schema; the same blob as the
+// stage's "model" artifact) and to the split it carries.
 type modelDoc struct {
 	Stage  string              `json:"stage"`
+	File   engine.ArtifactInfo `json:"file"`
 	Split  engine.ArtifactInfo `json:"split"`
 	Search *ml.SearchResult    `json:"search,omitempty"`
 }
 
-// Encode stores the split apart and writes the model file beside a
-// reference to it.
+// Encode stores the model file and the split apart and writes
+// references to them.
 func (m *Model) Encode(ctx context.Context, w io.Writer, put engine.PutFunc) (string, error) {
 	if m.File == nil {
 		return "", fmt.Errorf("model %s: %w: no model file", m.Stage, engine.ErrNotKept)
 	}
-	ref, err := put(ctx, m.Split)
+	file, err := put(ctx, blobValue(m.File))
 	if err != nil {
 		return "", err
 	}
-	return "sluice-model", writeContainer(w, modelDoc{Stage: m.Stage, Split: ref, Search: m.Search}, m.File)
+	split, err := put(ctx, m.Split)
+	if err != nil {
+		return "", err
+	}
+	return "sluice-model", writeContainer(w, modelDoc{Stage: m.Stage, File: file, Split: split, Search: m.Search})
+}
+
+// blobValue is bytes stored as they are, as part of another value (a
+// model's file). Its kind is KindNone: nothing flows along an edge as a
+// blob.
+type blobValue []byte
+
+func (blobValue) Kind() engine.Kind        { return engine.KindNone }
+func (blobValue) Preview() *engine.Preview { return nil }
+func (b blobValue) Encode(_ context.Context, w io.Writer, _ engine.PutFunc) (string, error) {
+	_, err := w.Write(b)
+	return "bytes", err
 }
 
 // Kind is KindReport.
@@ -188,6 +206,11 @@ func (r *Report) Encode(ctx context.Context, w io.Writer, put engine.PutFunc) (s
 // against the bytes present; a damaged artifact is an error.
 func DecodeValue(ctx context.Context, kind engine.Kind, format string, data []byte, get engine.GetFunc) (engine.Value, error) {
 	switch kind {
+	case engine.KindNone:
+		if format != "bytes" {
+			return nil, fmt.Errorf("bytes in format %q", format)
+		}
+		return blobValue(data), nil
 	case engine.KindTable:
 		if format != "parquet" {
 			return nil, fmt.Errorf("table in format %q", format)
@@ -264,11 +287,21 @@ func decodeSplit(ctx context.Context, data []byte, get engine.GetFunc) (*Split, 
 
 func decodeModelValue(ctx context.Context, data []byte, get engine.GetFunc) (*Model, error) {
 	var doc modelDoc
-	secs, err := readContainer(data, &doc, 1)
+	if _, err := readContainer(data, &doc, 0); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if doc.File.Kind != engine.KindNone {
+		return nil, fmt.Errorf("model: a file reference of kind %s", doc.File.Kind)
+	}
+	fv, err := get(ctx, doc.File)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	p, err := LoadModel("model "+doc.Stage, secs[0])
+	file, ok := fv.(blobValue)
+	if !ok {
+		return nil, errors.New("model: the file reference holds no bytes")
+	}
+	p, err := LoadModel("model "+doc.Stage, file)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +319,7 @@ func decodeModelValue(ctx context.Context, data []byte, get engine.GetFunc) (*Mo
 	mf := p.File
 	return &Model{
 		Stage: doc.Stage, Type: mf.Estimator.Type, Params: mf.Estimator.Params, Estimator: p.est,
-		Split: split, Features: mf.Features, Metrics: mf.Metrics, Search: doc.Search, File: bytes.Clone(secs[0]),
+		Split: split, Features: mf.Features, Metrics: mf.Metrics, Search: doc.Search, File: []byte(file),
 	}, nil
 }
 

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/frame"
 	"github.com/sluice-ml/sluice/engine/stages"
+	"github.com/sluice-ml/sluice/store/artifacts"
 )
 
 // TestPreviewIsBounded previews a table of 120 rows x 70 columns whose
@@ -84,5 +86,64 @@ func TestValuesRoundTrip(t *testing.T) {
 	}
 	if _, err := stages.DecodeValue(context.Background(), engine.KindTable, format, buf.Bytes()[:buf.Len()/2], nil); err == nil {
 		t.Error("half a table decoded")
+	}
+}
+
+// TestStoredOutputsLoadBack runs a pipeline with an artifact store and
+// loads every stage's stored output back, as the stage cache does: the
+// table, the split (by its tables' references) and the model (by its
+// file's and split's references) come back whole, and the model
+// predicts its test rows as the stage scored them.
+func TestStoredOutputsLoadBack(t *testing.T) {
+	t.Parallel()
+	path := mlPipeline(t, head("iris", "species")+"  - {id: model, uses: random_forest_classifier, with: {n_estimators: 5}}\n  - {id: score, uses: evaluate}\n")
+	plan, err := engine.LoadPlan(path, stages.Registry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := artifacts.Open(filepath.Join(t.TempDir(), "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &engine.Executor{Artifacts: dir}
+	run, err := ex.Run(context.Background(), plan)
+	if err != nil || run.Status != engine.StatusSucceeded {
+		t.Fatalf("run: %v %s", err, run.Error)
+	}
+	for _, s := range run.Stages {
+		if len(s.Artifacts) == 0 || s.Artifacts[0].Name != engine.OutputArtifact {
+			t.Fatalf("stage %s kept %+v", s.ID, s.Artifacts)
+		}
+		v, err := ex.LoadOutput(context.Background(), plan, s.Artifacts[0])
+		if err != nil {
+			t.Fatalf("stage %s: %v", s.ID, err)
+		}
+		if v.Kind() != s.Kind {
+			t.Fatalf("stage %s: loaded a %s", s.ID, v.Kind())
+		}
+		m, ok := v.(*stages.Model)
+		if !ok {
+			continue
+		}
+		if m.Split == nil || m.Split.Test.NumRows() != len(m.Split.YTest) || len(m.File) == 0 {
+			t.Fatalf("model loaded without its split or file")
+		}
+		p, err := stages.LoadModel("m", m.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred, err := p.Predict(m.Split.RawTest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		right := 0
+		for i, v := range pred.Values {
+			if v == m.Split.YTest[i] {
+				right++
+			}
+		}
+		if got, want := float64(right)/float64(len(pred.Values)), s.Metrics["accuracy"]; got != want {
+			t.Errorf("the loaded model scores %v, the stage reported %v", got, want)
+		}
 	}
 }
