@@ -41,7 +41,7 @@ func CatalogMarkdown(reg *engine.Registry) string {
 		if len(params) == 0 {
 			params = []string{"—"}
 		}
-		fmt.Fprintf(&b, "| `%s` | %s → %s | %s | %s |\n", t.Name, inText(t), t.Out, strings.Join(params, "<br>"), escapePipes(t.Doc))
+		fmt.Fprintf(&b, "| `%s` | %s → %s | %s | %s |\n", t.Name, inText(t), t.Out, strings.Join(params, "<br>"), escapePipes(t.Doc+cacheNote(t)))
 	}
 	return b.String()
 }

@@ -18,6 +18,7 @@ type stageDoc struct {
 	Takes  string     `json:"takes"`
 	Inputs string     `json:"inputs"`
 	Gives  string     `json:"gives"`
+	Cache  string     `json:"cache"` // what the stage cache may do with it
 	Params []paramDoc `json:"params"`
 }
 
@@ -44,7 +45,7 @@ func arity(t *engine.StageType) string {
 }
 
 func newStageDoc(t *engine.StageType) stageDoc {
-	d := stageDoc{Name: t.Name, Group: t.Group, Doc: t.Doc, Takes: t.In.String(), Inputs: arity(t), Gives: t.Out.String(), Params: []paramDoc{}}
+	d := stageDoc{Name: t.Name, Group: t.Group, Doc: t.Doc, Takes: t.In.String(), Inputs: arity(t), Gives: t.Out.String(), Cache: t.Cache.String(), Params: []paramDoc{}}
 	for i := range t.Params {
 		p := &t.Params[i]
 		d.Params = append(d.Params, paramDoc{Name: p.Name, Type: p.Type.String(), Default: jsonDefault(p.Default), Required: p.Required, Range: p.RangeText(), Enum: p.Enum, Doc: p.Doc})
@@ -93,7 +94,7 @@ func (e *env) stagesCmd() *cobra.Command {
 					group = t.Group
 					fmt.Fprintf(e.stdout, "\n%s\n", strings.ToUpper(group))
 				}
-				fmt.Fprintf(e.stdout, "  %-30s %s → %s  %s\n", t.Name, inText(t), t.Out, t.Doc)
+				fmt.Fprintf(e.stdout, "  %-30s %s → %s  %s%s\n", t.Name, inText(t), t.Out, t.Doc, cacheNote(t))
 				for i := range t.Params {
 					fmt.Fprintf(e.stdout, "      %s\n", ParamLine(&t.Params[i]))
 				}
@@ -103,6 +104,18 @@ func (e *env) stagesCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalog as JSON")
 	return cmd
+}
+
+// cacheNote says what the stage cache does with a stage type, when that
+// is not plain reuse by fingerprint.
+func cacheNote(t *engine.StageType) string {
+	switch t.Cache {
+	case engine.CacheReuse:
+		return ""
+	case engine.CacheVerifyWrites:
+		return " (cached only while the file it wrote is unchanged)"
+	}
+	return " (never cached: it always runs, and so does everything downstream of it)"
 }
 
 func inText(t *engine.StageType) string {
