@@ -118,7 +118,7 @@ func TestEveryEstimatorFitsExportsAndPredictsTheSame(t *testing.T) {
 		t.Run(typ.Name, func(t *testing.T) {
 			t.Parallel()
 			dataset, target, score := "iris", "species", "accuracy"
-			if strings.HasSuffix(typ.Name, "regressor") || strings.Contains("linear_regression ridge lasso", typ.Name) {
+			if strings.HasSuffix(typ.Name, "regressor") || strings.Contains("linear_regression ridge lasso elastic_net", typ.Name) {
 				dataset, target, score = "diabetes", "progression", "r2"
 			}
 			extra := ""

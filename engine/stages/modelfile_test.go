@@ -132,7 +132,7 @@ func TestModelFileDeclaredSizesAreChecked(t *testing.T) {
 		t.Run(typ.Name, func(t *testing.T) {
 			t.Parallel()
 			dataset, target := "iris", "species"
-			if strings.HasSuffix(typ.Name, "regressor") || strings.Contains("linear_regression ridge lasso", typ.Name) {
+			if strings.HasSuffix(typ.Name, "regressor") || strings.Contains("linear_regression ridge lasso elastic_net", typ.Name) {
 				dataset, target = "diabetes", "progression"
 			}
 			extra := ""
