@@ -85,6 +85,7 @@ type Model struct {
 	cancels   map[int64]context.CancelFunc // live runs, by number
 	wg        *sync.WaitGroup
 	poll      time.Duration
+	sweep     *sweep // the sweep under way, if any
 }
 
 // New returns the root model. Its context ends with ctx or on Shutdown.
@@ -244,10 +245,36 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		m.setStatus(false, fmt.Sprintf("running run %d again…", msg.ID))
 		return m.startRerun(msg)
+	case common.SweepMsg:
+		if m.ctx.ReadOnly {
+			return common.ReadOnlyMsg("running a sweep")
+		}
+		if m.sweep != nil {
+			return common.Errorf(fmt.Sprintf("sweep %s is still running: %d of %d runs started", m.sweep.id, m.sweep.next, len(m.sweep.sets)))
+		}
+		m.setStatus(false, fmt.Sprintf("queueing %d runs of %s…", len(msg.Sets), msg.Path))
+		return m.queueSweep(msg)
+	case sweepQueuedMsg:
+		if msg.err != nil {
+			m.setStatus(true, "cannot queue the sweep: "+firstLine(msg.err))
+			return nil
+		}
+		id := msg.sweep
+		if id == "" {
+			id = "here"
+		}
+		m.sweep = &sweep{id: msg.sweep, path: msg.msg.Path, sets: msg.msg.Sets, items: msg.items, parallel: max(msg.msg.Parallel, 1), byRun: map[int64]int64{}, launches: map[int]int64{}}
+		m.setStatus(false, fmt.Sprintf("sweep %s: %d runs of %s, %d at a time", id, len(msg.msg.Sets), msg.msg.Path, m.sweep.parallel))
+		return m.fillSweep()
 	case launchedMsg:
 		if c, ok := m.pending[msg.launch]; ok {
 			m.cancels[msg.id] = c
 			delete(m.pending, msg.launch)
+		}
+		if s := m.sweep; s != nil {
+			if item, ok := s.launches[msg.launch]; ok {
+				s.byRun[msg.id] = item
+			}
 		}
 		m.setStatus(false, fmt.Sprintf("run %d started: %s", msg.id, msg.path))
 		cmd := m.runview.Update(common.WatchRunMsg{ID: msg.id})
@@ -259,6 +286,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			delete(m.pending, msg.launch)
 		}
 		m.setStatus(true, fmt.Sprintf("cannot run %s: %s", msg.path, firstLine(msg.err)))
+		if s := m.sweep; s != nil {
+			if _, ok := s.launches[msg.launch]; ok {
+				s.running--
+				s.failed++
+				return m.fillSweep()
+			}
+		}
 		return nil
 	case common.RunEndedMsg:
 		if c, ok := m.cancels[msg.ID]; ok {
@@ -272,7 +306,25 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			text := fmt.Sprintf("run %d %s %s in %s", msg.ID, msg.Run.Pipeline, msg.Run.Status, common.Seconds(msg.Run.Seconds))
 			m.setStatus(msg.Run.Status != engine.StatusSucceeded, text)
 		}
-		return m.broadcast(msg)
+		var sweepCmds []tea.Cmd
+		if s := m.sweep; s != nil {
+			if item, ok := s.byRun[msg.ID]; ok {
+				s.running--
+				s.runs = append(s.runs, msg.ID)
+				m.setStatus(false, fmt.Sprintf("sweep %s: %d of %d runs done (run %d %s)", s.id, len(s.runs), len(s.sets), msg.ID, runStatus(msg)))
+				if item > 0 && m.deps.Queue != nil {
+					q, ctx, id := m.deps.Queue, m.ctx.Ctx, msg.ID
+					sweepCmds = append(sweepCmds, func() tea.Msg {
+						if err := q.Finish(context.WithoutCancel(ctx), item, id); err != nil {
+							return common.ErrMsg{Err: err}
+						}
+						return nil
+					})
+				}
+				sweepCmds = append(sweepCmds, m.fillSweep())
+			}
+		}
+		return tea.Batch(append(sweepCmds, m.broadcast(msg))...)
 	case common.CancelRunMsg:
 		if c, ok := m.cancels[msg.ID]; ok {
 			c()
@@ -604,4 +656,11 @@ func (s modelService) Export(ctx context.Context, run int64, stage, path string)
 
 func (s modelService) Alias(ctx context.Context, run int64, stage, alias string) (string, error) {
 	return s.SetAlias(ctx, run, stage, alias)
+}
+
+func runStatus(msg common.RunEndedMsg) string {
+	if msg.Run == nil {
+		return "not recorded"
+	}
+	return msg.Run.Status.String()
 }

@@ -74,6 +74,18 @@ type ModelService interface {
 	SetAlias(ctx context.Context, run int64, stage, alias string) (address string, err error)
 }
 
+// SweepQueue keeps the runs of a sweep queued in the store, so what the
+// workbench did not run survives it (sluice queue resume runs the rest).
+type SweepQueue interface {
+	// Enqueue queues one run per set of overrides and returns the sweep's
+	// id and the items' numbers.
+	Enqueue(ctx context.Context, file string, sets [][]string) (sweep string, items []int64, err error)
+	// Claim marks an item running here; false: it is no longer queued.
+	Claim(ctx context.Context, item int64) (bool, error)
+	// Finish records the run an item became (0: put it back in the queue).
+	Finish(ctx context.Context, item, run int64) error
+}
+
 // Deps is everything the workbench needs from outside, wired by ui/cli.
 type Deps struct {
 	// Paths are the pipeline files to list.
@@ -99,6 +111,8 @@ type Deps struct {
 	Artifacts engine.ArtifactStore
 	// Models describes and exports fitted models; nil hides the details.
 	Models ModelService
+	// Queue keeps sweeps queued; nil runs sweeps without a queue.
+	Queue SweepQueue
 	// Version is sluice's version, recorded with runs.
 	Version string
 	// Workers bounds the stages a run executes at once (0: CPUs).

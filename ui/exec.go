@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -67,8 +68,17 @@ func (n *numbering) BeginRun(ctx context.Context, r *engine.Run) (int64, error) 
 // command returns once the run has its number (launchedMsg, carrying a
 // channel for the end) or could not start (launchFailedMsg).
 func (m *Model) startRun(msg common.RunFileMsg) tea.Cmd {
-	reg, now := m.deps.Registry, m.ctx.Now()
-	return m.launch(msg.Path, func() (*engine.Plan, error) {
+	reg, q, ctx, now := m.deps.Registry, m.deps.Queue, m.ctx.Ctx, m.ctx.Now()
+	return m.launchWith(msg.Path, engine.RunOptions{Sweep: msg.Sweep}, msg.Item, func() (*engine.Plan, error) {
+		if msg.Item > 0 && q != nil {
+			ok, err := q.Claim(ctx, msg.Item)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, fmt.Errorf("queue item %d is no longer queued (another process took it, or it was cancelled)", msg.Item)
+			}
+		}
 		var overrides []engine.Override
 		for _, s := range msg.Sets {
 			o, err := engine.ParseOverride(s)
@@ -103,6 +113,11 @@ func (m *Model) startRerun(msg common.RerunMsg) tea.Cmd {
 
 // launch plans (in the command, off the update loop) and starts a run.
 func (m *Model) launch(path string, load func() (*engine.Plan, error)) tea.Cmd {
+	return m.launchWith(path, engine.RunOptions{}, 0, load)
+}
+
+// launchWith is launch with run options and the queue item it runs.
+func (m *Model) launchWith(path string, opts engine.RunOptions, item int64, load func() (*engine.Plan, error)) tea.Cmd {
 	m.launchSeq++
 	launch := m.launchSeq
 	ctx, cancel := context.WithCancel(m.ctx.Ctx)
@@ -114,14 +129,14 @@ func (m *Model) launch(path string, load func() (*engine.Plan, error)) tea.Cmd {
 		plan, err := load()
 		if err != nil {
 			wg.Done()
-			return launchFailedMsg{launch: launch, path: path, err: err}
+			return launchFailedMsg{launch: launch, path: path, item: item, err: err}
 		}
 		ids := make(chan int64, 1)
 		ex.Recorder = &numbering{Recorder: ex.Recorder, ids: ids}
 		done := make(chan common.RunEndedMsg, 1)
 		go func() {
 			defer wg.Done()
-			r, err := ex.Run(ctx, plan)
+			r, err := ex.RunWith(ctx, plan, opts)
 			end := common.RunEndedMsg{Run: r, Err: err}
 			if r != nil {
 				end.ID = r.ID
@@ -130,14 +145,14 @@ func (m *Model) launch(path string, load func() (*engine.Plan, error)) tea.Cmd {
 		}()
 		select {
 		case id := <-ids:
-			return launchedMsg{launch: launch, id: id, path: path, done: done}
+			return launchedMsg{launch: launch, id: id, path: path, item: item, done: done}
 		case end := <-done:
 			if end.Run != nil { // it ended before its number was read
 				again := make(chan common.RunEndedMsg, 1)
 				again <- end
-				return launchedMsg{launch: launch, id: end.ID, path: path, done: again}
+				return launchedMsg{launch: launch, id: end.ID, path: path, item: item, done: again}
 			}
-			return launchFailedMsg{launch: launch, path: path, err: end.Err}
+			return launchFailedMsg{launch: launch, path: path, item: item, err: end.Err}
 		}
 	}
 }
@@ -149,4 +164,61 @@ func waitEnd(done <-chan common.RunEndedMsg) tea.Cmd {
 
 func tick(d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(t time.Time) tea.Msg { return common.TickMsg(t) })
+}
+
+// sweep is a sweep the workbench runs: its items, Parallel at a time.
+type sweep struct {
+	id       string
+	path     string
+	sets     [][]string
+	items    []int64 // queue items (nil without a queue)
+	parallel int
+	next     int             // the next item to start
+	running  int             // started, not yet ended
+	runs     []int64         // the runs it became
+	failed   int             // items that could not start
+	launches map[int]int64   // launch number → queue item (0: none)
+	byRun    map[int64]int64 // run → queue item
+}
+
+// queueSweep queues a sweep in the store (in a command).
+func (m *Model) queueSweep(msg common.SweepMsg) tea.Cmd {
+	q, ctx := m.deps.Queue, m.ctx.Ctx
+	return func() tea.Msg {
+		if q == nil {
+			return sweepQueuedMsg{msg: msg, sweep: "", items: nil}
+		}
+		id, items, err := q.Enqueue(ctx, msg.Path, msg.Sets)
+		return sweepQueuedMsg{msg: msg, sweep: id, items: items, err: err}
+	}
+}
+
+// fillSweep starts the sweep's next runs, up to its parallel limit, and
+// when every run has ended, opens Compare on them.
+func (m *Model) fillSweep() tea.Cmd {
+	s := m.sweep
+	if s == nil {
+		return nil
+	}
+	var cmds []tea.Cmd
+	for s.running < s.parallel && s.next < len(s.sets) {
+		msg := common.RunFileMsg{Path: s.path, Sets: s.sets[s.next], Sweep: s.id}
+		if s.items != nil {
+			msg.Item = s.items[s.next]
+		}
+		s.next++
+		s.running++
+		cmds = append(cmds, m.startRun(msg))
+		s.launches[m.launchSeq] = msg.Item
+	}
+	if s.running == 0 && s.next >= len(s.sets) {
+		m.sweep = nil
+		ids := append([]int64{}, s.runs...)
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		m.setStatus(false, fmt.Sprintf("sweep %s: %d runs done; comparing them (/ sweep:%s finds them in Runs)", s.id, len(ids), s.id))
+		if len(ids) >= 2 {
+			cmds = append(cmds, func() tea.Msg { return common.CompareMsg{IDs: ids} })
+		}
+	}
+	return tea.Batch(cmds...)
 }

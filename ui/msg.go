@@ -16,7 +16,16 @@ type launchedMsg struct {
 	launch int
 	id     int64
 	path   string
+	item   int64 // the sweep's queue item, if any
 	done   <-chan common.RunEndedMsg
+}
+
+// sweepQueuedMsg reports a sweep queued (or not).
+type sweepQueuedMsg struct {
+	msg   common.SweepMsg
+	sweep string
+	items []int64
+	err   error
 }
 
 // launchFailedMsg reports a run that could not start: an invalid file,
@@ -24,6 +33,7 @@ type launchedMsg struct {
 type launchFailedMsg struct {
 	launch int
 	path   string
+	item   int64
 	err    error
 }
 

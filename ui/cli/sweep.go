@@ -14,77 +14,15 @@ import (
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/store"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
-
-// sweepAxis is one --sweep STAGE.PARAM=V1,V2,…
-type sweepAxis struct {
-	key    string // STAGE.PARAM
-	values []string
-}
-
-// parseSweep reads STAGE.PARAM=V1,V2,…; commas inside [] or {} or quotes
-// belong to a value.
-func parseSweep(s string) (sweepAxis, error) {
-	key, list, ok := strings.Cut(s, "=")
-	if !ok || !strings.Contains(key, ".") || strings.TrimSpace(list) == "" {
-		return sweepAxis{}, fmt.Errorf("--sweep %q: want STAGE.PARAM=V1,V2,…", s)
-	}
-	var vals []string
-	depth, quote, start := 0, byte(0), 0
-	for i := 0; i <= len(list); i++ {
-		if i < len(list) {
-			c := list[i]
-			switch {
-			case quote != 0:
-				if c == quote {
-					quote = 0
-				}
-				continue
-			case c == '"' || c == '\'':
-				quote = c
-				continue
-			case c == '[' || c == '{':
-				depth++
-				continue
-			case c == ']' || c == '}':
-				depth--
-				continue
-			case c != ',' || depth > 0:
-				continue
-			}
-		}
-		v := strings.TrimSpace(list[start:i])
-		if v == "" {
-			return sweepAxis{}, fmt.Errorf("--sweep %q: an empty value", s)
-		}
-		vals = append(vals, v)
-		start = i + 1
-	}
-	return sweepAxis{key: strings.TrimSpace(key), values: vals}, nil
-}
-
-// crossProduct lists every combination of the axes' values as --set
-// assignments, the first axis varying slowest.
-func crossProduct(axes []sweepAxis) [][]string {
-	out := [][]string{{}}
-	for _, a := range axes {
-		var next [][]string
-		for _, prefix := range out {
-			for _, v := range a.values {
-				next = append(next, append(append([]string{}, prefix...), a.key+"="+v))
-			}
-		}
-		out = next
-	}
-	return out
-}
 
 // sweep queues the cross product of the axes as runs of file, then runs
 // the queue's items, parallel at a time, and compares them.
 func (e *env) sweep(file string, f *runFlags, sweeps []string, parallel int) error {
-	var axes []sweepAxis
+	var axes []common.SweepAxis
 	for _, s := range sweeps {
-		a, err := parseSweep(s)
+		a, err := common.ParseSweep(s)
 		if err != nil {
 			return usageErr(err)
 		}
@@ -92,7 +30,7 @@ func (e *env) sweep(file string, f *runFlags, sweeps []string, parallel int) err
 	}
 	var sets [][]string
 	var problems []error
-	for _, combo := range crossProduct(axes) {
+	for _, combo := range common.CrossProduct(axes) {
 		all := append(append([]string{}, f.sets...), combo...)
 		if _, err := e.loadSweepPlan(file, all); err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", strings.Join(combo, " "), err))

@@ -3,10 +3,19 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/sluice-ml/sluice/engine/stages"
+	"github.com/sluice-ml/sluice/ui"
 
 	"github.com/sluice-ml/sluice/store"
+	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 func TestParseSweep(t *testing.T) {
@@ -23,14 +32,14 @@ func TestParseSweep(t *testing.T) {
 		{"model.C=1,,2", "", true},
 	}
 	for _, tt := range tests {
-		a, err := parseSweep(tt.in)
+		a, err := common.ParseSweep(tt.in)
 		if (err != nil) != tt.err {
-			t.Errorf("parseSweep(%q): error %v, want error %v", tt.in, err, tt.err)
+			t.Errorf("ParseSweep(%q): error %v, want error %v", tt.in, err, tt.err)
 			continue
 		}
 		if err == nil {
-			if got := a.key + "=" + "[" + strings.Join(a.values, " ") + "]"; got != tt.want {
-				t.Errorf("parseSweep(%q) = %s, want %s", tt.in, got, tt.want)
+			if got := a.Key + "=" + "[" + strings.Join(a.Values, " ") + "]"; got != tt.want {
+				t.Errorf("ParseSweep(%q) = %s, want %s", tt.in, got, tt.want)
 			}
 		}
 	}
@@ -107,5 +116,58 @@ func TestQueueResumeCancel(t *testing.T) {
 	}
 	if out, _, _ = sluice(t, dir, "--db", dbPath, "queue", "resume"); !strings.Contains(out, "nothing queued") {
 		t.Errorf("a second resume: %s", out)
+	}
+}
+
+// TestWorkbenchSweep: s on a pipeline asks for the values, runs the 3 × 2
+// combinations two at a time and ends on Compare with the six runs; the
+// queue records each item done.
+func TestWorkbenchSweep(t *testing.T) {
+	dir, dbPath := sampleDir(t)
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	e := &env{ctx: context.Background(), stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, cfg: &Config{DBPath: dbPath}, reg: stages.Registry()}
+	if err := e.resolveConfig(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := e.openStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := ui.New(e.ctx, e.workbenchDeps([]string{"sample-data/iris.yaml"}, []string{"sample-data/iris.yaml"}, db))
+	defer m.Shutdown(10 * time.Second)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 36))
+	waitScreen(t, tm, "iris.yaml", "valid")
+	tm.Send(keyMsg("s"))
+	waitScreen(t, tm, "SWEEP")
+	tm.Type("model.C=0.01,0.1,1 model.max_iter=100,1000")
+	waitScreen(t, tm, "6 runs")
+	tm.Send(keyMsg("enter"))
+	tm.Send(keyMsg("enter"))
+	waitScreen(t, tm, "COMPARE", "#1 · #2 · #3 · #4 · #5 · #6")
+	tm.Send(keyMsg("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	items, err := db.Queue(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := 0
+	for _, it := range items {
+		if it.Status == store.QueueDone && it.Run > 0 {
+			done++
+		}
+	}
+	if len(items) != 6 || done != 6 {
+		t.Errorf("the queue holds %d items, %d done; want 6 and 6: %+v", len(items), done, items)
+	}
+	sums, _ := db.Runs(context.Background(), store.RunFilter{})
+	for _, s := range sums {
+		if s.Sweep != items[0].Sweep {
+			t.Errorf("run %d has sweep %q, want %q", s.ID, s.Sweep, items[0].Sweep)
+		}
 	}
 }

@@ -73,6 +73,7 @@ func (e *env) workbenchDeps(paths, files []string, db *store.DB) ui.Deps {
 		Cache:     db,
 		Artifacts: db.ArtifactStore(),
 		Models:    &workbenchModels{e: e, db: db},
+		Queue:     workbenchQueue{db},
 		Version:   Version,
 		Workers:   e.cfg.Workers,
 		DBPath:    e.cfg.DBPath,
@@ -243,3 +244,27 @@ var (
 	_ runs.Deleter   = (*store.DB)(nil)
 	_ runs.Annotator = (*store.DB)(nil)
 )
+
+// workbenchQueue is the store's queue as the workbench uses it.
+type workbenchQueue struct{ db *store.DB }
+
+func (q workbenchQueue) Enqueue(ctx context.Context, file string, sets [][]string) (string, []int64, error) {
+	items, err := q.db.Enqueue(ctx, file, sets)
+	if err != nil || len(items) == 0 {
+		return "", nil, err
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	return items[0].Sweep, ids, nil
+}
+
+func (q workbenchQueue) Claim(ctx context.Context, item int64) (bool, error) {
+	_, ok, err := q.db.Claim(ctx, item)
+	return ok, err
+}
+
+func (q workbenchQueue) Finish(ctx context.Context, item, run int64) error {
+	return q.db.Finish(ctx, item, run, run == 0)
+}

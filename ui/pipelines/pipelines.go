@@ -26,8 +26,9 @@ type Store interface {
 }
 
 var keys = struct {
-	Open, Run, RunWith, New, Reload, Filter key.Binding
+	Open, Run, RunWith, New, Reload, Filter, Sweep key.Binding
 }{
+	Sweep:   common.Binding("s", "sweep", "s"),
 	Filter:  common.Binding("/", "filter", "/"),
 	Open:    common.Binding("enter", "compose", "enter"),
 	Run:     common.Binding("r", "run", "r"),
@@ -331,7 +332,7 @@ func (m *Model) Keys() help.KeyMap {
 		Short: []key.Binding{common.Nav.Up, common.Nav.Down, m.ctx.Mutating(keys.Run), m.ctx.Mutating(keys.RunWith), keys.Open, m.ctx.Mutating(keys.New), keys.Filter, keys.Reload},
 		Full: [][]key.Binding{
 			{common.Nav.Up, common.Nav.Down, common.Nav.Top, common.Nav.Bottom},
-			{m.ctx.Mutating(keys.Run), m.ctx.Mutating(keys.RunWith)},
+			{m.ctx.Mutating(keys.Run), m.ctx.Mutating(keys.RunWith), m.ctx.Mutating(keys.Sweep)},
 			{keys.Open, m.ctx.Mutating(keys.New), keys.Filter, keys.Reload},
 		},
 	}
@@ -522,7 +523,7 @@ func (m *Model) runPending() tea.Cmd {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	switch {
-	case m.ctx.ReadOnly && key.Matches(msg, keys.Run, keys.RunWith):
+	case m.ctx.ReadOnly && key.Matches(msg, keys.Run, keys.RunWith, keys.Sweep):
 		return common.ReadOnlyMsg("running a pipeline")
 	case m.ctx.ReadOnly && key.Matches(msg, keys.New):
 		return common.ReadOnlyMsg("composing a new pipeline")
@@ -532,6 +533,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.whenChecked(m.run)
 	case key.Matches(msg, keys.RunWith):
 		return m.whenChecked(m.askOverrides)
+	case key.Matches(msg, keys.Sweep):
+		return m.whenChecked(m.askSweep)
 	case key.Matches(msg, keys.Open):
 		f := m.selected()
 		if f == nil {
@@ -871,4 +874,66 @@ func automationText(a *engine.Automation, now time.Time) string {
 		parts = append(parts, fmt.Sprintf("trigger %s (settle %s)", t.Glob, t.Settle))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// askSweep asks for the values to sweep (STAGE.PARAM=V1,V2 … separated by
+// spaces) and how many runs at once, checking every combination as typed.
+func (m *Model) askSweep(f *file) tea.Cmd {
+	if !f.valid() {
+		return common.Errorf(fmt.Sprintf("%s is not valid: %s", f.path, f.firstProblem()))
+	}
+	path, plan := f.path, f.plan
+	check := func(text string) ([][]string, error) {
+		var axes []common.SweepAxis
+		for _, w := range strings.Fields(text) {
+			a, err := common.ParseSweep(w)
+			if err != nil {
+				return nil, err
+			}
+			axes = append(axes, a)
+		}
+		if len(axes) == 0 {
+			return nil, fmt.Errorf("type STAGE.PARAM=V1,V2")
+		}
+		combos := common.CrossProduct(axes)
+		for _, c := range combos {
+			if _, err := checkOverrides(plan, strings.Join(c, " ")); err != nil {
+				return nil, err
+			}
+		}
+		return combos, nil
+	}
+	axes, parallel := common.NewText(""), common.NewText("2")
+	input := huh.NewInput().Title("Sweep "+path).
+		Placeholder("model.C=0.01,0.1,1 model.max_iter=100,1000").
+		Accessor(axes).
+		Validate(func(s string) error { _, err := check(s); return err }).
+		DescriptionFunc(func() string {
+			text := axes.Get()
+			if strings.TrimSpace(text) == "" {
+				return "STAGE.PARAM=V1,V2,… separated by spaces: one run per combination"
+			}
+			combos, err := check(text)
+			if err != nil {
+				return "✗ " + err.Error()
+			}
+			return fmt.Sprintf("✓ %d runs", len(combos))
+		}, axes)
+	at := huh.NewInput().Title("Runs at once").Accessor(parallel).Validate(func(s string) error {
+		var n int
+		if _, err := fmt.Sscan(s, &n); err != nil || n < 1 || n > 64 {
+			return fmt.Errorf("a number from 1 to 64")
+		}
+		return nil
+	})
+	m.form = common.NewForm(m.ctx.Styles, "SWEEP", min(m.w, 90), 14, func() tea.Cmd {
+		combos, err := check(axes.Get())
+		if err != nil {
+			return common.Err(err)
+		}
+		var n int
+		fmt.Sscan(parallel.Get(), &n)
+		return func() tea.Msg { return common.SweepMsg{Path: path, Sets: combos, Parallel: n} }
+	}, huh.NewGroup(input, at))
+	return m.form.Init()
 }

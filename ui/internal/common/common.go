@@ -114,6 +114,18 @@ func Switch(n int) tea.Cmd { return func() tea.Msg { return SwitchMsg(n) } }
 type RunFileMsg struct {
 	Path string
 	Sets []string
+	// Sweep and Item tie the run to a sweep and its queue item.
+	Sweep string
+	Item  int64
+}
+
+// SweepMsg asks the root to queue and run the cross product of a
+// pipeline's parameter values (one set of --set assignments each),
+// Parallel at a time, then compare them.
+type SweepMsg struct {
+	Path     string
+	Sets     [][]string
+	Parallel int
 }
 
 // RerunMsg asks the root to run a recorded run again in this process: the
