@@ -117,6 +117,9 @@ func (e *Executor) Run(ctx context.Context, plan *Plan) (*Run, error) {
 // anything is recorded, and one wrapping ErrInvalid when opts name a
 // stage the plan does not have.
 func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*Run, error) {
+	// What killed runs left behind in the folders this one writes to goes
+	// first (only sluice's own temporary names, of processes now gone).
+	CleanStaleTemps(plan.outputDirs())
 	decisions, err := e.decide(ctx, plan, opts)
 	if err != nil {
 		return nil, err

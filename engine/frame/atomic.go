@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -21,7 +22,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+tempInfix+"*")
+	tmp, err := os.CreateTemp(dir, tempPattern(base, ""))
 	if err != nil {
 		return fmt.Errorf("frame: write %s: %w", path, err)
 	}
@@ -67,13 +68,13 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 // be renamed over path once complete: ".BASE.tmp-RANDOM" followed by
 // path's extension, so a program writing it can still tell the format.
 // The name is reserved by creating the file empty and then removing it,
-// so two callers never get the same one. IsTempName recognises it.
+// so two callers never get the same one. TempOwner recognises it.
 func TempPath(path string) (string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+tempInfix+"*"+filepath.Ext(base))
+	f, err := os.CreateTemp(dir, tempPattern(base, filepath.Ext(base)))
 	if err != nil {
 		return "", fmt.Errorf("frame: temporary file for %s: %w", path, err)
 	}
@@ -85,13 +86,31 @@ func TempPath(path string) (string, error) {
 	return name, nil
 }
 
-// tempInfix marks the temporary files WriteFileAtomic and TempPath name.
+// tempInfix marks the temporary files WriteFileAtomic and TempPath name:
+// ".BASE.tmp-PID-RANDOM[.EXT]", PID being the writing process's.
 const tempInfix = ".tmp-"
 
-// IsTempName reports whether a file name (not a path) is one that
-// WriteFileAtomic or TempPath gives its temporary files: ".BASE.tmp-…".
-// Such a file left behind belongs to a write that never finished.
-func IsTempName(name string) bool {
+func tempPattern(base, ext string) string {
+	return "." + base + tempInfix + strconv.Itoa(os.Getpid()) + "-*" + ext
+}
+
+// TempOwner reports whether a file name (not a path) is one that
+// WriteFileAtomic or TempPath gives its temporary files, and the process
+// id of the writer it names. Such a file whose writer is gone belongs to
+// a write that never finished.
+func TempOwner(name string) (pid int, ok bool) {
 	i := strings.LastIndex(name, tempInfix)
-	return strings.HasPrefix(name, ".") && i > 1 && i+len(tempInfix) < len(name)
+	if !strings.HasPrefix(name, ".") || i < 2 {
+		return 0, false
+	}
+	rest := name[i+len(tempInfix):]
+	j := strings.IndexByte(rest, '-')
+	if j <= 0 {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(rest[:j])
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, true
 }

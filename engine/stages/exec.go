@@ -152,7 +152,7 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		if in, err = input(sc, 0); err != nil {
 			return nil, err
 		}
-		tmp, err := os.MkdirTemp("", "sluice-exec-")
+		tmp, err := os.MkdirTemp("", engine.ExecScratchPrefix+strconv.Itoa(os.Getpid())+"-*")
 		if err != nil {
 			return nil, err
 		}
