@@ -1,0 +1,149 @@
+//go:build linux
+
+package cli
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluice-ml/sluice/engine/frame"
+)
+
+// killPipeline runs an exec command (a direct child: sleep with a marker
+// duration), feeds it a table so exec writes its input scratch folder,
+// and writes CSV and JSONL files, so a kill can land in a child, in a
+// scratch file or in an atomic write.
+const killPipeline = `name: killed
+seed: 1
+stages:
+  - {id: load, uses: read_csv, with: {path: sample-data/digits.csv}}
+  - {id: wait, uses: exec, needs: [load], with: {command: [sleep, "0.417"]}}
+  - {id: fill, uses: fillna, needs: [wait], with: {value: 0}}
+  - {id: csv, uses: write_csv, needs: [fill], with: {path: out/digits.csv}}
+  - {id: jsonl, uses: write_jsonl, needs: [fill], with: {path: out/digits.jsonl}}
+  - {id: more, uses: exec, needs: [csv], with: {command: [sleep, "0.417"]}}
+`
+
+// markedChildren returns the pids of the pipeline's exec children still
+// alive (not zombies), found by their command line.
+func markedChildren(t *testing.T) []string {
+	t.Helper()
+	var pids []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Equal(cmdline, []byte("sleep\x000.417\x00")) {
+			continue
+		}
+		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+			continue
+		}
+		pids = append(pids, e.Name())
+	}
+	return pids
+}
+
+// TestSIGKILLAtRandomMoments is the reliability trial: `sluice run` is
+// killed with SIGKILL at 20 random moments of a run that starts child
+// processes and writes files. After each kill: every run that finished is
+// intact (show reads it back, succeeded), the killed one is interrupted,
+// no exec child is alive; after the next run no temporary file of a
+// killed process is left, in the output folder or in the temp folder.
+func TestSIGKILLAtRandomMoments(t *testing.T) {
+	bin := binary(t)
+	dir, db := sampleDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "kill.yaml"), []byte(killPipeline), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	env := append(os.Environ(), "TMPDIR="+tmp)
+	rng := rand.New(rand.NewPCG(11, 20))
+	sluiceCmd := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, append([]string{"--db", db}, args...)...)
+		cmd.Dir, cmd.Env = dir, env
+		return cmd
+	}
+	killed := 0
+	for i := range 20 {
+		after := time.Duration(rng.IntN(1500)) * time.Millisecond
+		cmd := sluiceCmd("run", "kill.yaml", "--no-cache")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(after)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		finished := err == nil
+		if !finished {
+			killed++
+		}
+		// The parent-death signal reaches the children as the kernel reaps
+		// sluice; give it a moment on a loaded machine.
+		deadline := time.Now().Add(2 * time.Second)
+		for len(markedChildren(t)) > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if left := markedChildren(t); len(left) > 0 {
+			t.Errorf("kill %d at %s: exec children %v still alive", i+1, after, left)
+			for _, p := range left {
+				if pid := atoiOr(p); pid > 0 {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		}
+		rows := listRuns(t, bin, dir, db)
+		if len(rows) != i+1 {
+			t.Fatalf("kill %d: %d runs recorded, want %d", i+1, len(rows), i+1)
+		}
+		for _, r := range rows {
+			want := "interrupted"
+			if r.Run == int64(i+1) && finished {
+				want = "succeeded"
+			}
+			if r.Status != want && r.Status != "succeeded" {
+				t.Errorf("kill %d at %s: run %d is %s, want %s", i+1, after, r.Run, r.Status, want)
+			}
+			if r.Run == int64(i+1) && !finished && r.Status != "interrupted" {
+				t.Errorf("kill %d at %s: the killed run %d is %s, want interrupted", i+1, after, r.Run, r.Status)
+			}
+			if r.Status == "succeeded" {
+				if out, err := sluiceCmd("show", itoa(r.Run), "--json").CombinedOutput(); err != nil {
+					t.Errorf("show %d: %v\n%s", r.Run, err, out)
+				}
+			}
+		}
+	}
+	t.Logf("%d of 20 runs killed before they finished", killed)
+	if out, err := sluiceCmd("run", "kill.yaml", "--no-cache").CombinedOutput(); err != nil {
+		t.Fatalf("a run after the kills: %v\n%s", err, out)
+	}
+	for _, folder := range []string{filepath.Join(dir, "out"), tmp} {
+		entries, _ := os.ReadDir(folder)
+		for _, e := range entries {
+			if _, ok := frame.TempOwner(e.Name()); ok || strings.HasPrefix(e.Name(), "sluice-exec-") {
+				t.Errorf("%s left in %s", e.Name(), folder)
+			}
+		}
+	}
+}
+
+func atoiOr(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
