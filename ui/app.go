@@ -613,11 +613,14 @@ func (m *Model) helpBar() string {
 	if m.palette != nil {
 		return m.help.ShortHelpView([]key.Binding{common.Binding("enter", "run", "enter"), common.Binding("↑/↓", "select", "up"), common.Binding("esc", "close", "esc")})
 	}
-	b := append([]key.Binding{}, m.screens[m.active].Keys().ShortHelp()...)
-	if !m.screens[m.active].Capturing() {
-		b = append(b, keys.short()...)
+	screen := m.screens[m.active].Keys().ShortHelp()
+	if m.screens[m.active].Capturing() {
+		return m.help.ShortHelpView(screen)
 	}
-	return m.help.ShortHelpView(b)
+	// ? and : lead, so a narrow bar that cuts the screen's keys still
+	// says where all of them are.
+	b := append([]key.Binding{keys.Help, keys.Palette}, screen...)
+	return m.help.ShortHelpView(append(b, keys.Quit))
 }
 
 // helpView lists every key of the screen and the global ones.
