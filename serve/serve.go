@@ -32,6 +32,10 @@ type Info struct {
 // came from.
 type Resolver func(ctx context.Context, address string) ([]byte, Info, error)
 
+// Locator says where an address points now without reading the model's
+// bytes; Info.SHA256 must be that of the bytes Resolve would return.
+type Locator func(ctx context.Context, address string) (Info, error)
+
 // Model is one model to serve: the name it is served under and its
 // address (a file, RUN, RUN:STAGE or NAME@ALIAS; the Resolver reads it).
 type Model struct {
@@ -47,6 +51,7 @@ const DefaultMaxBody = 16 << 20
 type Server struct {
 	Models  []Model
 	Resolve Resolver
+	Locate  Locator       // optional: a cheap check before Refresh reads a model again
 	MaxBody int64         // bytes; 0: DefaultMaxBody
 	Refresh time.Duration // how often addresses are resolved again; 0: 1s, <0: never
 	Version string        // sluice's version, for /version
@@ -133,7 +138,13 @@ func (s *Server) Follow(ctx context.Context) {
 func (s *Server) RefreshNow(ctx context.Context) {
 	for _, m := range s.Models {
 		ptr := s.loaded[m.Name]
-		_, info, err := s.Resolve(ctx, m.Address)
+		var info Info
+		var err error
+		if s.Locate != nil {
+			info, err = s.Locate(ctx, m.Address)
+		} else {
+			_, info, err = s.Resolve(ctx, m.Address)
+		}
 		if err != nil {
 			s.log().Warn("cannot resolve model", "model", m.Name, "address", m.Address, "error", err.Error())
 			continue

@@ -48,6 +48,43 @@ func (e *env) resolver() serve.Resolver {
 	}
 }
 
+// locator says which model a store address names now, from the run
+// record alone (no model bytes read); files fall back to the resolver.
+func (e *env) locator() serve.Locator {
+	resolve := e.resolver()
+	return func(ctx context.Context, addr string) (serve.Info, error) {
+		if fi, err := os.Stat(addr); err == nil && !fi.IsDir() {
+			_, info, err := resolve(ctx, addr)
+			return info, err
+		}
+		ref, err := engine.ParseModelRef(addr)
+		if err != nil {
+			return serve.Info{}, err
+		}
+		db, err := e.openStore()
+		if err != nil {
+			return serve.Info{}, err
+		}
+		defer db.Close()
+		run, stage, err := db.ResolveModel(ctx, ref)
+		if err != nil {
+			return serve.Info{}, err
+		}
+		info := serve.Info{Run: run.ID, Stage: stage}
+		if st, ok := run.Stage(stage); ok {
+			for _, a := range st.Artifacts {
+				if a.Name == "model" {
+					info.SHA256 = a.SHA256
+				}
+			}
+		}
+		if info.SHA256 == "" {
+			return serve.Info{}, fmt.Errorf("%s: run %d stage %s records no model", addr, run.ID, stage)
+		}
+		return info, nil
+	}
+}
+
 // parseSize reads 16MB, 512KB, 1GB or a number of bytes.
 func parseSize(s string) (int64, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
@@ -112,7 +149,7 @@ Ctrl-C or SIGTERM stops accepting and lets requests in flight finish.`,
 			if err != nil {
 				return usageErr(fmt.Errorf("--max-body %w", err))
 			}
-			s := &serve.Server{Resolve: e.resolver(), MaxBody: max, Refresh: refresh, Version: Version, Log: e.logger()}
+			s := &serve.Server{Resolve: e.resolver(), Locate: e.locator(), MaxBody: max, Refresh: refresh, Version: Version, Log: e.logger()}
 			for _, a := range args {
 				name, address := servedName(a)
 				s.Models = append(s.Models, serve.Model{Name: name, Address: address})

@@ -25,7 +25,7 @@ import (
 func testServer(t *testing.T, db string, refresh bool, models ...string) (*serve.Server, *httptest.Server) {
 	t.Helper()
 	e := &env{ctx: context.Background(), stdout: io.Discard, stderr: io.Discard, cfg: &Config{DBPath: db}, reg: stages.Registry()}
-	s := &serve.Server{Resolve: e.resolver(), Refresh: -1}
+	s := &serve.Server{Resolve: e.resolver(), Locate: e.locator(), Refresh: -1}
 	for _, m := range models {
 		name, addr := servedName(m)
 		s.Models = append(s.Models, serve.Model{Name: name, Address: addr})
