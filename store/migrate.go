@@ -13,15 +13,32 @@ import (
 // in one transaction: either the whole migration commits or nothing
 // changes. It only reads when there is nothing to do.
 func (db *DB) migrate(ctx context.Context) error {
-	old := 0
+	old, missing := 0, false
 	err := db.do(ctx, false, false, func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bucketMeta); m != nil {
 			old, _ = strconv.Atoi(string(m.Get(keySchema)))
 		}
+		for _, name := range allBuckets {
+			missing = missing || tx.Bucket(name) == nil
+		}
 		return nil
 	})
-	if err != nil || old != 1 {
-		return err // a newer or unknown version fails the schema check
+	if err != nil {
+		return err
+	}
+	if old == SchemaVersion && missing {
+		// A bucket this version added after its first stores (trash).
+		return db.do(ctx, true, false, func(tx *bolt.Tx) error {
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("create %s bucket: %w", name, err)
+				}
+			}
+			return nil
+		})
+	}
+	if old != 1 {
+		return nil // a newer or unknown version fails the schema check
 	}
 	return db.do(ctx, true, false, func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)

@@ -201,6 +201,13 @@ func TestBadModelFilesGiveClearErrors(t *testing.T) {
 	runJSON(t, dir, db, "sample-data/iris.yaml")
 	sluice(t, dir, "--db", db, "export", "latest", "--format", "json", "-o", "m.json")
 	good, _ := os.ReadFile(filepath.Join(dir, "m.json"))
+	// Model format 1 (JSON) still loads and predicts like format 2.
+	sluice(t, dir, "--db", db, "export", "latest", "-o", "m2.model")
+	p1, stderr, code := sluice(t, dir, "predict", "m.json", "sample-data/iris.csv")
+	p2, _, _ := sluice(t, dir, "predict", "m2.model", "sample-data/iris.csv")
+	if code != 0 || p1 != p2 || !strings.HasPrefix(string(good), "{") {
+		t.Fatalf("format 1 predicts differently from format 2 (exit %d, %s)", code, stderr)
+	}
 	tests := []struct {
 		name, want string
 		mutate     func(string) string
