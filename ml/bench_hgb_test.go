@@ -136,7 +136,8 @@ func BenchmarkTreeScaling(b *testing.B) {
 		}},
 	} {
 		for _, n := range []int{20_000, 80_000, 320_000, 1_280_000} {
-			X, _, y, _, _, _ := s.split(n)
+			_, d := s.X.Dims()
+			X, y := s.X.Slice(0, n, 0, d), s.class[:n]
 			b.Run(fmt.Sprintf("%s/%d", model.name, n), func(b *testing.B) {
 				var cpu float64
 				for b.Loop() {

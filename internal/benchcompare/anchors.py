@@ -33,7 +33,7 @@ def main():
         sec, cpu = time.perf_counter() - t, time.process_time() - c
         out(sec, cpu, df.shape[0] * df.shape[1], "pandas %s, C engine" % pd.__version__)
         return
-    kind = {"hgb_clf": "clf", "hgb_reg": "reg", "rf_clf": "clf", "ridge": "lin", "lasso": "lin"}[task]
+    kind = {"hgb_clf": "clf", "hgb_reg": "reg", "rf_clf": "clf", "ridge": "lin", "lasso": "lin", "enet": "lin"}[task]
     tr = pd.read_csv(os.path.join(d, kind + "_train.csv"))
     te = pd.read_csv(os.path.join(d, kind + "_test.csv"))
     ytr, yte = tr.pop("target").values, te.pop("target").values
@@ -66,6 +66,11 @@ def main():
         import sklearn
         from sklearn.linear_model import Lasso
         m = Lasso(alpha=0.01)
+        method = "scikit-learn %s, coordinate descent" % sklearn.__version__
+    elif anchor == "sk_enet":
+        import sklearn
+        from sklearn.linear_model import ElasticNet
+        m = ElasticNet(alpha=0.01, l1_ratio=0.5)
         method = "scikit-learn %s, coordinate descent" % sklearn.__version__
     else:
         raise SystemExit("unknown anchor " + anchor)

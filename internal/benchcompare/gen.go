@@ -34,7 +34,7 @@ func generate(dir string, rows, csvRows int, list []task) error {
 			need["clf"] = true
 		case "hgb_reg":
 			need["reg"] = true
-		case "ridge", "lasso":
+		case "ridge", "lasso", "enet":
 			need["lin"] = true
 		case "csv_numeric":
 			need["num"] = true

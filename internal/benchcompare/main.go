@@ -38,6 +38,8 @@ func tasks(rows, csvRows int) []task {
 			data: fmt.Sprintf("%s × 20", count(2*rows)), anchors: []string{"sk_ridge"}},
 		{name: "lasso", work: "lasso, alpha 0.01",
 			data: fmt.Sprintf("%s × 20", count(2*rows)), anchors: []string{"sk_lasso"}},
+		{name: "enet", work: "elastic net, alpha 0.01, l1_ratio 0.5",
+			data: fmt.Sprintf("%s × 20", count(2*rows)), anchors: []string{"sk_enet"}},
 		{name: "csv_numeric", work: "read CSV, numeric",
 			data: fmt.Sprintf("%s × 21", count(csvRows)), anchors: []string{"pandas"}},
 		{name: "csv_mixed", work: "read CSV, strings, numbers, booleans, quoted fields and gaps",
@@ -296,6 +298,7 @@ var anchorNames = map[string]string{
 	"sk_hgb":   "scikit-learn HistGradientBoosting",
 	"sk_ridge": "scikit-learn Ridge",
 	"sk_lasso": "scikit-learn Lasso",
+	"sk_enet":  "scikit-learn ElasticNet",
 	"pandas":   "pandas.read_csv",
 	"joblib":   "Python: joblib.load + predict_proba (scikit-learn forest)",
 }

@@ -25,8 +25,8 @@ func worker(args []string, out io.Writer) error {
 	threads := fmt.Sprintf("GOMAXPROCS %d", runtime.GOMAXPROCS(0))
 	var r result
 	switch name {
-	case "hgb_clf", "hgb_reg", "rf_clf", "ridge", "lasso":
-		set := map[string]string{"hgb_clf": "clf", "hgb_reg": "reg", "rf_clf": "clf", "ridge": "lin", "lasso": "lin"}[name]
+	case "hgb_clf", "hgb_reg", "rf_clf", "ridge", "lasso", "enet":
+		set := map[string]string{"hgb_clf": "clf", "hgb_reg": "reg", "rf_clf": "clf", "ridge": "lin", "lasso": "lin", "enet": "lin"}[name]
 		Xtr, ytr, err := loadXY(filepath.Join(dir, set+"_train.csv"))
 		if err != nil {
 			return err
@@ -64,7 +64,12 @@ func worker(args []string, out io.Writer) error {
 			l := ml.NewLasso()
 			l.Alpha = 0.01
 			m = l
-			r.Method = "coordinate descent, " + threads
+			r.Method = "coordinate descent on XᵀX, " + threads
+		case "enet":
+			e := ml.NewElasticNet()
+			e.Alpha = 0.01
+			m = e
+			r.Method = "coordinate descent on XᵀX, " + threads
 		}
 		start, cpu := time.Now(), cpuSeconds()
 		if err := m.Fit(Xtr, ytr); err != nil {
@@ -81,6 +86,8 @@ func worker(args []string, out io.Writer) error {
 		case *ml.Ridge:
 			r.Coef = append([]float64{l.Intercept}, l.Coef...)
 		case *ml.Lasso:
+			r.Coef = append([]float64{l.Intercept}, l.Coef...)
+		case *ml.ElasticNet:
 			r.Coef = append([]float64{l.Intercept}, l.Coef...)
 		}
 	case "csv_numeric", "csv_mixed":
