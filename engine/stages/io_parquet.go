@@ -73,7 +73,7 @@ func parquetSchema(path string, columns []string) (frame.Schema, error) {
 	logical := parquetLogicalTypes(file)
 	s := make(frame.Schema, len(leaves))
 	for i, l := range leaves {
-		sink, err := newParquetSink(l, logical[l.Name()], 0)
+		sink, err := newParquetSink(l, logical[l.Name()], 0, 0)
 		if err != nil {
 			return nil, err
 		}

@@ -254,10 +254,15 @@ func ReadParquet(r io.ReaderAt, size int64, opts ParquetReadOptions) (f *frame.F
 	if nrows < 0 || nrows > math.MaxInt32*8 {
 		return nil, fmt.Errorf("%smalformed parquet file: %d rows", prefix, nrows)
 	}
+	// The footer's row count sizes the columns only as far as the file's
+	// size makes it plausible (a plain value takes at least a byte, a
+	// run-length one less); beyond that they grow as values arrive, so a
+	// footer that lies costs no more memory than its pages decode to.
+	prealloc := min(int(nrows), max(1<<16, int(size)))
 	logical := parquetLogicalTypes(file)
 	sinks := make([]*parquetSink, len(leaves))
 	for i, l := range leaves {
-		s, err := newParquetSink(l, logical[l.Name()], int(nrows))
+		s, err := newParquetSink(l, logical[l.Name()], int(nrows), prealloc)
 		if err != nil {
 			return nil, fmt.Errorf("%s%w", prefix, err)
 		}
@@ -340,6 +345,7 @@ type parquetSink struct {
 	conv   func(s *parquetSink, v parquet.Value, row int) error // stores a non-null value
 	maxDef int
 	n      int // rows stored
+	rows   int // rows the file has
 
 	floats []float64
 	ints   []int64
@@ -386,8 +392,8 @@ func parquetLogicalTypes(file *parquet.File) map[string]format.LogicalTypeValue 
 	return out
 }
 
-func newParquetSink(c *parquet.Column, fromSchema format.LogicalTypeValue, n int) (*parquetSink, error) {
-	s := &parquetSink{name: c.Name(), maxDef: c.MaxDefinitionLevel(), fast: -1}
+func newParquetSink(c *parquet.Column, fromSchema format.LogicalTypeValue, rows, n int) (*parquetSink, error) {
+	s := &parquetSink{name: c.Name(), maxDef: c.MaxDefinitionLevel(), fast: -1, rows: rows}
 	typ := c.Type()
 	// Legacy converted types arrive translated into logical ones.
 	var lv format.LogicalTypeValue
@@ -597,7 +603,7 @@ func (s *parquetSink) setNull(r int) {
 		s.codes[r] = -1
 	default:
 		if s.nulls == nil {
-			s.nulls = make([]bool, max(len(s.ints), len(s.bools), len(s.times)))
+			s.nulls = make([]bool, s.length())
 		}
 		s.nulls[r] = true
 	}
@@ -625,9 +631,10 @@ func (s *parquetSink) readChunk(chunk parquet.ColumnChunk) error {
 
 func (s *parquetSink) readPage(p parquet.Page) error {
 	n := int(p.NumValues())
-	if n < 0 || s.n+n > s.cap() {
+	if n < 0 || s.n+n > s.rows {
 		return fmt.Errorf("column %q: malformed parquet file: more values than the file's rows", s.name)
 	}
+	s.grow(s.n + n)
 	if s.fast >= 0 && p.Dictionary() == nil && p.Type().Kind() == s.fast {
 		if s.readPlain(p, n) {
 			return nil
@@ -640,8 +647,11 @@ func (s *parquetSink) readPage(p parquet.Page) error {
 	for {
 		k, err := vr.ReadValues(s.buf)
 		for _, v := range s.buf[:k] {
-			if s.n >= s.cap() {
-				return fmt.Errorf("column %q: malformed parquet file: more values than the file's rows", s.name)
+			if s.n >= s.length() {
+				if s.n >= s.rows {
+					return fmt.Errorf("column %q: malformed parquet file: more values than the file's rows", s.name)
+				}
+				s.grow(s.n + 1)
 			}
 			if v.IsNull() {
 				s.setNull(s.n)
@@ -719,12 +729,57 @@ func (s *parquetSink) readPlain(p parquet.Page, n int) bool {
 	return true
 }
 
-func (s *parquetSink) cap() int {
+// length is the number of rows the column's slices hold.
+func (s *parquetSink) length() int {
 	return len(s.floats) + len(s.ints) + len(s.bools) + len(s.codes) + len(s.times)
+}
+
+// grow makes the slices hold at least k rows (doubling, up to the file's).
+func (s *parquetSink) grow(k int) {
+	l := s.length()
+	if k <= l {
+		return
+	}
+	k = max(k, min(2*l, s.rows))
+	switch s.t {
+	case frame.Float:
+		s.floats = growTo(s.floats, k)
+	case frame.Int:
+		s.ints = growTo(s.ints, k)
+	case frame.Bool:
+		s.bools = growTo(s.bools, k)
+	case frame.String:
+		s.codes = growTo(s.codes, k)
+	case frame.Time:
+		s.times = growTo(s.times, k)
+	}
+	if s.nulls != nil {
+		s.nulls = growTo(s.nulls, k)
+	}
+}
+
+func trim[T any](v []T, n int) []T {
+	if v == nil {
+		return nil
+	}
+	return v[:n]
+}
+
+func growTo[T any](v []T, n int) []T {
+	w := make([]T, n)
+	copy(w, v)
+	return w
 }
 
 // column returns the collected values as a frame column.
 func (s *parquetSink) column() *frame.Column {
+	if s.nulls != nil {
+		s.nulls = s.nulls[:s.n]
+	}
+	if s.length() != s.n { // a grown slice may hold more than the rows
+		s.floats, s.ints, s.bools = trim(s.floats, s.n), trim(s.ints, s.n), trim(s.bools, s.n)
+		s.codes, s.times = trim(s.codes, s.n), trim(s.times, s.n)
+	}
 	switch s.t {
 	case frame.Float:
 		// frame.New marks the NaN values (the nulls) missing.

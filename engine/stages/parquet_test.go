@@ -446,3 +446,25 @@ func matchExpectCSV(t *testing.T, f *frame.Frame, path string) {
 		}
 	}
 }
+
+// FuzzReadParquet: any bytes give a frame or an error, never a panic or a
+// hang. The seeds are files the codec writes; go test runs them, and
+// go test -fuzz FuzzReadParquet mutates them.
+func FuzzReadParquet(f *testing.F) {
+	for _, tt := range []struct {
+		n           int
+		compression string
+	}{{0, "none"}, {3, "none"}, {20, "snappy"}, {20, "zstd"}} {
+		var buf bytes.Buffer
+		if err := writeParquet(&buf, allTypesFrame(f, tt.n), tt.compression, 8); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := ReadParquet(bytes.NewReader(b), int64(len(b)), ParquetReadOptions{})
+		if err == nil && fr == nil {
+			t.Fatal("no frame and no error")
+		}
+	})
+}
