@@ -19,6 +19,7 @@ import (
 type memCache struct {
 	mu      sync.Mutex
 	runs    []*engine.Run // by number - 1
+	begun   []*engine.Run // each run as BeginRun first recorded it
 	loadErr error         // non-nil: every stored output is there but fails to load
 }
 
@@ -32,7 +33,11 @@ func (m *memCache) BeginRun(_ context.Context, r *engine.Run) (int64, error) {
 	defer m.mu.Unlock()
 	c := *r
 	c.ID = int64(len(m.runs) + 1)
+	c.Stages = slices.Clone(r.Stages)
 	m.runs = append(m.runs, &c)
+	b := c
+	b.Stages = slices.Clone(r.Stages)
+	m.begun = append(m.begun, &b)
 	return c.ID, nil
 }
 
@@ -146,6 +151,13 @@ func TestCacheTouchKeepsItOneByteInvalidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStages(t, g.run(engine.RunOptions{}), map[string]string{"a": "cached: cached from run 1", "b": "cached: cached from run 1"})
+	// The run's first record already holds its cached stages, so what
+	// they refer to is referenced from the start.
+	for _, st := range g.cache.begun[1].Stages {
+		if st.Status != engine.StatusCached || st.CachedFrom != 1 {
+			t.Errorf("first record of run 2, stage %s: %s from %d, want cached from run 1", st.ID, st.Status, st.CachedFrom)
+		}
+	}
 	if err := writeFile(g.file("data.txt"), "onf\n"); err != nil {
 		t.Fatal(err)
 	}

@@ -151,8 +151,14 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 	run.setContext(plan.Spec.Context)
 	for i, ps := range plan.Stages {
 		d := decisions[i]
-		run.Stages = append(run.Stages, StageRun{ID: ps.Spec.ID, Uses: ps.Type.Name, Needs: ps.Inputs, Kind: ps.Type.Out, Seed: ps.Seed,
-			Fingerprint: d.Fingerprint, Reason: d.Reason, Reads: d.Reads})
+		st := StageRun{ID: ps.Spec.ID, Uses: ps.Type.Name, Needs: ps.Inputs, Kind: ps.Type.Out, Seed: ps.Seed,
+			Fingerprint: d.Fingerprint, Reason: d.Reason, Reads: d.Reads}
+		if d.Action == ActionCached {
+			// In the first record already, so the artifacts it refers
+			// to count as referenced (by a collector) from the start.
+			cachedRecord(&st, d, now)
+		}
+		run.Stages = append(run.Stages, st)
 		for name, sum := range d.Reads {
 			run.Inputs[name] = sum
 		}

@@ -8,16 +8,10 @@ import (
 	"time"
 )
 
-// reuse records stage i as cached: the earlier result its decision
-// found stands in for running it. Its artifacts and preview are
-// recorded again with this run; its output value is loaded only if a
-// stage that runs needs it (see value).
-func (x *execution) reuse(i int) {
-	d := x.decisions[i]
+// cachedRecord fills a stage's record from the earlier result its
+// decision found, which stands in for running it.
+func cachedRecord(s *StageRun, d *Decision, now time.Time) {
 	src, _ := d.hit.Run.Stage(d.hit.Stage)
-	now := time.Now().UTC()
-	x.mu.Lock()
-	s := &x.run.Stages[i]
 	s.Status = StatusCached
 	s.Started, s.Finished = now, now
 	s.CachedFrom = d.hit.Run.ID
@@ -32,8 +26,18 @@ func (x *execution) reuse(i int) {
 	for _, a := range d.stored.Artifacts {
 		a.Stage = s.ID
 		s.Artifacts = append(s.Artifacts, a)
-		x.delta.Artifacts = append(x.delta.Artifacts, a)
 	}
+}
+
+// reuse records with the run what cached stage i kept (its artifacts'
+// references and its preview), logs where it came from and announces
+// it. Its record was filled before the run began (cachedRecord); its
+// output value is loaded only if a stage that runs needs it (see value).
+func (x *execution) reuse(i int) {
+	d := x.decisions[i]
+	x.mu.Lock()
+	s := &x.run.Stages[i]
+	x.delta.Artifacts = append(x.delta.Artifacts, s.Artifacts...)
 	if p := d.stored.Preview; p != nil {
 		c := *p
 		c.Stage = s.ID
