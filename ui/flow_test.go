@@ -180,14 +180,26 @@ func TestComposeAndSave(t *testing.T) {
 	store := newFakeStore()
 	m := open(t, store, "testdata/pipelines/good.yaml")
 	path := dir + "/new.yaml"
+	// Each step waits for the screen it needs: on a loaded machine a
+	// form's own commands can come after the 80 ms drive waits for them.
 	send(t, m, keys("enter", "down", "a")...)
-	send(t, m, keys("s", "l", "e", "e", "p", "enter")...) // the catalog, filtered to sleep
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "ADD A STAGE") })
+	send(t, m, keys("s", "l", "e", "e", "p")...) // the catalog, filtered to sleep
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "Filter: sleep") })
+	send(t, m, key("enter"))
 	// The form opens on the new stage: id, then for.
-	send(t, m, keys("tab", "2", "s", "enter", "enter", "enter")...)
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "STAGE sleep") })
+	send(t, m, keys("tab", "2", "s")...)
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "2s") })
+	send(t, m, keys("enter", "enter", "enter")...)
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "duration 2s ") })
 	if out := screen(t, m); !bytes.Contains([]byte(out), []byte("duration 2s ")) {
 		t.Fatalf("the new stage does not show for=2s:\n%s", out)
 	}
-	send(t, m, key("S"), tea.KeyMsg{Type: tea.KeyCtrlU}, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(path)}, key("enter"))
+	send(t, m, key("S"))
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "SAVE PIPELINE") })
+	send(t, m, tea.KeyMsg{Type: tea.KeyCtrlU}, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(path)}, key("enter"))
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "saved "+path) })
 	out := screen(t, m)
 	if !bytes.Contains([]byte(out), []byte("saved "+path)) {
 		t.Fatalf("not saved:\n%s", out)

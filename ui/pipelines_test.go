@@ -136,9 +136,20 @@ func TestComposerKeepsComments(t *testing.T) {
 	settle(t, m, func() bool {
 		return strings.Contains(screen(t, m), "1 file") && !strings.Contains(screen(t, m), "checking")
 	})
-	send(t, m, keys("enter", "G", "a")...)
-	send(t, m, keys("s", "l", "e", "e", "p", "enter")...) // the catalog, filtered to sleep
-	send(t, m, keys("tab", "2", "s", "enter", "enter", "enter")...)
+	// Each step waits for the screen it needs: on a loaded machine a
+	// form's own commands can come late.
+	send(t, m, keys("enter", "G")...)
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "COMPOSER") || strings.Contains(screen(t, m), "score") })
+	send(t, m, key("a"))
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "ADD A STAGE") })
+	send(t, m, keys("s", "l", "e", "e", "p")...) // the catalog, filtered to sleep
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "Filter: sleep") })
+	send(t, m, key("enter"))
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "STAGE sleep") })
+	send(t, m, keys("tab", "2", "s")...)
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "2s") })
+	send(t, m, keys("enter", "enter", "enter")...)
+	settle(t, m, func() bool { return !strings.Contains(screen(t, m), "STAGE sleep") })
 	send(t, m, key("s"))
 	settle(t, m, func() bool { return strings.Contains(screen(t, m), "Overwrite") })
 	send(t, m, key("y"))
