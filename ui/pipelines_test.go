@@ -139,7 +139,9 @@ func TestComposerKeepsComments(t *testing.T) {
 	// Each step waits for the screen it needs: on a loaded machine a
 	// form's own commands can come late.
 	send(t, m, keys("enter", "G")...)
-	settle(t, m, func() bool { return strings.Contains(screen(t, m), "COMPOSER") || strings.Contains(screen(t, m), "score") })
+	settle(t, m, func() bool {
+		return strings.Contains(screen(t, m), "COMPOSER") || strings.Contains(screen(t, m), "score")
+	})
 	send(t, m, key("a"))
 	settle(t, m, func() bool { return strings.Contains(screen(t, m), "ADD A STAGE") })
 	send(t, m, keys("s", "l", "e", "e", "p")...) // the catalog, filtered to sleep
