@@ -25,7 +25,9 @@ type Output struct {
 // Recorder persists runs as they go. The executor calls BeginRun once,
 // before any stage starts, and RecordRun a few times a second with the
 // latest snapshot and what was added since the last call, and once at the
-// end; the last call must be durable when it returns.
+// end; the last call must be durable when it returns. Errors say what
+// failed ("begin run: …", "record run N: …"); the executor returns them
+// unwrapped.
 type Recorder interface {
 	BeginRun(ctx context.Context, r *Run) (int64, error)
 	RecordRun(ctx context.Context, r *Run, d *RunDelta) error
@@ -165,7 +167,7 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 	}
 	id, err := rec.BeginRun(context.WithoutCancel(ctx), run)
 	if err != nil {
-		return nil, fmt.Errorf("begin run: %w", err)
+		return nil, err // the Recorder's error says "begin run: …" itself
 	}
 	run.ID = id
 	x := &execution{ex: e, plan: plan, rec: rec, run: run, lines: map[string]int{}, vals: map[string]Value{}, refs: map[any]ArtifactInfo{}, decisions: decisions}
@@ -193,11 +195,13 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 	// says succeeded means the store says so too.
 	recErr := rec.RecordRun(context.WithoutCancel(ctx), final, d)
 	x.publish(Event{Kind: EventRunFinished, Status: final.Status, Seconds: final.Seconds, Run: final})
+	// A Recorder's errors name the run already ("record run 2: …"): they
+	// are returned as they are, not wrapped in the same words again.
 	if recErr != nil {
-		return final, fmt.Errorf("record run %d: %w", final.ID, recErr)
+		return final, recErr
 	}
 	if flushErr != nil {
-		return final, fmt.Errorf("record run %d: %w", final.ID, flushErr)
+		return final, flushErr
 	}
 	return final, nil
 }

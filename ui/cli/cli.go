@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -180,8 +182,17 @@ func (e *env) resolveConfig() error {
 }
 
 // openStore opens the run store named by the config.
+//
+// A store that cannot be written (a read-only mount, a file without
+// write permission) is opened read-only instead, so the reading commands
+// still work there; a command that then writes gets store.ErrReadOnly.
+// Runs left running by a dead process are marked interrupted only when
+// the store can be written.
 func (e *env) openStore() (*store.DB, error) {
 	db, err := store.Open(e.cfg.DBPath, &store.Options{Timeout: time.Second})
+	if err != nil && (errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)) {
+		db, err = store.Open(e.cfg.DBPath, &store.Options{Timeout: time.Second, ReadOnly: true})
+	}
 	if err != nil {
 		return nil, usageErr(err)
 	}
