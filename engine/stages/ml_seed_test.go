@@ -95,3 +95,13 @@ func TestMaxBinsOnEveryTreeStage(t *testing.T) {
 		mustPlan(t, path)
 	}
 }
+
+// TestSearchParamsSuggestNames: a misspelt fixed hyperparameter of a
+// search is rejected at validation with a did-you-mean, as grid keys are.
+func TestSearchParamsSuggestNames(t *testing.T) {
+	t.Parallel()
+	path := mlPipeline(t, head("iris", "species")+"  - {id: tune, uses: grid_search, with: {model: logistic_regression, params: {max_itr: 50}, grid: {C: [1.0]}, cv: 3}}\n")
+	if msg := invalid(t, path); !strings.Contains(msg, `no hyperparameter "max_itr" (did you mean "max_iter"?)`) {
+		t.Errorf("got %q, want a did-you-mean for max_itr", msg)
+	}
+}

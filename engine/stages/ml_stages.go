@@ -618,7 +618,11 @@ func fixedParams(d *estimatorDef, m map[string]any) (map[string]any, error) {
 	for _, k := range sortedKeys(m) {
 		decl := paramDecl(d, k)
 		if decl == nil {
-			return nil, fmt.Errorf("%s has no hyperparameter %q", d.name, k)
+			var names []string
+			for _, p := range d.params {
+				names = append(names, p.Name)
+			}
+			return nil, fmt.Errorf("%s has no hyperparameter %q%s (it has %s)", d.name, k, suggest(k, names), strings.Join(names, ", "))
 		}
 		v, err := decl.Coerce(m[k])
 		if err != nil {
