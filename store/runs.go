@@ -451,57 +451,22 @@ func (db *DB) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// DeleteRun removes a run with its logs, previews and artifacts. Run
-// numbers are never reused. It returns an error wrapping
-// engine.ErrNotFound for a run that is not there, and refuses a run that
-// is still running in a live process.
+// DeleteRun removes a run for good, at once, with its logs, previews,
+// artifact references and notes (the artifacts' bytes stay until GC
+// finds nothing refers to them). Run numbers are never reused. Delete
+// (to the trash) is what the commands use; this skips the trash. It
+// returns an error wrapping engine.ErrNotFound for a run that is not
+// there, and refuses a run that is still running in a live process.
 func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		runs, err := bucket(tx, bucketRuns)
-		if err != nil {
-			return err
-		}
-		key := runKey(id)
-		v := runs.Get(key)
-		if v == nil {
-			return engine.ErrNotFound
-		}
-		r, err := decodeRun(v)
+		r, err := runIn(tx, id)
 		if err != nil {
 			return err
 		}
 		if r.Status == engine.StatusRunning && db.abandoned(r, time.Now()) == "" {
 			return fmt.Errorf("it is running (process %d on %s)", r.PID, r.Host)
 		}
-		for _, name := range [][]byte{bucketRuns, bucketSummaries, bucketActive} {
-			b, err := bucket(tx, name)
-			if err != nil {
-				return err
-			}
-			if err := b.Delete(key); err != nil {
-				return err
-			}
-		}
-		pipes, err := bucket(tx, bucketPipelines)
-		if err != nil {
-			return err
-		}
-		if err := pipes.Delete(pipelineKey(r.Pipeline, id)); err != nil {
-			return err
-		}
-		if err := unindexStages(tx, r); err != nil {
-			return err
-		}
-		for _, name := range [][]byte{bucketLogs, bucketPreviews, bucketArtInfo} {
-			b, err := bucket(tx, name)
-			if err != nil {
-				return err
-			}
-			if err := deletePrefix(b, key); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteRunTx(tx, id)
 	})
 	if err != nil {
 		return fmt.Errorf("delete run %d: %w", id, err)

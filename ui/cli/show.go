@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/store"
 	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
@@ -16,7 +17,8 @@ import (
 type showDoc struct {
 	*engine.Run
 	Artifacts []engine.ArtifactInfo `json:"artifacts"`
-	Logs      []showLog             `json:"logs,omitempty"` // with --logs
+	Logs      []showLog             `json:"logs,omitempty"`    // with --logs
+	Trashed   bool                  `json:"trashed,omitempty"` // in the trash (sluice runs rm)
 }
 
 // showLog is one log line in `sluice show --json --logs`.
@@ -52,11 +54,21 @@ func (e *env) showCmd() *cobra.Command {
 			if err != nil {
 				return usageErr(err)
 			}
+			trash, err := db.Trash(e.ctx)
+			if err != nil {
+				return err
+			}
+			var trashed *store.TrashedRun
+			for i := range trash {
+				if trash[i].ID == id {
+					trashed = &trash[i]
+				}
+			}
 			if asJSON {
 				if arts == nil {
 					arts = []engine.ArtifactInfo{}
 				}
-				doc := showDoc{Run: run, Artifacts: arts}
+				doc := showDoc{Run: run, Artifacts: arts, Trashed: trashed != nil}
 				if logs {
 					lines, err := db.Logs(e.ctx, id, "", 0)
 					if err != nil {
@@ -73,6 +85,9 @@ func (e *env) showCmd() *cobra.Command {
 				return enc.Encode(doc)
 			}
 			w := e.stdout
+			if trashed != nil {
+				fmt.Fprintf(w, "in the trash since %s: sluice runs restore %d brings it back, sluice gc deletes it\n\n", trashed.Deleted.Local().Format("2006-01-02 15:04:05"), id)
+			}
 			fmt.Fprintf(w, "run %d  %s  %s %s\n", run.ID, run.Pipeline, common.StatusIcon(run.Status), run.Status)
 			fmt.Fprintf(w, "file      %s (sha256 %s)\n", run.File, short(run.SpecHash))
 			fmt.Fprintf(w, "started   %s, took %s\n", run.Started.Local().Format("2006-01-02 15:04:05"), common.Seconds(run.Seconds))
