@@ -191,17 +191,26 @@ func (e *Executor) decide(ctx context.Context, plan *Plan, opts RunOptions) ([]*
 		}
 	}
 	entries := map[string][]CacheEntry{}
-	var recent []*Run
-	if e.Cache != nil {
+	if e.Cache != nil && len(want) > 0 {
 		var err error
-		if len(want) > 0 {
-			if entries, err = e.Cache.Lookup(ctx, want, lookupDepth); err != nil {
-				return nil, fmt.Errorf("stage cache: %w", err)
-			}
+		if entries, err = e.Cache.Lookup(ctx, want, lookupDepth); err != nil {
+			return nil, fmt.Errorf("stage cache: %w", err)
 		}
+	}
+	// The pipeline's recent runs explain why a stage runs; they are read
+	// only if some stage needs explaining (not under --no-cache, say).
+	var recent []*Run
+	readRecent := false
+	history := func() ([]*Run, error) {
+		if readRecent || e.Cache == nil {
+			return recent, nil
+		}
+		readRecent = true
+		var err error
 		if recent, err = e.Cache.RecentRuns(ctx, plan.Spec.Name, historyDepth); err != nil {
 			return nil, fmt.Errorf("stage cache: %w", err)
 		}
+		return recent, nil
 	}
 
 	resolved := plan.ResolvedParams()
@@ -237,8 +246,12 @@ func (e *Executor) decide(ctx context.Context, plan *Plan, opts RunOptions) ([]*
 			break
 		}
 		if d.Action == "" {
+			runs, err := history()
+			if err != nil {
+				return nil, err
+			}
 			d.Action = ActionRun
-			d.Reason = explain(e.Version, plan, ps, resolved[ps.Spec.ID], ds, byID, recent, rejected)
+			d.Reason = explain(e.Version, plan, ps, resolved[ps.Spec.ID], ds, byID, runs, rejected)
 		}
 	}
 
