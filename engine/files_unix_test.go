@@ -37,3 +37,16 @@ func TestLoadSpecRefusesFIFOWithoutBlocking(t *testing.T) {
 		t.Fatalf("a large file: got %v", err)
 	}
 }
+
+// TestReadRegularFileRefusesFIFO is the check predict's model file goes
+// through: a FIFO is refused at once, not waited on.
+func TestReadRegularFileRefusesFIFO(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "m.json")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if _, err := engine.ReadRegularFile(path, 0); !errors.Is(err, engine.ErrNotRegular) {
+		t.Fatalf("got %v, want ErrNotRegular", err)
+	}
+}

@@ -23,7 +23,7 @@ func (e *env) registryCmds() []*cobra.Command {
 // bytes and a name for messages.
 func (e *env) modelBytes(arg string) ([]byte, string, error) {
 	if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
-		data, err := os.ReadFile(arg)
+		data, err := engine.ReadRegularFile(arg, 0)
 		if err != nil {
 			return nil, "", usageErr(fmt.Errorf("model: %w", err))
 		}
