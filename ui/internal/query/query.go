@@ -73,6 +73,15 @@ type term struct {
 	num    float64
 	isNum  bool
 	cutoff time.Time
+	// literal: the field value has no glob characters, so it is compared
+	// without path.Match.
+	literal bool
+}
+
+// singleFielder is a Subject that can give a single-valued field without
+// building a slice (Run does): the fast path for long lists.
+type singleFielder interface {
+	FieldValue(key string) (string, bool)
 }
 
 // Parse parses a query, with since: counted back from now.
@@ -145,7 +154,22 @@ func (t *term) match(s Subject) bool {
 		v, ok := s.Param(t.text, t.name)
 		return ok && t.compareParam(v)
 	case kField:
+		if sf, ok := s.(singleFielder); ok {
+			if v, ok := sf.FieldValue(t.text); ok {
+				if t.literal {
+					return strings.EqualFold(v, t.value)
+				}
+				m, _ := path.Match(t.value, strings.ToLower(v))
+				return m
+			}
+		}
 		for _, v := range s.Field(t.text) {
+			if t.literal {
+				if strings.EqualFold(v, t.value) {
+					return true
+				}
+				continue
+			}
 			if ok, _ := path.Match(t.value, strings.ToLower(v)); ok {
 				return true
 			}
@@ -392,7 +416,7 @@ func (p *parser) field(key, op token) (term, error) {
 	if _, err := path.Match(glob, ""); err != nil {
 		return term{}, &Error{v.col, fmt.Sprintf("bad pattern %q", v.text)}
 	}
-	return term{kind: kField, text: k, value: glob}, nil
+	return term{kind: kField, text: k, value: glob, literal: !strings.ContainsAny(glob, `*?[\`)}, nil
 }
 
 func (p *parser) compare(name, op token) (term, error) {
@@ -562,6 +586,20 @@ func (r *Run) Field(key string) []string {
 		}
 	}
 	return nil
+}
+
+// FieldValue gives status, pipeline and sweep without a slice; tag has
+// several values and goes through Field.
+func (r *Run) FieldValue(key string) (string, bool) {
+	switch key {
+	case "status":
+		return r.S.Status.String(), true
+	case "pipeline":
+		return r.S.Pipeline, true
+	case "sweep":
+		return r.S.Sweep, true
+	}
+	return "", false
 }
 
 // Time is when the run started.
