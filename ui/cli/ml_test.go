@@ -270,6 +270,8 @@ func TestBadModelFilesGiveClearErrors(t *testing.T) {
 func TestEverySamplePipelineRuns(t *testing.T) {
 	dir, db := sampleDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "sample-data", "*.yaml"))
+	scheduled, _ := filepath.Glob(filepath.Join(dir, "sample-data", "scheduled", "*.yaml"))
+	files = append(files, scheduled...)
 	if len(files) < 6 {
 		t.Fatalf("found %d sample pipelines", len(files))
 	}

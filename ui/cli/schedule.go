@@ -60,7 +60,7 @@ pipeline twice at once (a lease in the store).
 --once evaluates once (at --now, default the current time), runs what is
 due, waits for it and exits: 0 if every run succeeded, 1 if any did not.`,
 		Example: `  sluice schedule sample-data
-  sluice schedule sample-data/daily_sales.yaml --now 2025-03-02T00:05 --once`,
+  sluice schedule sample-data/scheduled/daily_iris.yaml --now 2025-03-02T00:05 --once`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if now != "" && !once {
 				return usageErr(errors.New("--now needs --once: a scheduler left running follows the clock"))
@@ -123,7 +123,7 @@ RFC 3339.
 
 Exit status: 0 every run succeeded (or none was needed), 1 one did not,
 2 bad usage or an invalid file.`,
-		Example: "  sluice backfill sample-data/daily_sales.yaml --from 2025-03-01 --to 2025-03-03",
+		Example: "  sluice backfill sample-data/scheduled/daily_iris.yaml --from 2025-03-01 --to 2025-03-03",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if from == "" || to == "" {

@@ -38,7 +38,7 @@ func logicalDates(docs []runsDoc) []string {
 // the same days makes none.
 func TestBackfill(t *testing.T) {
 	dir, db := sampleDir(t)
-	args := []string{"--db", db, "backfill", "sample-data/daily_iris.yaml", "--from", "2025-03-01", "--to", "2025-03-03"}
+	args := []string{"--db", db, "backfill", "sample-data/scheduled/daily_iris.yaml", "--from", "2025-03-01", "--to", "2025-03-03"}
 	out, stderr, code := sluice(t, dir, args...)
 	if code != ExitOK {
 		t.Fatalf("backfill: exit %d\n%s%s", code, out, stderr)
@@ -54,7 +54,7 @@ func TestBackfill(t *testing.T) {
 		}
 	}
 	for _, day := range []string{"20250301", "20250302", "20250303"} {
-		b, err := os.ReadFile(filepath.Join(dir, "sample-data", "out", "daily", "iris_"+day+".csv"))
+		b, err := os.ReadFile(filepath.Join(dir, "sample-data", "scheduled", "out", "daily", "iris_"+day+".csv"))
 		if err != nil {
 			t.Fatalf("output of %s: %v", day, err)
 		}
@@ -69,7 +69,7 @@ func TestBackfill(t *testing.T) {
 	if n := len(runsOf(t, dir, db)); n != 3 {
 		t.Errorf("%d runs after the second backfill, want still 3", n)
 	}
-	_, stderr, code = sluice(t, dir, "--db", db, "backfill", "sample-data/daily_iris.yaml", "--from", "2025-03-02", "--to", "2025-03-02", "--rerun")
+	_, stderr, code = sluice(t, dir, "--db", db, "backfill", "sample-data/scheduled/daily_iris.yaml", "--from", "2025-03-02", "--to", "2025-03-02", "--rerun")
 	if code != ExitOK || len(runsOf(t, dir, db)) != 4 {
 		t.Errorf("--rerun of one day: exit %d, want a fourth run\n%s", code, stderr)
 	}
@@ -83,7 +83,7 @@ func TestBackfill(t *testing.T) {
 func TestScheduleOnce(t *testing.T) {
 	dir, db := sampleDir(t)
 	once := func(now string) (string, int) {
-		_, stderr, code := sluice(t, dir, "--db", db, "schedule", "sample-data/daily_iris.yaml", "--now", now, "--once")
+		_, stderr, code := sluice(t, dir, "--db", db, "schedule", "sample-data/scheduled/daily_iris.yaml", "--now", now, "--once")
 		return stderr, code
 	}
 	if stderr, code := once("2025-03-02T00:00:20"); code != ExitOK {
