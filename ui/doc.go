@@ -16,6 +16,15 @@
 // clock, catalog) and talk to the root with the messages of
 // ui/internal/common (RunFileMsg, WatchRunMsg, CompareMsg, …).
 //
+// Lists share one search: `/` reads ui/internal/query's language (the
+// same `sluice runs --where` reads) through common.Filter, and keeps the
+// last query that parsed while the text being typed does not. `:` opens
+// a palette built from the same key maps as the help bar; choosing an
+// action presses its key, so the palette and the keys cannot disagree.
+// Keys that start long work ask first: r on a pipeline whose last run
+// took over 10 s, d before moving runs to the trash. Deps.ReadOnly turns
+// every key that runs, saves, exports or annotates into a message.
+//
 // The workbench imports engine only. What it reads from the store it
 // reads through the Store interface of deps.go, which *store.DB
 // satisfies, and fitted models are described and exported by the
