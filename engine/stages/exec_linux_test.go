@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/engine/stages"
 )
 
 // TestExecCancelLeavesNoProcess cancels a run whose command ignores
@@ -74,5 +76,31 @@ func TestExecLeavesNoBackgroundJob(t *testing.T) {
 			t.Errorf("%s %d outlived the stage", name, pid)
 			_ = syscallKill(pid)
 		}
+	}
+}
+
+// TestReadRefusesFIFO names a FIFO as a read_csv input: validation and the
+// run refuse it at once instead of blocking in open(2).
+func TestReadRefusesFIFO(t *testing.T) {
+	t.Parallel()
+	path := pipeline(t, "  - {id: load, uses: read_csv, with: {path: in.csv}}\n", nil)
+	if err := syscall.Mkfifo(filepath.Join(filepath.Dir(path), "in.csv"), 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := engine.LoadPlan(path, stages.Registry(), nil)
+		if err == nil {
+			_, err = outputs(t, mustPlan(t, path))
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("got %v, want a not-a-regular-file error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a FIFO blocked")
 	}
 }

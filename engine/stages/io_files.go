@@ -53,8 +53,13 @@ type dataFile struct {
 }
 
 // openData opens path and returns its content as a stream, decompressed
-// when the file starts with a gzip or zstd magic number. Close it.
+// when the file starts with a gzip or zstd magic number. Close it. Only a
+// regular file is opened: a FIFO or device named by mistake would block
+// validation in open(2) or never end.
 func openData(path string) (*dataFile, error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "open", Path: path, Err: engine.ErrNotRegular}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
