@@ -275,10 +275,18 @@ func (m *Model) render() {
 	}
 	// The run columns that fit from m.first on (at least one).
 	m.first = min(m.first, max(n-1, 0))
-	room := lw - 2 - keyW
-	last := m.first
-	for used := 0; last < n && (last == m.first || used+1+colW[last] <= room); last++ {
-		used += 1 + colW[last]
+	fit := func(room int) int {
+		last := m.first
+		for used := 0; last < n && (last == m.first || used+1+colW[last] <= room); last++ {
+			used += 1 + colW[last]
+		}
+		return last
+	}
+	last := fit(lw - 2 - keyW)
+	if m.first > 0 || last < n {
+		// Leave room for the hint of the columns off either side, so it is
+		// never cut.
+		last = fit(lw - 2 - keyW - len(fmt.Sprintf("  ← %d +%d →", n, n)))
 	}
 	m.fits = last - m.first
 	var b []string
