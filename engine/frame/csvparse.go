@@ -1,0 +1,505 @@
+package frame
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"unicode/utf8"
+)
+
+// quoted parses the quoted field whose opening quote is at data[pos]. It
+// returns the field's text (a subslice of the data, or of scratch when the
+// field has doubled quotes) and the offset just past the closing quote,
+// which is checked to end the field.
+func (r *csvReader) quoted(b *block, pos int, scratch *[]byte) ([]byte, int, error) {
+	data := b.data
+	i := pos + 1
+	var buf []byte
+	escaped := false
+	for {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return nil, 0, r.errAt(b, pos, fmt.Errorf("%w: unterminated quoted field", ErrQuote))
+		}
+		j += i
+		if j+1 < len(data) && data[j+1] == '"' {
+			if !escaped {
+				escaped = true
+				if scratch != nil {
+					buf = (*scratch)[:0]
+				}
+			}
+			buf = append(buf, data[i:j+1]...)
+			i = j + 2
+			continue
+		}
+		var text []byte
+		if escaped {
+			buf = append(buf, data[i:j]...)
+			text = buf
+			if scratch != nil {
+				*scratch = buf
+			}
+		} else {
+			text = data[pos+1 : j]
+		}
+		e := j + 1
+		if e < len(data) {
+			switch c := data[e]; {
+			case c == r.delim || c == '\n':
+			case c == '\r' && (e+1 == len(data) || data[e+1] == '\n'):
+			default:
+				return nil, 0, r.errAt(b, e, fmt.Errorf("%w: extraneous character after closing quote", ErrQuote))
+			}
+		}
+		return text, e, nil
+	}
+}
+
+// parseBlock parses the records of b into the slots, following acts per
+// column. It sets b.rows, or b.err at the first problem.
+func (r *csvReader) parseBlock(b *block, acts []action) {
+	data := b.data
+	n := len(data)
+	delim := r.delim
+	ncol := r.ncol
+	cols := b.cols
+	slots := r.slots
+	var scratch []byte
+	var num number
+	row := 0
+	pos := 0
+	// kinds holds the column kinds while every column is a parsed Float or
+	// Int column, so that records of plain numbers take fastRecord; nil
+	// otherwise. never is set once a column can no longer become numeric.
+	kinds := make([]Type, ncol)
+	never := false
+	numericKinds := func() []Type {
+		for c := range cols {
+			k := cols[c].kind
+			if acts[c] == actSkip || k == String || k == Bool || k == Time {
+				never = true
+				return nil
+			}
+			if k == 0 {
+				return nil
+			}
+			kinds[c] = k
+		}
+		return kinds
+	}
+	fastKinds := numericKinds()
+	for pos < n {
+		if fastKinds != nil {
+			if e := r.fastRecord(data, pos, b.rowStart+row, fastKinds); e >= 0 {
+				pos = e
+				row++
+				continue
+			}
+		}
+		if ncol > 1 {
+			if data[pos] == '\n' {
+				pos++
+				continue
+			}
+			if data[pos] == '\r' && (pos+1 == n || data[pos+1] == '\n') {
+				pos += 2
+				continue
+			}
+		}
+		g := b.rowStart + row
+		for c := 0; c < ncol; c++ {
+			st := &cols[c]
+			act := acts[c]
+			start := pos
+			if pos < n && data[pos] == '"' {
+				text, end, err := r.quoted(b, pos, &scratch)
+				if err != nil {
+					b.err = err
+					return
+				}
+				pos = end
+				if act != actSkip {
+					if err := r.store(b, st, act, c, g, row, text, true, start); err != nil {
+						b.err = err
+						return
+					}
+				}
+			} else {
+				fast := false
+				if kind := st.kind; act != actSkip && (kind == Float || kind == Int) {
+					m, frac, e, neg := scanSimple(data, pos)
+					if e > 0 && (e == n || data[e] == delim || data[e] == '\n' ||
+						data[e] == '\r' && (e+1 == n || data[e+1] == '\n')) {
+						if kind == Float && m < 1<<53 && frac <= 22 {
+							f := float64(m)
+							if frac > 0 {
+								f /= pow10[frac]
+							}
+							if neg {
+								f = -f
+							}
+							slots[c][g] = math.Float64bits(f)
+							fast = true
+						} else if kind == Int && frac < 0 && m < 1<<63 {
+							v := int64(m)
+							if neg {
+								v = -v
+								st.negZero = st.negZero || m == 0
+							}
+							slots[c][g] = uint64(v)
+							fast = true
+						}
+						if fast {
+							pos = e
+						}
+					}
+				}
+				if !fast && act != actSkip && (st.kind == Float || st.kind == Int || st.kind == 0) {
+					e := scanNumber(data, pos, &num)
+					if e > 0 && (e == n || data[e] == delim || data[e] == '\n' ||
+						data[e] == '\r' && (e+1 == n || data[e+1] == '\n')) {
+						fast = r.storeNumber(b, st, act, c, g, row, &num)
+						if fast {
+							pos = e
+						}
+					}
+				}
+				if !fast {
+					e := pos
+					for e < n {
+						ch := data[e]
+						if ch == delim || ch == '\n' || ch == '"' {
+							break
+						}
+						e++
+					}
+					if e < n && data[e] == '"' {
+						b.err = r.errAt(b, e, fmt.Errorf("%w: bare \" in unquoted field", ErrQuote))
+						return
+					}
+					end := e
+					if (e == n || data[e] == '\n') && e > pos && data[e-1] == '\r' {
+						end--
+					}
+					pos = e
+					if act != actSkip {
+						if err := r.store(b, st, act, c, g, row, data[start:end], false, start); err != nil {
+							b.err = err
+							return
+						}
+					}
+				}
+			}
+			// The field ends at pos.
+			if c < ncol-1 {
+				if pos < n && data[pos] == delim {
+					pos++
+					continue
+				}
+				b.err = r.errAt(b, pos, fmt.Errorf("%w: got %d, want %d", ErrFieldCount, c+1, ncol))
+				return
+			}
+			switch {
+			case pos == n:
+			case data[pos] == '\n':
+				pos++
+			case data[pos] == '\r':
+				pos++
+				if pos < n && data[pos] == '\n' {
+					pos++
+				}
+			default: // a delimiter: too many fields
+				b.err = r.errAt(b, pos+1, fmt.Errorf("%w: got %d, want %d", ErrFieldCount, r.countFields(b, pos, ncol), ncol))
+				return
+			}
+		}
+		row++
+		if !never {
+			fastKinds = numericKinds()
+		}
+	}
+	b.rows = row
+}
+
+// fastRecord parses a record of plain numbers ([-]digits[.digits], at most
+// 18 digits) into columns of the given kinds at slot row g, and returns the
+// offset of the next record. It returns -1, having changed nothing but slot
+// row g, for anything else, which parseBlock then handles field by field.
+func (r *csvReader) fastRecord(data []byte, pos, g int, kinds []Type) int {
+	n := len(data)
+	delim := r.delim
+	last := len(kinds) - 1
+	for c, k := range kinds {
+		p := pos
+		neg := false
+		if p < n && data[p] == '-' {
+			neg = true
+			p++
+		}
+		var m uint64
+		start := p
+		for p < n {
+			d := data[p] - '0'
+			if d > 9 {
+				break
+			}
+			m = m*10 + uint64(d)
+			p++
+		}
+		nd := p - start
+		frac := -1
+		if p < n && data[p] == '.' {
+			p++
+			fs := p
+			for p < n {
+				d := data[p] - '0'
+				if d > 9 {
+					break
+				}
+				m = m*10 + uint64(d)
+				p++
+			}
+			frac = p - fs
+			nd += frac
+		}
+		if nd == 0 || nd > 18 {
+			return -1
+		}
+		if c < last {
+			if p >= n || data[p] != delim {
+				return -1
+			}
+		} else if p < n && data[p] != '\n' {
+			if data[p] != '\r' || (p+1 < n && data[p+1] != '\n') {
+				return -1
+			}
+			p++ // the \r of \r\n
+		}
+		if k == Float {
+			if m >= 1<<53 {
+				return -1
+			}
+			f := float64(m)
+			if frac > 0 {
+				f /= pow10[frac]
+			}
+			if neg {
+				f = -f
+			}
+			r.slots[c][g] = math.Float64bits(f)
+		} else {
+			if frac >= 0 || neg && m == 0 {
+				return -1
+			}
+			v := int64(m)
+			if neg {
+				v = -v
+			}
+			r.slots[c][g] = uint64(v)
+		}
+		pos = p + 1
+	}
+	return pos
+}
+
+// countFields counts the fields of a record that has more than ncol, the
+// extra ones starting at the delimiter at pos.
+func (r *csvReader) countFields(b *block, pos, ncol int) int {
+	data := b.data
+	k := ncol
+	for pos < len(data) && data[pos] == r.delim {
+		pos++
+		k++
+		if pos < len(data) && data[pos] == '"' {
+			_, e, err := r.quoted(b, pos, nil)
+			if err != nil {
+				return k
+			}
+			pos = e
+			continue
+		}
+		for pos < len(data) && data[pos] != r.delim && data[pos] != '\n' {
+			pos++
+		}
+	}
+	return k
+}
+
+// storeNumber stores a number found by the fast scanner; it returns false
+// when the general path must handle the field.
+func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, g, row int, num *number) bool {
+	slot := r.slots[c]
+	switch st.kind {
+	case Float:
+		f, ok := num.float()
+		if !ok {
+			return false
+		}
+		slot[g] = math.Float64bits(f)
+		return true
+	case Int:
+		if v, ok := num.int(); ok {
+			slot[g] = uint64(v)
+			st.negZero = st.negZero || num.neg && v == 0
+			return true
+		}
+		if num.isInt || act == actForce {
+			return false
+		}
+		f, ok := num.float()
+		if !ok {
+			return false
+		}
+		r.promote(b, c, row)
+		st.kind = Float
+		slot[g] = math.Float64bits(f)
+		return true
+	case 0:
+		if v, ok := num.int(); ok {
+			st.kind = Int
+			slot[g] = uint64(v)
+			st.negZero = st.negZero || num.neg && v == 0
+			return true
+		}
+		if num.isInt {
+			return false
+		}
+		if f, ok := num.float(); ok {
+			st.kind = Float
+			slot[g] = math.Float64bits(f)
+			return true
+		}
+	}
+	return false
+}
+
+// promote converts the ints stored for column c in b's first rows to
+// floats. When one of them is "-0", whose sign an int cannot keep, it marks
+// the block to be read again for the column instead.
+func (r *csvReader) promote(b *block, c, rows int) {
+	if b.cols[c].negZero {
+		b.cols[c].redo = true
+		return
+	}
+	s := r.slots[c][b.rowStart : b.rowStart+rows]
+	for j, v := range s {
+		s[j] = math.Float64bits(float64(int64(v)))
+	}
+}
+
+// store parses one field's text into column c at slot row g (block row row).
+func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t []byte, quoted bool, start int) error {
+	if st.restart {
+		// Checked now so that errors come in input order whatever the blocks.
+		if !utf8.Valid(t) {
+			return r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
+		}
+		return nil
+	}
+	if !quoted && r.isNull(t) {
+		st.nulls = append(st.nulls, int32(row))
+		return nil
+	}
+	slot := r.slots[c]
+	if act == actForce {
+		if st.kind == String {
+			k, err := r.intern(b, st, t, start, quoted)
+			slot[g] = uint64(k)
+			return err
+		}
+		v, ok := parseAs(t, st.kind)
+		if !ok {
+			return r.errAt(b, start, fmt.Errorf("%w: column %q: cannot parse %q as %s", ErrBadValue, r.names[c], t, st.kind))
+		}
+		slot[g] = v
+		return nil
+	}
+	switch st.kind {
+	case 0:
+		if v, ok := parseIntText(t); ok {
+			st.kind = Int
+			slot[g] = uint64(v)
+			st.negZero = st.negZero || v == 0 && t[0] == '-'
+		} else if f, ok := parseFloatText(t); ok {
+			st.kind = Float
+			slot[g] = math.Float64bits(f)
+		} else if v, ok := parseBoolText(t); ok {
+			st.kind = Bool
+			if v {
+				slot[g] = 1
+			}
+		} else if v, ok := parseTimeText(t); ok {
+			st.kind = Time
+			slot[g] = uint64(v)
+		} else {
+			st.kind = String
+			k, err := r.intern(b, st, t, start, quoted)
+			slot[g] = uint64(k)
+			return err
+		}
+		return nil
+	case Int:
+		if v, ok := parseIntText(t); ok {
+			slot[g] = uint64(v)
+			st.negZero = st.negZero || v == 0 && t[0] == '-'
+			return nil
+		}
+		if f, ok := parseFloatText(t); ok {
+			r.promote(b, c, row)
+			st.kind = Float
+			slot[g] = math.Float64bits(f)
+			return nil
+		}
+	case Float:
+		if f, ok := parseFloatText(t); ok {
+			slot[g] = math.Float64bits(f)
+			return nil
+		}
+	case Bool:
+		if v, ok := parseBoolText(t); ok {
+			slot[g] = 0
+			if v {
+				slot[g] = 1
+			}
+			return nil
+		}
+	case Time:
+		if v, ok := parseTimeText(t); ok {
+			slot[g] = uint64(v)
+			return nil
+		}
+	case String:
+		k, err := r.intern(b, st, t, start, quoted)
+		slot[g] = uint64(k)
+		return err
+	}
+	// A value that does not fit the column's type so far: the column is
+	// String, and the block is read again for it.
+	st.kind = String
+	st.restart = true
+	st.nulls, st.dict, st.index = nil, nil, nil
+	if !utf8.Valid(t) {
+		return r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
+	}
+	return nil
+}
+
+// intern returns the block-local dictionary code of t.
+func (r *csvReader) intern(b *block, st *blockCol, t []byte, start int, quoted bool) (int32, error) {
+	if st.index == nil {
+		st.index = make(map[string]int32)
+	}
+	if k, ok := st.index[string(t)]; ok {
+		return k, nil
+	}
+	if !utf8.Valid(t) {
+		// Past the opening quote; exact when the field has no doubled quotes.
+		return 0, r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
+	}
+	s := string(t)
+	k := int32(len(st.dict))
+	st.dict = append(st.dict, s)
+	st.index[s] = k
+	return k, nil
+}
