@@ -188,3 +188,18 @@ func (c *composer) takesInput(uses string) bool {
 	t, ok := c.ctx.Registry.Lookup(uses)
 	return !ok || t.MaxIn != 0
 }
+
+func (c *composer) view() string {
+	st := c.ctx.Styles
+	if c.confirm != nil {
+		return c.confirm.View(st, c.w, c.h)
+	}
+	if c.catalog != nil {
+		head := st.Title.Render("ADD A STAGE") + st.Subtle.Render(" after "+c.currentID()+" · type to filter by name, group or doc · enter adds · esc cancels")
+		return common.Block(head+"\n"+c.catalog.View(), c.w, c.h)
+	}
+	if c.form != nil {
+		return c.form.View(st, c.w, c.h)
+	}
+	return c.draftView()
+}

@@ -1,0 +1,188 @@
+package pipelines
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/list"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/sluice-ml/sluice/engine"
+	"github.com/sluice-ml/sluice/ui/internal/common"
+)
+
+type stageItem struct{ t *engine.StageType }
+
+func (i stageItem) FilterValue() string { return i.t.Name + " " + i.t.Group + " " + i.t.Doc }
+
+// catalogFilter keeps the stage types whose name, group or doc holds the
+// typed text, those matching by name first (fuzzy matching over the
+// docs would keep nearly everything).
+func catalogFilter(term string, targets []string) []list.Rank {
+	t := strings.ToLower(strings.TrimSpace(term))
+	var byName, byDoc []list.Rank
+	for i, s := range targets {
+		ls := strings.ToLower(s)
+		j := strings.Index(ls, t)
+		if j < 0 {
+			continue
+		}
+		idx := make([]int, 0, len(t))
+		for k := range len(t) {
+			idx = append(idx, j+k)
+		}
+		r := list.Rank{Index: i, MatchedIndexes: idx}
+		if name, _, _ := strings.Cut(ls, " "); strings.Contains(name, t) {
+			byName = append(byName, r)
+		} else {
+			byDoc = append(byDoc, r)
+		}
+	}
+	return append(byName, byDoc...)
+}
+
+type catalogDelegate struct{ st *common.Styles }
+
+func (d catalogDelegate) Height() int { return 1 }
+
+func (d catalogDelegate) Spacing() int { return 0 }
+
+func (d catalogDelegate) Update(_ tea.Msg, _ *list.Model) tea.Cmd { return nil }
+
+func (d catalogDelegate) Render(w io.Writer, m list.Model, index int, item list.Item) {
+	it, ok := item.(stageItem)
+	if !ok {
+		return
+	}
+	cursor := " "
+	if index == m.Index() {
+		cursor = common.Cursor
+	}
+	kinds := fmt.Sprintf("%s → %s", kindText(it.t.In, it.t.MaxIn), it.t.Out)
+	line := fmt.Sprintf("%s %-11s %-30s %-16s %s", cursor, it.t.Group, it.t.Name, kinds, it.t.Doc)
+	line = common.Fit(line, m.Width())
+	if index == m.Index() {
+		line = d.st.Selected.Render(line)
+	}
+	fmt.Fprint(w, line)
+}
+
+func kindText(k engine.Kind, maxIn int) string {
+	if maxIn == 0 {
+		return "·"
+	}
+	return k.String()
+}
+
+func (c *composer) openCatalog() tea.Cmd {
+	var items []list.Item
+	for _, t := range c.ctx.Registry.Types() {
+		items = append(items, stageItem{t})
+	}
+	l := list.New(items, catalogDelegate{st: c.ctx.Styles}, c.w, c.h-2)
+	l.Title = "ADD A STAGE after " + c.currentID()
+	l.Styles.Title = c.ctx.Styles.Title
+	l.SetShowHelp(false)
+	l.SetShowStatusBar(true)
+	l.KeyMap.Quit.SetEnabled(false)
+	l.KeyMap.ForceQuit.SetEnabled(false)
+	l.Filter = catalogFilter
+	// Start filtering at once, as pressing / would: typing narrows the list.
+	l, cmd := l.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'/'}})
+	c.catalog = &l
+	return cmd
+}
+
+func (c *composer) currentID() string {
+	if len(c.stages) == 0 {
+		return "the start"
+	}
+	return c.stages[c.cursor].ID
+}
+
+func (c *composer) updateCatalog(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyMsg); ok && k.String() == "esc" && c.catalog.FilterValue() == "" {
+		c.catalog = nil
+		return nil
+	}
+	if k, ok := msg.(tea.KeyMsg); ok && k.String() == "enter" {
+		it, ok := c.catalog.SelectedItem().(stageItem)
+		if !ok {
+			return nil
+		}
+		c.catalog = nil
+		return c.add(it.t)
+	}
+	l, cmd := c.catalog.Update(msg)
+	c.catalog = &l
+	return cmd
+}
+
+// add puts a new stage of type t after the cursor and opens its form.
+func (c *composer) add(t *engine.StageType) tea.Cmd {
+	id := c.uniqueID(defaultID(t))
+	d := engine.StageDraft{ID: id, Uses: t.Name}
+	for _, p := range t.Params {
+		if p.Required && p.Default == nil && p.Type == engine.TypeEnum {
+			d.Set(p.Name, p.Enum[0])
+		}
+	}
+	at := 0
+	if len(c.stages) > 0 {
+		at = c.cursor + 1
+	}
+	// The stage that follows keeps reading what it read: its implicit
+	// input (the stage before it) is written out.
+	if at > 0 && at < len(c.stages) {
+		if next := &c.stages[at]; !next.NeedsSet && c.takesInput(next.Uses) {
+			next.Needs, next.NeedsSet = []string{c.stages[at-1].ID}, true
+		}
+	}
+	c.stages = append(c.stages[:at], append([]engine.StageDraft{d}, c.stages[at:]...)...)
+	c.cursor = at
+	cmd := c.changed()
+	if len(t.Params) > 0 {
+		return tea.Batch(cmd, c.editStage())
+	}
+	return cmd
+}
+
+// defaultID names a new stage by what it does: load, split, scale, model…
+func defaultID(t *engine.StageType) string {
+	switch t.Group {
+	case "extract":
+		return "load"
+	case "load":
+		return "save"
+	case "split":
+		return "split"
+	case "preprocess":
+		return strings.TrimSuffix(strings.TrimSuffix(t.Name, "_scaler"), "r")
+	case "train", "tune":
+		return "model"
+	case "evaluate":
+		return "score"
+	case "export":
+		return "export"
+	}
+	return t.Name
+}
+
+func (c *composer) uniqueID(base string) string {
+	used := map[string]bool{}
+	for _, s := range c.stages {
+		used[s.ID] = true
+	}
+	if !used[base] {
+		return base
+	}
+	for i := 2; ; i++ {
+		if id := fmt.Sprintf("%s_%d", base, i); !used[id] {
+			return id
+		}
+	}
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9_-]+$`)
