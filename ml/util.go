@@ -17,12 +17,6 @@ func dense(X mat.Matrix) *mat.Dense {
 	return mat.DenseCopyOf(X)
 }
 
-// rows returns the number of rows of X.
-func rows(X mat.Matrix) int {
-	r, _ := X.Dims()
-	return r
-}
-
 // checkXy panics when y does not have one value per row of X.
 func checkXy(name string, X mat.Matrix, y []float64) {
 	r, c := X.Dims()

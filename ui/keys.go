@@ -23,8 +23,6 @@ var keys = globalKeys{
 	Back:      common.Binding("esc", "back", "esc"),
 }
 
-func (k globalKeys) short() []key.Binding { return []key.Binding{k.Palette, k.Help, k.Quit} }
-
 func (k globalKeys) full() []key.Binding {
 	return []key.Binding{k.Screens, k.Next, k.Prev, k.Back, k.Palette, k.Help, k.Quit, k.ForceQuit,
 		common.Binding("wheel", "scroll", "")}

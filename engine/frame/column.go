@@ -381,8 +381,6 @@ func (c *Column) setNull(i, n int) {
 
 func setBit(b []uint64, i int) { b[i>>6] |= 1 << (uint(i) & 63) }
 
-func getBit(b []uint64, i int) bool { return b != nil && b[i>>6]&(1<<(uint(i)&63)) != 0 }
-
 func cloneBits(b []uint64, n int) []uint64 {
 	out := make([]uint64, (n+63)/64)
 	copy(out, b)

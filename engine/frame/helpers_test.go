@@ -62,5 +62,3 @@ func table(f *frame.Frame) string {
 	}
 	return b.String()
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -63,23 +63,6 @@ writes one prediction per input line as soon as the line arrives.`,
 	return cmd
 }
 
-func readHeader(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
-	h, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: header: %w", path, err)
-	}
-	if len(h) > 0 {
-		h[0] = strings.TrimPrefix(h[0], "\ufeff")
-	}
-	return h, nil
-}
-
 func (e *env) predictFile(p *stages.Predictor, in, out string) error {
 	header, records, err := readRecords(in)
 	if err != nil {

@@ -79,7 +79,6 @@ type Model struct {
 	fmtLines []string
 	fmtKey   string
 	fmtCount int
-	seq      common.Seq
 }
 
 // New returns the Run screen.

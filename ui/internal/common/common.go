@@ -152,9 +152,6 @@ type OpenModelMsg struct {
 // CancelRunMsg asks the root to cancel a run started in this process.
 type CancelRunMsg struct{ ID int64 }
 
-// SavedMsg reports a pipeline file written by the composer.
-type SavedMsg struct{ Path string }
-
 // EventsMsg carries a burst of run events, oldest first, coalesced by the
 // root's event bridge.
 type EventsMsg struct{ Events []engine.Event }
@@ -164,13 +161,6 @@ type RunEndedMsg struct {
 	ID  int64
 	Run *engine.Run // nil when the run could not be recorded
 	Err error
-}
-
-// RunLaunchedMsg reports that a run started in this process has its
-// number.
-type RunLaunchedMsg struct {
-	ID   int64
-	Path string
 }
 
 // TickMsg is the root's clock, about once a second: screens poll the

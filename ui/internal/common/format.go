@@ -117,15 +117,6 @@ func Headline(m map[string]float64) (string, float64, bool) {
 	return k, m[k], true
 }
 
-// HeadlineText renders the headline metric as "accuracy 0.9667".
-func HeadlineText(m map[string]float64) string {
-	k, v, ok := Headline(m)
-	if !ok {
-		return ""
-	}
-	return k + " " + Metric(v)
-}
-
 // HeadlineFit renders the headline metric in at most w cells without
 // ever cutting the number: the name gives way first (acc… 0.9667), then
 // goes (0.9667). It returns "" when not even the number fits.
