@@ -19,6 +19,7 @@ import (
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ui/internal/common"
+	"github.com/sluice-ml/sluice/ui/internal/query"
 )
 
 // Store is what the Model screen reads to find models.
@@ -56,11 +57,12 @@ type Service interface {
 }
 
 var keys = struct {
-	Export, Reload, Alias key.Binding
+	Export, Reload, Alias, Filter key.Binding
 }{
 	Export: common.Binding("e", "export", "e"),
 	Reload: common.Binding("R", "reload list", "R"),
 	Alias:  common.Binding("a", "set alias (NAME@champion)", "a"),
+	Filter: common.Binding("/", "filter", "/"),
 }
 
 // entry is one model in the list.
@@ -69,7 +71,23 @@ type entry struct {
 	pipeline string
 	stage    string
 	status   engine.Status
+	sub      *subject // what / matches
 }
+
+// subject is a model as a query sees it: its run, and its stage's id in
+// the free text.
+type subject struct {
+	*query.Run
+	text string
+}
+
+func newSubject(r *engine.RunSummary, stage string) *subject {
+	q := query.NewRun(r)
+	return &subject{Run: q, text: q.Search + " " + strings.ToLower(stage)}
+}
+
+// Text is the run's search text and the stage's id.
+func (s *subject) Text() string { return s.text }
 
 // Model is the Model screen.
 type Model struct {
@@ -77,7 +95,9 @@ type Model struct {
 	store    Store
 	svc      Service
 	w, h     int
-	entries  []entry
+	all      []entry // the models listed
+	entries  []entry // those the filter keeps, as shown
+	filter   common.Filter
 	table    common.Table
 	loaded   bool
 	err      error
@@ -98,6 +118,7 @@ type Model struct {
 func New(ctx *common.Context, store Store, svc Service) *Model {
 	m := &Model{ctx: ctx, store: store, svc: svc, details: map[string]*Details{}, detErr: map[string]error{}}
 	m.table = common.NewTable(ctx.Styles, m.columns(30))
+	m.filter = common.NewFilter("text, stage, accuracy>0.9, param.STAGE.NAME=V, tag:NAME, since:7d", ctx.Now)
 	m.vp = viewport.New(40, 10)
 	m.vp.KeyMap = viewport.KeyMap{
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d")),
@@ -118,6 +139,7 @@ func (m *Model) listWidth() int { return min(max(m.w*3/10, 26), 36) }
 func (m *Model) Resize(w, h int) {
 	m.w, m.h = w, h
 	lw := m.listWidth()
+	m.filter.SetWidth(w)
 	m.table.SetColumns(m.columns(lw))
 	m.table.SetWidth(lw)
 	m.table.SetHeight(max(h-2, 3))
@@ -135,17 +157,25 @@ func (m *Model) Keys() help.KeyMap {
 		}
 		return common.KeyMap{Short: []key.Binding{common.Binding("enter", action, "enter"), common.Binding("esc", "cancel", "esc")}}
 	}
-	short := []key.Binding{common.Nav.Up, common.Nav.Down, m.ctx.Mutating(keys.Export), common.Binding("pgup/pgdn", "scroll", "pgup"), keys.Reload}
+	if m.filter.Active() {
+		return common.KeyMap{Short: common.FilterKeys}
+	}
+	short := []key.Binding{common.Nav.Up, common.Nav.Down, keys.Filter, m.ctx.Mutating(keys.Export), common.Binding("pgup/pgdn", "scroll", "pgup"), keys.Reload}
 	return common.KeyMap{Short: short, Full: [][]key.Binding{append(short, m.ctx.Mutating(keys.Alias))}}
 }
 
-// Capturing reports whether the export form has the keyboard.
-func (m *Model) Capturing() bool { return m.form != nil || m.confirm != nil }
+// Capturing reports whether a form or the filter has the keyboard.
+func (m *Model) Capturing() bool { return m.form != nil || m.confirm != nil || m.filter.Active() }
 
-// Back closes the export form.
+// Back closes the export form, or clears the filter.
 func (m *Model) Back() bool {
 	if m.form != nil || m.confirm != nil {
 		m.form, m.confirm = nil, nil
+		return true
+	}
+	if m.filter.Set() {
+		m.filter.Clear()
+		m.refilter()
 		return true
 	}
 	return false
@@ -190,7 +220,7 @@ func (m *Model) list() tea.Cmd {
 			}
 			for _, a := range arts {
 				if a.Name == "model" {
-					out = append(out, entry{run: r.ID, pipeline: r.Pipeline, stage: a.Stage, status: r.Status})
+					out = append(out, entry{run: r.ID, pipeline: r.Pipeline, stage: a.Stage, status: r.Status, sub: newSubject(&r, a.Stage)})
 				}
 			}
 		}
@@ -240,7 +270,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return common.Err(fmt.Errorf("listing models: %w", msg.err))
 		}
 		m.loaded, m.err = true, nil
-		m.entries = msg.entries
+		m.all = msg.entries
+		m.keep()
 		m.setRows()
 		if m.want != nil {
 			return m.open(m.want.run, m.want.stage)
@@ -248,6 +279,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.render()
 		return m.describe()
 	case common.OpenModelMsg:
+		if m.filter.Set() { // the model asked for must be in view
+			m.filter.Clear()
+			m.refilter()
+		}
 		return m.open(msg.Run, msg.Stage)
 	case common.RunEndedMsg:
 		if msg.Run != nil && msg.Run.Status == engine.StatusSucceeded {
@@ -317,11 +352,38 @@ func (m *Model) open(run int64, stage string) tea.Cmd {
 		return common.Errorf(fmt.Sprintf("run %d kept no model", run))
 	}
 	// Not in the recent list (an older or failed run): add it.
-	m.entries = append([]entry{{run: run, stage: stage}}, m.entries...)
-	m.setRows()
+	m.all = append([]entry{{run: run, stage: stage, sub: newSubject(&engine.RunSummary{ID: run}, stage)}}, m.all...)
+	m.refilter()
 	m.table.SetCursor(0)
 	m.render()
 	return m.describe()
+}
+
+// refilter keeps the models the filter matches, the selection on the
+// same model when it is still shown.
+func (m *Model) refilter() {
+	sel, had := m.selected()
+	m.keep()
+	m.setRows()
+	if had {
+		for i, e := range m.entries {
+			if e.run == sel.run && e.stage == sel.stage {
+				m.table.SetCursor(i)
+				return
+			}
+		}
+	}
+	m.table.SetCursor(0)
+}
+
+// keep sets entries to the models the filter matches.
+func (m *Model) keep() {
+	m.entries = m.entries[:0:0]
+	for _, e := range m.all {
+		if m.filter.Empty() || m.filter.Match(e.sub) {
+			m.entries = append(m.entries, e)
+		}
+	}
 }
 
 func (m *Model) setRows() {
@@ -347,7 +409,23 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return cmd
 	}
+	if m.filter.Active() {
+		switch msg.String() {
+		case "up", "down", "pgup", "pgdown":
+			return m.move(msg)
+		}
+		changed, cmd := m.filter.Update(msg)
+		if changed {
+			m.refilter()
+			m.vp.GotoTop()
+			m.render()
+			return tea.Batch(cmd, m.describe())
+		}
+		return cmd
+	}
 	switch {
+	case key.Matches(msg, keys.Filter):
+		return m.filter.Focus()
 	case key.Matches(msg, keys.Export):
 		if m.ctx.ReadOnly {
 			return common.ReadOnlyMsg("exporting")
@@ -361,17 +439,22 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, keys.Reload):
 		return m.list()
 	case key.Matches(msg, common.Nav.Up, common.Nav.Down, common.Nav.Top, common.Nav.Bottom):
-		before := m.table.Cursor()
-		cmd := m.table.Update(msg)
-		if m.table.Cursor() != before {
-			m.vp.GotoTop()
-			m.render()
-			return tea.Batch(cmd, m.describe())
-		}
-		return cmd
+		return m.move(msg)
 	}
 	var cmd tea.Cmd
 	m.vp, cmd = m.vp.Update(msg)
+	return cmd
+}
+
+// move moves the list's cursor and shows the model it lands on.
+func (m *Model) move(msg tea.KeyMsg) tea.Cmd {
+	before := m.table.Cursor()
+	cmd := m.table.Update(msg)
+	if m.table.Cursor() != before {
+		m.vp.GotoTop()
+		m.render()
+		return tea.Batch(cmd, m.describe())
+	}
 	return cmd
 }
 
@@ -657,19 +740,30 @@ func (m *Model) View() string {
 		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), 12))
 	}
 	head := st.Title.Render("MODELS") + st.Subtle.Render("  fitted by recent runs")
+	switch {
+	case m.filter.Active():
+		head = m.filter.View(st, m.w)
+	case m.filter.Set():
+		head += st.Subtle.Render(fmt.Sprintf("  /%s  %d of %d", m.filter.Value(), len(m.entries), len(m.all)))
+	}
 	var left string
 	switch {
 	case m.err != nil:
 		left = st.Error.Render(m.err.Error())
 	case !m.loaded:
 		left = st.Subtle.Render("Looking for models…")
-	case len(m.entries) == 0:
+	case len(m.all) == 0:
 		left = st.Subtle.Render("No model yet: run a pipeline\nwith a train or tune stage.")
+	case len(m.entries) == 0:
+		left = st.Subtle.Render("No model matches the filter.\nesc clears it.")
 	default:
 		left = m.table.View()
 	}
 	lw := m.listWidth()
 	bodyH := m.h - 2
+	if strings.Count(head, "\n") > 0 { // the filter points at a problem on a second line
+		bodyH--
+	}
 	body := lipgloss.JoinHorizontal(lipgloss.Top,
 		common.Block(left, lw, bodyH),
 		common.Block(strings.Repeat("│\n", bodyH), 1, bodyH),
