@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,7 +33,9 @@ stages:
 `
 
 // markedChildren returns the pids of the pipeline's exec children still
-// alive (not zombies), found by their command line.
+// alive, found by their command line. A zombie, or a process with SIGKILL
+// pending (the parent-death signal was delivered; a loaded machine has not
+// yet scheduled its exit), is not alive: it can run no more code.
 func markedChildren(t *testing.T) []string {
 	t.Helper()
 	var pids []string
@@ -46,9 +49,32 @@ func markedChildren(t *testing.T) []string {
 		if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
 			continue
 		}
+		if killPending(filepath.Join("/proc", e.Name(), "status")) {
+			continue
+		}
 		pids = append(pids, e.Name())
 	}
 	return pids
+}
+
+// killPending reports whether the process whose /proc status file is
+// given has SIGKILL pending, for its thread or its whole thread group.
+func killPending(status string) bool {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return true // gone
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, ":")
+		if !ok || (name != "SigPnd" && name != "ShdPnd") {
+			continue
+		}
+		mask, err := strconv.ParseUint(strings.TrimSpace(val), 16, 64)
+		if err == nil && mask&(1<<(uint(syscall.SIGKILL)-1)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // TestSIGKILLAtRandomMoments is the reliability trial: `sluice run` is
