@@ -316,12 +316,15 @@ func (x *execution) publish(e Event) {
 	x.ex.Events.Publish(e)
 }
 
-func (x *execution) log(stage, stream, text string) {
+func (x *execution) log(stage, stream, text string) { x.logLine(stage, stream, text, nil) }
+
+// logLine adds one line to a stage's log, with the fold it reports if any.
+func (x *execution) logLine(stage, stream, text string, fold *CandidateFold) {
 	limit := x.ex.MaxLogLines
 	if limit <= 0 {
 		limit = 100000
 	}
-	line := LogLine{Stage: stage, Time: time.Now().UTC(), Stream: stream, Text: text}
+	line := LogLine{Stage: stage, Time: time.Now().UTC(), Stream: stream, Text: text, Fold: fold}
 	x.mu.Lock()
 	x.lines[stage]++
 	n := x.lines[stage]

@@ -330,17 +330,18 @@ func quoteYAML(s string) string {
 }
 
 // CandidateFold is one cross-validation fold of one candidate of a tuning
-// stage (grid_search, random_search). A tuning stage logs each as a line
-// written by its LogLine method, and the workbench reads those lines back
-// with ParseCandidateFold to keep a live leaderboard of the candidates as
-// their folds finish.
+// stage (grid_search, random_search). A tuning stage logs each with
+// StageContext.LogFold: a log line whose text is written by LogLine for a
+// person to read, and which carries the fold itself (LogLine.Fold), so the
+// workbench keeps a live leaderboard of the candidates as their folds
+// finish, from events or from a stored run, without parsing text.
 type CandidateFold struct {
-	Candidate  int            // 1-based
-	Candidates int            // how many candidates in all; 0: unknown
-	Fold       int            // 1-based
-	Folds      int            // folds per candidate
-	Score      float64        // the fold's test score (higher is better)
-	Params     map[string]any // the candidate's parameters
+	Candidate  int            `json:"candidate"`            // 1-based
+	Candidates int            `json:"candidates,omitempty"` // how many candidates in all; 0: unknown
+	Fold       int            `json:"fold"`                 // 1-based
+	Folds      int            `json:"folds"`                // folds per candidate
+	Score      float64        `json:"score"`                // the fold's test score (higher is better)
+	Params     map[string]any `json:"params,omitempty"`     // the candidate's parameters
 }
 
 // candidatePrefix starts every candidate log line.
@@ -357,31 +358,4 @@ func (c CandidateFold) LogLine() string {
 	}
 	return fmt.Sprintf("%s%d/%d fold %d/%d score %s params %s", candidatePrefix,
 		c.Candidate, c.Candidates, c.Fold, c.Folds, strconv.FormatFloat(c.Score, 'g', 6, 64), params)
-}
-
-// ParseCandidateFold reads a line written by CandidateFold.LogLine. It
-// reports false for any other line.
-func ParseCandidateFold(line string) (CandidateFold, bool) {
-	rest, ok := strings.CutPrefix(line, candidatePrefix)
-	if !ok {
-		return CandidateFold{}, false
-	}
-	var c CandidateFold
-	var score string
-	n, err := fmt.Sscanf(rest, "%d/%d fold %d/%d score %s", &c.Candidate, &c.Candidates, &c.Fold, &c.Folds, &score)
-	if err != nil || n != 5 {
-		return CandidateFold{}, false
-	}
-	if c.Score, err = strconv.ParseFloat(score, 64); err != nil {
-		return CandidateFold{}, false
-	}
-	if i := strings.Index(rest, " params "); i >= 0 {
-		if err := json.Unmarshal([]byte(rest[i+len(" params "):]), &c.Params); err != nil {
-			return CandidateFold{}, false
-		}
-	}
-	if c.Candidate < 1 || c.Fold < 1 {
-		return CandidateFold{}, false
-	}
-	return c, true
 }

@@ -173,6 +173,10 @@ type LogLine struct {
 	Time   time.Time `json:"time"`
 	Stream string    `json:"stream,omitempty"` // "stdout", "stderr" or "" for the stage's own
 	Text   string    `json:"text"`
+	// Fold is set on the line a tuning stage logs for each finished
+	// cross-validation fold of a candidate: the data behind Text, kept as
+	// data so the workbench builds its leaderboard without reading text.
+	Fold *CandidateFold `json:"fold,omitempty"`
 }
 
 // Preview is a table output at a glance: its first rows and a summary of

@@ -53,6 +53,12 @@ func (sc *StageContext) ID() string { return sc.Stage.Spec.ID }
 // Logf adds a line (or several, split at newlines) to the stage's log.
 func (sc *StageContext) Logf(format string, args ...any) { sc.x.logf(sc.ID(), format, args...) }
 
+// LogFold adds the line of one finished cross-validation fold of a tuning
+// candidate to the stage's log: c.LogLine() as its text, c as its data.
+func (sc *StageContext) LogFold(c CandidateFold) {
+	sc.x.logLine(sc.ID(), "", c.LogLine(), &c)
+}
+
 // LogWriter returns a writer whose output becomes log lines of the given
 // stream ("stdout", "stderr"), one per line written. Close flushes a last
 // partial line.

@@ -153,6 +153,8 @@ type logRecord struct {
 	T time.Time `json:"t"`
 	S string    `json:"s,omitempty"`
 	X string    `json:"x"`
+	// F is the cross-validation fold the line reports (tuning stages).
+	F *engine.CandidateFold `json:"f,omitempty"`
 }
 
 // previewRecord is the stored form of a preview: {"v":1,"preview":{…}}.

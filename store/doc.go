@@ -32,7 +32,7 @@
 //	pipelines  pipeline+NUL+run → "": an index of each pipeline's runs
 //	active     run → "": the runs whose status is running
 //	logs       run → next line number (8 bytes); run+stage+NUL+line (8 bytes) →
-//	           {"t":time,"s":stream,"x":text}; line numbers count over the whole run
+//	           {"t":time,"s":stream,"x":text,"f":fold}; line numbers count over the whole run
 //	previews   run+stage → {"v":1,"preview":engine.Preview}
 //	artinfo    run+stage+NUL+name → {"v":1,"info":engine.ArtifactInfo}: a reference
 //	           (kind, format, SHA-256, size); the bytes live in the artifact store

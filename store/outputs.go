@@ -120,7 +120,7 @@ func decodeLog(stage string, v []byte) (engine.LogLine, error) {
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return engine.LogLine{}, fmt.Errorf("decode log line: %w", err)
 	}
-	return engine.LogLine{Stage: stage, Time: rec.T, Stream: rec.S, Text: rec.X}, nil
+	return engine.LogLine{Stage: stage, Time: rec.T, Stream: rec.S, Text: rec.X, Fold: rec.F}, nil
 }
 
 func runExists(tx *bolt.Tx, run int64) error {

@@ -76,7 +76,7 @@ func (db *DB) RecordRun(ctx context.Context, r *engine.Run, d *engine.RunDelta) 
 	if d != nil {
 		lines = make([][]byte, len(d.Logs))
 		for i, l := range d.Logs {
-			if lines[i], err = json.Marshal(logRecord{T: l.Time, S: l.Stream, X: l.Text}); err != nil {
+			if lines[i], err = json.Marshal(logRecord{T: l.Time, S: l.Stream, X: l.Text, F: l.Fold}); err != nil {
 				return fmt.Errorf("record run %d: log line: %w", r.ID, err)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -908,5 +909,32 @@ func TestConcurrent(t *testing.T) {
 		if logs, err := db.Logs(ctx, s.ID, "load", 0); err != nil || len(logs) != 2 {
 			t.Errorf("run %d logs = %v, %v", s.ID, logs, err)
 		}
+	}
+}
+
+// A tuning stage's fold lines keep their fold as data: the workbench
+// rebuilds a stored run's leaderboard from it without reading the text.
+func TestLogFoldStored(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t)
+	ctx := context.Background()
+	r := begin(t, db, newRun("iris"))
+	fold := engine.CandidateFold{Candidate: 2, Candidates: 4, Fold: 3, Folds: 5, Score: 0.9533333333333334, Params: map[string]any{"C": 10.0}}
+	d := &engine.RunDelta{Logs: []engine.LogLine{
+		{Stage: "tune", Text: "fitting"},
+		{Stage: "tune", Text: fold.LogLine(), Fold: &fold},
+	}}
+	if err := db.RecordRun(ctx, r, d); err != nil {
+		t.Fatal(err)
+	}
+	logs, err := db.Logs(ctx, r.ID, "tune", 0)
+	if err != nil || len(logs) != 2 {
+		t.Fatalf("logs = %v, %v; want 2 lines", logs, err)
+	}
+	if logs[0].Fold != nil {
+		t.Errorf("plain line got fold %+v", logs[0].Fold)
+	}
+	if logs[1].Fold == nil || !reflect.DeepEqual(*logs[1].Fold, fold) || logs[1].Text != fold.LogLine() {
+		t.Errorf("fold line = %+v (fold %+v), want text %q and fold %+v", logs[1], logs[1].Fold, fold.LogLine(), fold)
 	}
 }

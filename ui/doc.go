@@ -72,9 +72,10 @@
 // the newest 3,000 of the stage or stages followed; Runs (enter, Logs)
 // reads a stage's whole log from the store.
 //
-// A tuning stage's leaderboard is built from the candidate-fold log
-// lines it writes (engine.CandidateFold); a stage that writes none shows
-// its progress bar only.
+// A tuning stage's leaderboard is built from the folds its log lines
+// carry as data (engine.LogLine.Fold, written by StageContext.LogFold and
+// kept by the store), never from their text; a stage that logs none
+// shows its progress bar only.
 //
 // Huh evaluates a field's DescriptionFunc in a command, off the Update
 // goroutine: fields that describe themselves live bind a common.Text, a

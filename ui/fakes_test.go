@@ -271,7 +271,7 @@ func testRegistry() *engine.Registry {
 				for i, c := range cs {
 					for f := 1; f <= 3; f++ {
 						line := engine.CandidateFold{Candidate: i + 1, Candidates: len(cs), Fold: f, Folds: 3, Score: 0.8 + 0.05*float64(i) + 0.01*float64(f), Params: map[string]any{"C": c}}
-						sc.Logf("%s", line.LogLine())
+						sc.LogFold(line)
 					}
 				}
 				return out(engine.KindModel), nil

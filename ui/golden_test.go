@@ -117,7 +117,7 @@ func liveEvents() []engine.Event {
 			folds++
 			line := engine.CandidateFold{Candidate: c, Candidates: 3, Fold: f, Folds: 3, Score: 0.8 + 0.05*float64(c%3) + 0.01*float64(f), Params: map[string]any{"C": []float64{0.1, 1, 10}[c-1]}}
 			l := ev(engine.EventLog, "tune", time.Second+time.Duration(folds)*100*time.Millisecond)
-			l.Line = engine.LogLine{Stage: "tune", Time: l.Time, Text: line.LogLine()}
+			l.Line = engine.LogLine{Stage: "tune", Time: l.Time, Text: line.LogLine(), Fold: &line}
 			evs = append(evs, l)
 			p := ev(engine.EventProgress, "tune", l.Time.Sub(started))
 			p.Progress = engine.Progress{Done: int64(folds), Total: 9, Unit: "fits"}

@@ -133,9 +133,9 @@ func rowIndex(n int) *mat.Dense {
 	return mat.NewDense(n, 1, data)
 }
 
-// foldLogger wraps a scorer so that every scored fold is logged as an
-// engine.CandidateFold line, which the workbench turns into a live
-// leaderboard. It finds the candidate by its parameters and the fold by
+// foldLogger wraps a scorer so that every scored fold is logged with
+// StageContext.LogFold (an engine.CandidateFold as data, and its text),
+// which the workbench turns into a live leaderboard. It finds the candidate by its parameters and the fold by
 // its test rows.
 func foldLogger(sc *engine.StageContext, score ml.Scorer, task string, cands []map[string]any, folds []ml.Fold) ml.Scorer {
 	if score == nil {
@@ -171,7 +171,7 @@ func foldLogger(sc *engine.StageContext, score ml.Scorer, task string, cands []m
 			}
 			line := engine.CandidateFold{Candidate: candIndex[paramText(ce.params)], Candidates: len(cands),
 				Fold: foldIndex[first], Folds: len(folds), Score: v, Params: ce.params}
-			sc.Logf("%s", line.LogLine())
+			sc.LogFold(line)
 		}
 		return v
 	}

@@ -334,7 +334,7 @@ func (m *Model) apply(w *watched, e *engine.Event) {
 
 func (m *Model) addLines(w *watched, lines []engine.LogLine) {
 	for _, l := range lines {
-		if c, ok := engine.ParseCandidateFold(l.Text); ok {
+		if c := l.Fold; c != nil {
 			if w.boards == nil {
 				w.boards = map[string]*board{}
 			}
@@ -343,7 +343,7 @@ func (m *Model) addLines(w *watched, lines []engine.LogLine) {
 				b = &board{cands: map[int]*candidate{}}
 				w.boards[l.Stage] = b
 			}
-			b.add(c)
+			b.add(*c)
 		}
 	}
 	w.logs = append(w.logs, lines...)
