@@ -45,3 +45,33 @@ func TestModelScreenQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogQuery: the composer's stage catalog reads the shared query
+// language: fields of a stage type combined with spaces and or, and a
+// query that does not parse says where while the last good one holds.
+func TestCatalogQuery(t *testing.T) {
+	tm, _ := start(t, newFakeStore(), "testdata/pipelines/good.yaml")
+	waitFor(t, tm, "good.yaml")
+	typeKeys(tm, "enter")
+	waitFor(t, tm, "COMPOSE")
+	typeKeys(tm, "down", "a")
+	waitFor(t, tm, "ADD A STAGE")
+	tm.Type("kind:model group:train or uses:sou*")
+	has := strings.Contains // the output since the catalog opened
+	out := waitScreen(t, tm, "fit and source only", func(s string) bool {
+		return has(s, "fit a linear classifier") && has(s, "read a CSV file") && has(s, "2 items")
+	})
+	out = out[strings.LastIndex(out, "Filter: "):]
+	for _, gone := range []string{"grid-search C", "score a model", "drop rows"} {
+		if strings.Contains(out, gone) {
+			t.Errorf("%q should be filtered out:\n%s", gone, out)
+		}
+	}
+	tm.Type(" or group:")
+	waitScreen(t, tm, "where the query is wrong", func(s string) bool {
+		return has(s, "query col") && has(s, "the last good one holds")
+	})
+	typeKeys(tm, "esc", "esc", "esc")
+	typeKeys(tm, "ctrl+c")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}

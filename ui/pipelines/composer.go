@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ui/internal/common"
+	"github.com/sluice-ml/sluice/ui/internal/query"
 )
 
 var ckeys = struct {
@@ -51,6 +52,11 @@ type composer struct {
 	lines     []int // first line of each stage in the formatted file
 
 	catalog *list.Model
+	// The catalog's items, the last query typed there that parsed, and
+	// why the text typed since does not.
+	catItems []stageItem
+	catQuery *query.Query
+	catErr   error
 	form    *common.Form
 	confirm *common.Confirm
 	// form values

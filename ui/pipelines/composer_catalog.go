@@ -5,42 +5,62 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/list"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ui/internal/common"
+	"github.com/sluice-ml/sluice/ui/internal/query"
 )
 
-type stageItem struct{ t *engine.StageType }
+type stageItem struct {
+	t   *engine.StageType
+	sub *query.Item
+}
 
-func (i stageItem) FilterValue() string { return i.t.Name + " " + i.t.Group + " " + i.t.Doc }
-
-// catalogFilter keeps the stage types whose name, group or doc holds the
-// typed text, those matching by name first (fuzzy matching over the
-// docs would keep nearly everything).
-func catalogFilter(term string, targets []string) []list.Rank {
-	t := strings.ToLower(strings.TrimSpace(term))
-	var byName, byDoc []list.Rank
-	for i, s := range targets {
-		ls := strings.ToLower(s)
-		j := strings.Index(ls, t)
-		if j < 0 {
-			continue
-		}
-		idx := make([]int, 0, len(t))
-		for k := range len(t) {
-			idx = append(idx, j+k)
-		}
-		r := list.Rank{Index: i, MatchedIndexes: idx}
-		if name, _, _ := strings.Cut(ls, " "); strings.Contains(name, t) {
-			byName = append(byName, r)
-		} else {
-			byDoc = append(byDoc, r)
-		}
+func newStageItem(t *engine.StageType) stageItem {
+	kinds := []string{t.Out.String()}
+	if t.MaxIn != 0 {
+		kinds = append(kinds, t.In.String())
 	}
-	return append(byName, byDoc...)
+	return stageItem{t: t, sub: &query.Item{
+		Search: strings.ToLower(t.Name + " " + t.Group + " " + t.Doc),
+		Fields: map[string][]string{"uses": {t.Name}, "group": {t.Group}, "kind": kinds},
+	}}
+}
+
+func (i stageItem) FilterValue() string { return i.t.Name }
+
+// catalogFilter reads the typed text as a query (package query): free
+// text in a stage type's name, group or doc, and group:NAME, uses:TYPE,
+// kind:KIND (what it reads or makes), combined with spaces and or. The
+// types whose name holds the whole text come first (matching over the
+// docs would otherwise bury them). While the text does not parse, good
+// (the last query that did) stays in force; the list runs this off the
+// update loop, so it reads nothing but its arguments.
+func catalogFilter(items []stageItem, good *query.Query, now time.Time) list.FilterFunc {
+	return func(term string, targets []string) []list.Rank {
+		q, err := query.ParseAt(term, now)
+		if err != nil {
+			q = good
+		}
+		t := strings.ToLower(strings.TrimSpace(term))
+		var byName, others []list.Rank
+		for i := range targets {
+			if i >= len(items) || !q.Match(items[i].sub) {
+				continue
+			}
+			r := list.Rank{Index: i}
+			if t != "" && strings.Contains(strings.ToLower(items[i].t.Name), t) {
+				byName = append(byName, r)
+			} else {
+				others = append(others, r)
+			}
+		}
+		return append(byName, others...)
+	}
 }
 
 type catalogDelegate struct{ st *common.Styles }
@@ -78,8 +98,11 @@ func kindText(k engine.Kind, maxIn int) string {
 
 func (c *composer) openCatalog() tea.Cmd {
 	var items []list.Item
+	c.catItems, c.catQuery, c.catErr = nil, nil, nil
 	for _, t := range c.ctx.Registry.Types() {
-		items = append(items, stageItem{t})
+		it := newStageItem(t)
+		items = append(items, it)
+		c.catItems = append(c.catItems, it)
 	}
 	l := list.New(items, catalogDelegate{st: c.ctx.Styles}, c.w, c.h-2)
 	l.Title = "ADD A STAGE after " + c.currentID()
@@ -88,7 +111,7 @@ func (c *composer) openCatalog() tea.Cmd {
 	l.SetShowStatusBar(true)
 	l.KeyMap.Quit.SetEnabled(false)
 	l.KeyMap.ForceQuit.SetEnabled(false)
-	l.Filter = catalogFilter
+	l.Filter = catalogFilter(c.catItems, nil, c.ctx.Now())
 	// Start filtering at once, as pressing / would: typing narrows the list.
 	l, cmd := l.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'/'}})
 	c.catalog = &l
@@ -115,8 +138,15 @@ func (c *composer) updateCatalog(msg tea.Msg) tea.Cmd {
 		c.catalog = nil
 		return c.add(it.t)
 	}
+	// The filter in force for this key is the last query that parsed.
+	c.catalog.Filter = catalogFilter(c.catItems, c.catQuery, c.ctx.Now())
 	l, cmd := c.catalog.Update(msg)
 	c.catalog = &l
+	if q, err := query.ParseAt(l.FilterValue(), c.ctx.Now()); err != nil {
+		c.catErr = err
+	} else {
+		c.catQuery, c.catErr = q, nil
+	}
 	return cmd
 }
 

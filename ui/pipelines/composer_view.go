@@ -195,7 +195,10 @@ func (c *composer) view() string {
 		return c.confirm.View(st, c.w, c.h)
 	}
 	if c.catalog != nil {
-		head := st.Title.Render("ADD A STAGE") + st.Subtle.Render(" after "+c.currentID()+" · type to filter by name, group or doc · enter adds · esc cancels")
+		head := st.Title.Render("ADD A STAGE") + st.Subtle.Render(" after "+c.currentID()+" · type text, group:NAME, kind:KIND, uses:TYPE · enter adds · esc cancels")
+		if c.catErr != nil {
+			head = common.Fit(head, c.w) + "\n" + st.Error.Render(common.Fit("query "+c.catErr.Error()+" (the last good one holds)", c.w))
+		}
 		return common.Block(head+"\n"+c.catalog.View(), c.w, c.h)
 	}
 	if c.form != nil {
