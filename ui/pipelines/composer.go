@@ -57,8 +57,8 @@ type composer struct {
 	catItems []stageItem
 	catQuery *query.Query
 	catErr   error
-	form    *common.Form
-	confirm *common.Confirm
+	form     *common.Form
+	confirm  *common.Confirm
 	// form values
 	vals     map[string]*common.Text
 	needs    []string
