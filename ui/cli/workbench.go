@@ -25,6 +25,11 @@ func findPipelines(paths []string) ([]string, error) { return pipelines.Find(pat
 
 // workbench opens the terminal workbench on the pipelines under paths.
 func (e *env) workbench(paths []string) error {
+	if p := ui.KeyFilePath(); p != "" {
+		if err := ui.LoadKeyFile(p); err != nil {
+			return usageErr(err)
+		}
+	}
 	files, err := findPipelines(paths)
 	if err != nil {
 		return usageErr(err)

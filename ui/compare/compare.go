@@ -28,15 +28,18 @@ type Store interface {
 	Runs(ctx context.Context, f engine.RunFilter) ([]engine.RunSummary, error)
 }
 
-var keys = struct {
-	All, Metric, Scroll, Side, Page key.Binding
+var keys = common.RegisterKeys("compare", &struct {
+	All, PrevMetric, NextMetric, Scroll, Left, Right, PageLeft, PageRight key.Binding
 }{
-	Side:   common.Binding("←/→ h/l", "more runs", "left", "right", "h", "l"),
-	Page:   common.Binding("H/L", "a page of runs", "H", "L", "shift+left", "shift+right"),
-	All:    common.Binding("a", "all/differing params", "a"),
-	Metric: common.Binding("↑/↓", "chart metric", "up", "down", "k", "j"),
-	Scroll: common.Binding("pgup/pgdn", "scroll", "pgup", "pgdown"),
-}
+	Left:       common.Binding("←/h", "back", "left", "h"),
+	Right:      common.Binding("→/l", "more runs", "right", "l"),
+	PageLeft:   common.Binding("H", "a page back", "H", "shift+left"),
+	PageRight:  common.Binding("L", "a page on", "L", "shift+right"),
+	All:        common.Binding("a", "all/differing params", "a"),
+	PrevMetric: common.Binding("↑/k", "metric above", "up", "k"),
+	NextMetric: common.Binding("↓/j", "metric below", "down", "j"),
+	Scroll:     common.Binding("pgup/pgdn", "scroll", "pgup", "pgdown"),
+}, "Scroll")
 
 // Model is the Compare screen.
 type Model struct {
@@ -81,7 +84,14 @@ func (m *Model) Resize(w, h int) {
 
 // Keys are the screen's bindings.
 func (m *Model) Keys() help.KeyMap {
-	return common.KeyMap{Short: []key.Binding{keys.Metric, keys.Side, keys.Page, keys.All, keys.Scroll, common.Binding("esc", "back to runs", "esc")}}
+	return common.KeyMap{
+		Short: []key.Binding{keys.Right, keys.Left, keys.PrevMetric, keys.NextMetric, keys.All, keys.PageRight, keys.PageLeft, keys.Scroll, common.Binding("esc", "back to runs", "esc")},
+		Full: [][]key.Binding{
+			{keys.PrevMetric, keys.NextMetric, keys.All},
+			{keys.Left, keys.Right, keys.PageLeft, keys.PageRight},
+			{keys.Scroll, common.Binding("esc", "back to runs", "esc")},
+		},
+	}
 }
 
 // Capturing is always false: the screen has no text field.
@@ -156,31 +166,31 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if m.cmp == nil {
 			return nil
 		}
-		switch msg.String() {
-		case "left", "h":
+		switch {
+		case key.Matches(msg, keys.Left):
 			m.side(-1)
 			return nil
-		case "right", "l":
+		case key.Matches(msg, keys.Right):
 			m.side(1)
 			return nil
-		case "H", "shift+left":
+		case key.Matches(msg, keys.PageLeft):
 			m.side(-max(m.fits, 1))
 			return nil
-		case "L", "shift+right":
+		case key.Matches(msg, keys.PageRight):
 			m.side(max(m.fits, 1))
 			return nil
-		case "a":
+		case key.Matches(msg, keys.All):
 			m.all = !m.all
 			m.cmp = engine.Compare(m.runs, m.all)
 			m.render()
 			return nil
-		case "up", "k":
+		case key.Matches(msg, keys.PrevMetric):
 			if m.metric > 0 {
 				m.metric--
 				m.render()
 			}
 			return nil
-		case "down", "j":
+		case key.Matches(msg, keys.NextMetric):
 			if m.metric < len(m.cmp.Metrics)-1 {
 				m.metric++
 				m.render()

@@ -56,14 +56,14 @@ type Service interface {
 	Alias(ctx context.Context, run int64, stage, alias string) (string, error)
 }
 
-var keys = struct {
+var keys = common.RegisterKeys("model", &struct {
 	Export, Reload, Alias, Filter key.Binding
 }{
 	Export: common.Binding("e", "export", "e"),
 	Reload: common.Binding("R", "reload list", "R"),
 	Alias:  common.Binding("a", "set alias (NAME@champion)", "a"),
 	Filter: common.Binding("/", "filter", "/"),
-}
+})
 
 // entry is one model in the list.
 type entry struct {

@@ -14,7 +14,7 @@ import (
 	"github.com/sluice-ml/sluice/ui/internal/query"
 )
 
-var ckeys = struct {
+var ckeys = common.RegisterKeys("composer", &struct {
 	Add, Remove, Up, Down, Edit, Needs, Settings, Save, SaveAs, Run, Close key.Binding
 }{
 	Add:      common.Binding("a", "add stage", "a"),
@@ -28,7 +28,7 @@ var ckeys = struct {
 	SaveAs:   common.Binding("S", "save as", "S"),
 	Run:      common.Binding("r", "run", "r"),
 	Close:    common.Binding("esc", "back", "esc"),
-}
+}, "Close")
 
 // composer edits one pipeline: a draft that is validated as it changes
 // and saved to YAML.

@@ -19,7 +19,7 @@ type Store interface {
 	Runs(ctx context.Context, f engine.RunFilter) ([]engine.RunSummary, error)
 }
 
-var keys = struct {
+var keys = common.RegisterKeys("pipelines", &struct {
 	Open, Run, RunWith, New, Reload, Filter, Sweep key.Binding
 }{
 	Sweep:   common.Binding("s", "sweep", "s"),
@@ -29,7 +29,7 @@ var keys = struct {
 	RunWith: common.Binding("o", "run with --set", "o"),
 	New:     common.Binding("n", "new pipeline", "n"),
 	Reload:  common.Binding("R", "rescan", "R"),
-}
+})
 
 // file is one pipeline file and what validation found.
 type file struct {

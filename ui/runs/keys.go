@@ -17,7 +17,7 @@ type keyMap struct {
 	Prev, Next, Section, SectionBack, Scroll key.Binding
 }
 
-var keys = keyMap{
+var keys = common.RegisterKeys("runs", &keyMap{
 	Filter:      common.Binding("/", "filter", "/"),
 	Mark:        common.Binding("space", "mark", " "),
 	Compare:     common.Binding("c", "compare marked", "c"),
@@ -36,7 +36,7 @@ var keys = keyMap{
 	Section:     common.Binding("→/l", "next section", "right", "l"),
 	SectionBack: common.Binding("←/h", "previous section", "left", "h"),
 	Scroll:      common.Binding("pgup/pgdn", "scroll", "pgup", "pgdown"),
-}
+}, "Scroll")
 
 // Keys are the screen's bindings.
 func (m *Model) Keys() help.KeyMap {

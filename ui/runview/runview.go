@@ -35,7 +35,7 @@ type keyMap struct {
 	Cancel, AllLogs, Follow, Scroll, Model, Details, Rerun key.Binding
 }
 
-var keys = keyMap{
+var keys = common.RegisterKeys("run", &keyMap{
 	Cancel:  common.Binding("c", "cancel run", "c"),
 	AllLogs: common.Binding("a", "all/one stage logs", "a"),
 	Follow:  common.Binding("f", "follow log", "f", "end"),
@@ -43,7 +43,7 @@ var keys = keyMap{
 	Model:   common.Binding("m", "model", "m"),
 	Details: common.Binding("enter", "run details", "enter"),
 	Rerun:   common.Binding("R", "rerun/resume", "R"),
-}
+}, "Scroll")
 
 // watched is one run the screen knows.
 type watched struct {
