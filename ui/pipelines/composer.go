@@ -56,6 +56,7 @@ type composer struct {
 	// why the text typed since does not.
 	catItems []stageItem
 	catQuery *query.Query
+	catSeq   int // keys that changed the catalog's text; see catalogMatches
 	catErr   error
 	form     *common.Form
 	confirm  *common.Confirm

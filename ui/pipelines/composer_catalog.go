@@ -138,10 +138,24 @@ func (c *composer) updateCatalog(msg tea.Msg) tea.Cmd {
 		c.catalog = nil
 		return c.add(it.t)
 	}
+	if m, ok := msg.(catalogMatches); ok {
+		if m.seq != c.catSeq {
+			return nil // an older text's matches, come in after a newer one's
+		}
+		msg = m.msg
+	}
 	// The filter in force for this key is the last query that parsed.
 	c.catalog.Filter = catalogFilter(c.catItems, c.catQuery, c.ctx.Now())
+	before := c.catalog.FilterValue()
 	l, cmd := c.catalog.Update(msg)
 	c.catalog = &l
+	if l.FilterValue() != before {
+		// The list filters off the update loop, one command per key, and
+		// applies whichever result comes in last; numbered, only the
+		// newest text's matches are applied.
+		c.catSeq++
+		cmd = numberMatches(cmd, c.catSeq)
+	}
 	if q, err := query.ParseAt(l.FilterValue(), c.ctx.Now()); err != nil {
 		c.catErr = err
 	} else {
@@ -216,3 +230,32 @@ func (c *composer) uniqueID(base string) string {
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// catalogMatches is the list's filter result for the text typed at key
+// number seq.
+type catalogMatches struct {
+	seq int
+	msg list.FilterMatchesMsg
+}
+
+// numberMatches wraps cmd so that the filter result it yields (alone or
+// in a batch) comes back as a catalogMatches numbered seq.
+func numberMatches(cmd tea.Cmd, seq int) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		switch msg := cmd().(type) {
+		case list.FilterMatchesMsg:
+			return catalogMatches{seq: seq, msg: msg}
+		case tea.BatchMsg:
+			out := make(tea.BatchMsg, len(msg))
+			for i, c := range msg {
+				out[i] = numberMatches(c, seq)
+			}
+			return out
+		default:
+			return msg
+		}
+	}
+}
