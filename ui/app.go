@@ -362,11 +362,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.broadcast(msg)
 	}
 	if m.confirm != nil {
-		done, cmd := m.confirm.Update(msg)
-		if done {
-			m.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.confirm, msg)
 	}
 	return m.screens[m.active].Update(msg)
 }
@@ -429,11 +425,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.quit()
 	}
 	if m.confirm != nil {
-		done, cmd := m.confirm.Update(msg)
-		if done {
-			m.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.confirm, msg)
 	}
 	if m.palette != nil {
 		done, press, cmd := m.palette.update(msg)

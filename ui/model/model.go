@@ -316,18 +316,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	if m.form != nil {
-		done, cmd := m.form.Update(msg)
-		if done {
-			m.form = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.form, msg)
 	}
 	if m.confirm != nil {
-		done, cmd := m.confirm.Update(msg)
-		if done {
-			m.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.confirm, msg)
 	}
 	return nil
 }
@@ -396,18 +388,10 @@ func (m *Model) setRows() {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.confirm != nil {
-		done, cmd := m.confirm.Update(msg)
-		if done {
-			m.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.confirm, msg)
 	}
 	if m.form != nil {
-		done, cmd := m.form.Update(msg)
-		if done {
-			m.form = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.form, msg)
 	}
 	if m.filter.Active() {
 		switch msg.String() {

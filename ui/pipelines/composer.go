@@ -211,18 +211,10 @@ func (c *composer) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	if c.confirm != nil {
-		done, cmd := c.confirm.Update(msg)
-		if done {
-			c.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&c.confirm, msg)
 	}
 	if c.form != nil {
-		done, cmd := c.form.Update(msg)
-		if done {
-			c.form = nil
-		}
-		return cmd
+		return common.UpdateModal(&c.form, msg)
 	}
 	if c.catalog != nil {
 		return c.updateCatalog(msg)

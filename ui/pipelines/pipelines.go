@@ -264,18 +264,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.composer.update(msg)
 	}
 	if m.form != nil {
-		done, cmd := m.form.Update(msg)
-		if done {
-			m.form = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.form, msg)
 	}
 	if m.confirm != nil {
-		done, cmd := m.confirm.Update(msg)
-		if done {
-			m.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.confirm, msg)
 	}
 	switch msg := msg.(type) {
 	case tea.KeyMsg:

@@ -326,18 +326,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return common.Info(msg.what)
 	}
 	if m.form != nil {
-		done, cmd := m.form.Update(msg)
-		if done {
-			m.form = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.form, msg)
 	}
 	if m.confirm != nil {
-		done, cmd := m.confirm.Update(msg)
-		if done {
-			m.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.confirm, msg)
 	}
 	if m.report != nil {
 		switch msg.(type) {

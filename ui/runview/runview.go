@@ -225,11 +225,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	if m.confirm != nil {
-		done, cmd := m.confirm.Update(msg)
-		if done {
-			m.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.confirm, msg)
 	}
 	return nil
 }
@@ -356,11 +352,7 @@ func (m *Model) addLines(w *watched, lines []engine.LogLine) {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.confirm != nil {
-		done, cmd := m.confirm.Update(msg)
-		if done {
-			m.confirm = nil
-		}
-		return cmd
+		return common.UpdateModal(&m.confirm, msg)
 	}
 	w := m.runs[m.cur]
 	n := 0

@@ -124,3 +124,17 @@ func (t *Text) Set(s string) {
 	t.Value = s
 	t.mu.Unlock()
 }
+
+// UpdateModal passes msg to the dialog in *slot (a form or a
+// confirmation) and closes it, setting *slot to nil, once the dialog is
+// done.
+func UpdateModal[T any, P interface {
+	*T
+	Update(tea.Msg) (bool, tea.Cmd)
+}](slot *P, msg tea.Msg) tea.Cmd {
+	done, cmd := (*slot).Update(msg)
+	if done {
+		*slot = nil
+	}
+	return cmd
+}
