@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -16,69 +18,85 @@ const module = "github.com/sluice-ml/sluice"
 // from ui is an arrow to or from any of them.
 const workbench = "ui/…"
 
-// imports are the arrows of DESIGN.md "Layout" ("Dependency direction"):
-// for every package of the module (by its path in the module, "" for
-// main), the packages of the module it may import directly. A package
-// that is not listed fails the test: a new package gets its arrows here
-// and in the README's "Project structure" section.
-//
-// Arrows DESIGN.md does not draw are kept only where the README's
-// "Project structure" section lists them; each says so.
-var imports = map[string][]string{
-	"": {"ui/cli"},
-
-	// DESIGN.md: ui/cli → ui, store, engine, engine/stages.
-	"ui/cli": {workbench, "store", "engine", "engine/stages",
-		// README "Project structure" (ui/cli → … engine/frame): predict
-		// and export read and write rows as frames.
-		"engine/frame",
-		// README "Project structure" (the engine/schedule and serve
-		// items): ui/cli wires the scheduler and the scoring server to
-		// the store and to the code sluice run uses.
-		"engine/schedule", "serve"},
-
-	// DESIGN.md: ui → engine (and the store through consumer-side
-	// interfaces, never by import).
-	workbench: {"engine", workbench},
-
-	// DESIGN.md: store → engine (types only).
-	"store": {"engine",
-		// README "Project structure": the artifact store below store.
-		"store/artifacts"},
-	"store/artifacts": {},
-
-	// DESIGN.md: engine/stages → engine, engine/frame, ml.
+// design are the arrows of DESIGN.md "Layout" ("Dependency direction"),
+// exactly as it draws them: for a package (by its path in the module, ""
+// for main), the packages of the module it may import directly. The
+// workbench's packages may import each other (one box in the layout).
+var design = map[string][]string{
+	"":              {"ui/cli"},
+	"ui/cli":        {workbench, "store", "engine", "engine/stages"},
+	workbench:       {"engine", workbench},
+	"store":         {"engine"},
 	"engine/stages": {"engine", "engine/frame", "ml"},
+	"engine":        {},
+	"engine/frame":  {},
+	"ml":            {},
+}
 
-	// DESIGN.md draws no arrow out of engine. README "Project structure":
-	// engine → engine/frame (engine.Shape carries a table's frame.Schema
-	// so validation can name columns) and engine → engine/timetable (the
-	// schedule expressions a pipeline file declares).
-	"engine":           {"engine/frame", "engine/timetable"},
-	"engine/frame":     {},
+// readme are the arrows DESIGN.md does not draw, each to or from a
+// package it does not name; the README's "Project structure" lists them
+// as such (TestREADMEListsTheImportRules).
+var readme = map[string][]string{
+	// ui/cli wires the scheduler, the scoring server and Temporal's
+	// worker and runner to the store, the catalog and the code sluice
+	// run uses.
+	"ui/cli": {"engine/schedule", "serve", "engine/temporal"},
+	// The artifact store below the run store.
+	"store":           {"store/artifacts"},
+	"store/artifacts": {},
+	// The schedule expressions a pipeline file declares.
+	"engine":           {"engine/timetable"},
 	"engine/timetable": {},
-	// README "Project structure": the scheduler.
+	// The scheduler.
 	"engine/schedule": {"engine", "engine/timetable"},
-	// README "Project structure": the scoring server.
+	// Temporal's workflow and activities run the engine's plans; the
+	// catalog and the stores are injected. The workflow a Schedule starts
+	// reads the file's schedule expression to work out its data interval.
+	"engine/temporal": {"engine", "engine/timetable"},
+	// The scoring server: the model's row framing is the catalog's.
 	"serve": {"engine", "engine/stages", "engine/frame"},
-
-	"ml": {},
-
-	// README "Project structure": the make bench-compare harness reads
-	// CSV with engine/frame and times ml.
+	// The make bench-compare harness reads CSV with engine/frame and
+	// times ml.
 	"internal/benchcompare": {"engine/frame", "ml"},
 }
+
+// exceptions are the arrows between packages DESIGN.md names that it does
+// not draw; the README lists each as an exception, with its reason.
+var exceptions = map[string][]string{
+	// engine.Shape carries a table's frame.Schema so that validation can
+	// name columns before anything runs; the engine's file writes are
+	// the frame's one atomic write.
+	"engine": {"engine/frame"},
+}
+
+// imports are all the arrows: a package imports only what they allow,
+// and a package that is not listed fails the test (a new package gets
+// its arrows in readme and in the README's "Project structure").
+var imports = func() map[string][]string {
+	out := map[string][]string{}
+	for _, m := range []map[string][]string{design, readme, exceptions} {
+		for from, to := range m {
+			out[from] = append(out[from], to...)
+		}
+	}
+	return out
+}()
 
 // outside are the only packages outside the module and the standard
 // library that these packages may depend on, directly or not (DESIGN.md:
 // "ml → gonum only; engine/frame → stdlib"; README "Project structure":
-// store/artifacts → stdlib, engine/timetable → robfig/cron only).
+// store/artifacts → minio-go only, engine/timetable → robfig/cron only).
 var outside = map[string][]string{
 	"ml":               {"gonum.org/v1/gonum/"},
 	"engine/frame":     {},
-	"store/artifacts":  {},
+	"store/artifacts":  {"github.com/minio/minio-go/v7"},
 	"engine/timetable": {"github.com/robfig/cron/"},
 }
+
+// withDeps are the libraries of outside that come with what they need:
+// a package allowed one of them may also depend on its dependencies
+// (store/artifacts on minio-go's, for S3), and on nothing else.
+var withDeps = []string{"github.com/minio/minio-go/v7"}
 
 // TestImportRules keeps the dependency direction of the design: each
 // package imports only the packages of the module its arrows allow, and
@@ -120,6 +138,17 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 
+	// The dependencies that come with a library of withDeps.
+	along := map[string]bool{}
+	for _, lib := range withDeps {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", lib).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", lib, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			along[dep] = true
+		}
+	}
 	var pkgs []string
 	for pkg := range outside {
 		pkgs = append(pkgs, pkg)
@@ -134,9 +163,147 @@ func TestImportRules(t *testing.T) {
 			if _, ours := rel(dep); ours {
 				continue
 			}
-			if !slices.ContainsFunc(outside[pkg], func(p string) bool { return strings.HasPrefix(dep, p) }) {
+			ok := slices.ContainsFunc(outside[pkg], func(p string) bool { return strings.HasPrefix(dep, p) })
+			if !ok && along[dep] {
+				ok = slices.ContainsFunc(outside[pkg], func(p string) bool { return slices.Contains(withDeps, p) })
+			}
+			if !ok {
 				t.Errorf("%s depends on %s: it may use only %v and the standard library", pkg, dep, outside[pkg])
 			}
+		}
+	}
+}
+
+// TestImportRulesFollowDesign keeps the rules honest about where they
+// come from: every arrow in readme has an end DESIGN.md does not name, and
+// every arrow between packages it names is DESIGN.md's or an exception.
+func TestImportRulesFollowDesign(t *testing.T) {
+	t.Parallel()
+	for from, tos := range readme {
+		for _, to := range tos {
+			_, a := design[from]
+			_, b := design[to]
+			if a && b {
+				t.Errorf("%s → %s joins two packages DESIGN.md names: it is DESIGN.md's arrow or an exception, not a readme one", name(from), name(to))
+			}
+		}
+	}
+	for from, tos := range exceptions {
+		for _, to := range tos {
+			_, a := design[from]
+			_, b := design[to]
+			if !a || !b || slices.Contains(design[from], to) {
+				t.Errorf("exception %s → %s: an exception joins two packages DESIGN.md names without its arrow", name(from), name(to))
+			}
+		}
+	}
+}
+
+// TestREADMEListsTheImportRules: the README's "Project structure" lists
+// the arrows of design, readme and exceptions, each under its heading
+// ("The design draws", "does not name", "exception"), as list items
+// "- `FROM → TO, TO`", and no others.
+func TestREADMEListsTheImportRules(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(b), "\n## Project structure\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	got := map[string]map[string][]string{}
+	group := ""
+	item := regexp.MustCompile("^- `([a-z/]+) → ([a-z/, ]+)`")
+	for _, line := range strings.Split(section, "\n") {
+		switch {
+		case strings.HasPrefix(line, "The design draws"):
+			group = "design"
+		case strings.HasPrefix(line, "Arrows to or from packages the design does not name"):
+			group = "readme"
+		case strings.HasPrefix(line, "One exception"):
+			group = "exceptions"
+		}
+		m := item.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if group == "" {
+			t.Errorf("README: %q comes before the import rules' headings", line)
+			continue
+		}
+		from := m[1]
+		if from == "main" {
+			from = ""
+		}
+		if got[group] == nil {
+			got[group] = map[string][]string{}
+		}
+		for _, to := range strings.Split(m[2], ",") {
+			got[group][readmeName(from)] = append(got[group][readmeName(from)], readmeName(strings.TrimSpace(to)))
+		}
+	}
+	for _, g := range []struct {
+		name  string
+		rules map[string][]string
+	}{{"design", design}, {"readme", readme}, {"exceptions", exceptions}} {
+		want := map[string][]string{}
+		for from, tos := range g.rules {
+			for _, to := range tos {
+				if to != from { // the workbench's packages among themselves
+					want[from] = append(want[from], to)
+				}
+			}
+		}
+		have := got[g.name]
+		for from := range want {
+			slices.Sort(want[from])
+			slices.Sort(have[from])
+			if !slices.Equal(want[from], have[from]) {
+				t.Errorf("README, the %s arrows from %s: %v, imports_test.go: %v", g.name, name(from), have[from], want[from])
+			}
+		}
+		for from := range have {
+			if _, ok := want[from]; !ok {
+				t.Errorf("README lists %s arrows from %s (%v) that imports_test.go does not", g.name, name(from), have[from])
+			}
+		}
+	}
+}
+
+// readmeName maps the README's ui (the workbench) to workbench.
+func readmeName(pkg string) string {
+	if pkg == "ui" {
+		return workbench
+	}
+	return pkg
+}
+
+// TestTemporalKeptOut keeps Temporal where the design puts it: only
+// engine/temporal (and ui/cli, which wires it) depend on its SDK, and the
+// module never requires its server (a test dependency of the nested
+// module engine/temporal/itest only).
+func TestTemporalKeptOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	for _, pkg := range []string{"engine", "engine/stages", "store", "ui", "ml"} {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "go.temporal.io/") || dep == module+"/engine/temporal" {
+				t.Errorf("%s depends on %s: only engine/temporal and ui/cli may use Temporal", pkg, dep)
+			}
+		}
+	}
+	out, err := exec.Command("go", "list", "-m", "all").Output()
+	if err != nil {
+		t.Fatalf("go list -m all: %v", err)
+	}
+	for _, m := range strings.Fields(string(out)) {
+		if m == "go.temporal.io/server" {
+			t.Errorf("the module requires go.temporal.io/server: keep it in engine/temporal/itest/go.mod")
 		}
 	}
 }

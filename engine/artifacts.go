@@ -52,6 +52,21 @@ func ReadArtifact(ctx context.Context, s ArtifactStore, key string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
+	defer rc.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	return io.ReadAll(rc)
+}
+
+// RefStore names blobs: a small mutable pointer from a name (a stage fingerprint) to a key.
+//
+// It is optional: an ArtifactStore that also implements it lets a stage
+// computed on one machine be found by its fingerprint on any other that
+// shares the store (callers test with a type assertion). A name is a
+// fingerprint: lowercase hexadecimal digits. PutRef is atomic (a reader
+// sees the old key or the new one, never a mix) and the last writer
+// wins; two writers of one fingerprint write the same key anyway. A ref
+// may outlive its blob (a garbage collector removes blobs, not refs), so
+// a caller checks the key with Has or Get before trusting it.
+type RefStore interface {
+	PutRef(ctx context.Context, name, key string) error
+	GetRef(ctx context.Context, name string) (key string, err error) // fs.ErrNotExist if none
 }

@@ -88,7 +88,7 @@ func (x *execution) attempt(ctx context.Context, ps *PlannedStage, inputs []Valu
 		ctx, cancel = context.WithTimeoutCause(ctx, ps.Spec.Timeout, fmt.Errorf("timed out after %s", ps.Spec.Timeout))
 		defer cancel()
 	}
-	sc := &StageContext{Plan: x.plan, Stage: ps, Params: ps.Params, Inputs: inputs, Seed: ps.Seed, Attempt: attempt, RunID: x.run.ID, x: x}
+	sc := &StageContext{Plan: x.plan, Stage: ps, Params: ps.Params, Inputs: inputs, Seed: ps.Seed, Attempt: attempt, RunID: x.run.ID, Version: x.ex.Version, x: x}
 	type result struct {
 		out *Output
 		err error
@@ -101,7 +101,14 @@ func (x *execution) attempt(ctx context.Context, ps *PlannedStage, inputs []Valu
 				ch <- result{err: fmt.Errorf("panic: %v", p)}
 			}
 		}()
-		o, e := ps.Type.Run(ctx, sc)
+		run := ps.Type.Run
+		if f := ps.Type.FanOut; f != nil {
+			run = f.Run
+			if x.results != nil {
+				run = func(ctx context.Context, sc *StageContext) (*Output, error) { return f.Reduce(ctx, sc, x.results) }
+			}
+		}
+		o, e := run(ctx, sc)
 		ch <- result{o, e}
 	}()
 	select {
@@ -161,19 +168,32 @@ func (x *execution) finish(r stageResult) Status {
 		x.publish(Event{Kind: EventStageFinished, Stage: ps.Spec.ID, Status: s.Status, Seconds: s.Seconds, Err: s.Error, Attempt: s.Attempts})
 		return s.Status
 	}
-	s.Status = StatusSucceeded
-	s.Metrics = r.out.Metrics
-	s.Writes = r.writes
 	x.vals[ps.Spec.ID] = r.out.Value
-	if p := r.preview; p != nil {
-		p.Stage = ps.Spec.ID
-		if r.out.Value.Kind() == KindTable {
+	var kind Kind
+	if r.out.Value != nil {
+		kind = r.out.Value.Kind()
+	}
+	ev := x.succeeded(s, kind, r.out.Metrics, r.writes, r.preview, r.arts)
+	x.mu.Unlock()
+	x.publish(ev)
+	return StatusSucceeded
+}
+
+// succeeded records a stage's successful result in its record s and
+// returns the event announcing it. Call with x.mu held.
+func (x *execution) succeeded(s *StageRun, kind Kind, metrics map[string]float64, writes map[string]string, preview *Preview, arts []ArtifactInfo) Event {
+	s.Status = StatusSucceeded
+	s.Metrics = metrics
+	s.Writes = writes
+	if p := preview; p != nil {
+		p.Stage = s.ID
+		if kind == KindTable {
 			s.Rows, s.Cols = p.Rows, p.Cols
 		}
 		x.delta.Previews = append(x.delta.Previews, p)
 	}
-	s.Artifacts = append(s.Artifacts, r.arts...)
-	x.delta.Artifacts = append(x.delta.Artifacts, r.arts...)
+	s.Artifacts = append(s.Artifacts, arts...)
+	x.delta.Artifacts = append(x.delta.Artifacts, arts...)
 	// The work is done: a count that stopped short (a solver converged
 	// before max_iter) is the whole of it; a total with no count reported
 	// is complete. The phase is over.
@@ -184,10 +204,7 @@ func (x *execution) finish(r stageResult) Status {
 		s.Progress.Done = s.Progress.Total
 	}
 	s.Progress.Phase = ""
-	ev := Event{Kind: EventStageFinished, Stage: ps.Spec.ID, Status: s.Status, Seconds: s.Seconds, Metrics: s.Metrics, Attempt: s.Attempts, Progress: s.Progress}
-	x.mu.Unlock()
-	x.publish(ev)
-	return StatusSucceeded
+	return Event{Kind: EventStageFinished, Stage: s.ID, Status: s.Status, Seconds: s.Seconds, Metrics: s.Metrics, Attempt: s.Attempts, Progress: s.Progress}
 }
 
 func (x *execution) skip(i int) {

@@ -402,7 +402,7 @@ func explain(version string, plan *Plan, ps *PlannedStage, params map[string]any
 			return fmt.Sprintf("no usable result of run %d", prev.ID)
 		case StatusRunning, StatusPending:
 			return fmt.Sprintf("still running in run %d", prev.ID)
-		default:
+		case StatusFailed, StatusCancelled, StatusSkipped, StatusInterrupted:
 			return fmt.Sprintf("%s in run %d", ps0.Status, prev.ID)
 		}
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"sort"
-	"strings"
 )
 
 // Comparison sets runs side by side, transposed: runs are columns and
@@ -34,29 +33,15 @@ type MetricRow struct {
 	Key            string     // "stage.metric"
 	Values         []*float64 // nil where a run lacks it
 	Deltas         []*float64 // value minus the first run's (nil when either is missing)
-	Best           int        // index of the best run, -1 when none or all equal
-	HigherIsBetter bool
-}
-
-// HigherIsBetter reports whether a larger value of the named metric is
-// better: true for scores (accuracy, f1, r2, auc…), false for losses and
-// errors (rmse, mae, mse, log_loss, inertia) and costs (seconds).
-func HigherIsBetter(metric string) bool {
-	m := strings.ToLower(metric)
-	if i := strings.LastIndexByte(m, '.'); i >= 0 {
-		m = m[i+1:]
-	}
-	for _, low := range []string{"loss", "rmse", "mse", "mae", "error", "inertia", "seconds", "time", "std", "n_iter"} {
-		if strings.Contains(m, low) {
-			return false
-		}
-	}
-	return true
+	Best           int        // index of the best run, -1 when none, all equal or Unranked
+	Better         Better     // as the stage type declares the metric (Registry.Better)
+	HigherIsBetter bool       // Better == Higher
 }
 
 // Compare builds the comparison of runs, in the order given. With all
-// false, parameters equal across every run are left out.
-func Compare(runs []*Run, all bool) *Comparison {
+// false, parameters equal across every run are left out. Which way each
+// metric improves comes from its declaration in reg (Registry.Better).
+func Compare(runs []*Run, all bool, reg *Registry) *Comparison {
 	c := &Comparison{}
 	for _, r := range runs {
 		c.Runs = append(c.Runs, r.ID)
@@ -92,6 +77,7 @@ func Compare(runs []*Run, all bool) *Comparison {
 	}
 	// Metrics, in stage order of the first run that has each.
 	metricVals := map[string][]*float64{}
+	better := map[string]Better{}
 	var order []string
 	for i, r := range runs {
 		for _, s := range r.Stages {
@@ -100,6 +86,7 @@ func Compare(runs []*Run, all bool) *Comparison {
 				if metricVals[key] == nil {
 					metricVals[key] = make([]*float64, n)
 					order = append(order, key)
+					better[key] = reg.Better(s.Uses, name)
 				}
 				v := s.Metrics[name]
 				metricVals[key][i] = &v
@@ -108,7 +95,7 @@ func Compare(runs []*Run, all bool) *Comparison {
 	}
 	for _, key := range order {
 		vals := metricVals[key]
-		row := MetricRow{Key: key, Values: vals, Deltas: make([]*float64, n), Best: -1, HigherIsBetter: HigherIsBetter(key)}
+		row := MetricRow{Key: key, Values: vals, Deltas: make([]*float64, n), Best: -1, Better: better[key], HigherIsBetter: better[key] == Higher}
 		for i, v := range vals {
 			if v != nil && vals[0] != nil {
 				d := *v - *vals[0]
@@ -130,7 +117,7 @@ func Compare(runs []*Run, all bool) *Comparison {
 				row.Best, best = i, *v
 			}
 		}
-		if equal && n > 1 {
+		if (equal && n > 1) || row.Better == Unranked {
 			row.Best = -1
 		}
 		c.Metrics = append(c.Metrics, row)

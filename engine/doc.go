@@ -19,6 +19,13 @@
 // fails fails the run and skips its dependents, while independent
 // branches finish.
 //
+// A stage type whose work splits into independent units (a search's
+// candidate × fold fits) declares a FanOut: Units lists them as small
+// JSON descriptors, RunUnit does one, Reduce combines the results in unit
+// order. The executor runs the units on a pool of GOMAXPROCS goroutines,
+// counting them as progress; a distributed engine may run them on other
+// machines, and the stage's output is the same bytes either way.
+//
 // # Stage cache
 //
 // Every stage gets a fingerprint: its type, resolved parameters,

@@ -31,6 +31,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrCancelled reports a run or stage stopped by its context.
 	ErrCancelled = errors.New("cancelled")
+	// ErrNotRecorded reports a run whose final record could not be
+	// written in full (a full disk, a store that failed mid-run).
+	ErrNotRecorded = errors.New("failed to record")
 )
 
 // Pos is a 1-based line and column in a pipeline file. The zero Pos means

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -54,6 +55,8 @@ type execution struct {
 	refs  map[any]ArtifactInfo // values written this run, by identity
 
 	decisions []*Decision            // per stage, in file order (nil outside RunWith)
+	tap       func(Event)            // RunStage: every event, synchronously, besides the broker
+	results   []json.RawMessage      // RunStage of a FanOut stage: its units' results; only Reduce runs
 	loading   map[string]*sync.Mutex // per cached stage: one load (or recomputation) at a time
 }
 
@@ -74,6 +77,28 @@ func (e *Executor) Run(ctx context.Context, plan *Plan) (*Run, error) {
 // anything is recorded, and one wrapping ErrInvalid when opts name a
 // stage the plan does not have.
 func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*Run, error) {
+	x, err := e.begin(ctx, plan, opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
+	flushDone := make(chan struct{})
+	go func() {
+		x.flushLoop(flushCtx)
+		close(flushDone)
+	}()
+
+	x.schedule(ctx)
+
+	stopFlush()
+	<-flushDone
+	return x.end(ctx)
+}
+
+// begin decides what the run does with each stage, records its start
+// (setup, if not nil, fills in the record first) and announces the
+// stages an earlier result stands in for.
+func (e *Executor) begin(ctx context.Context, plan *Plan, opts RunOptions, setup func(*Run)) (*execution, error) {
 	// What killed runs left behind in the folders this one writes to goes
 	// first (only sluice's own temporary names, of processes now gone).
 	CleanStaleTemps(plan.outputDirs())
@@ -120,6 +145,9 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 			run.Inputs[name] = sum
 		}
 	}
+	if setup != nil {
+		setup(run)
+	}
 	id, err := rec.BeginRun(context.WithoutCancel(ctx), run)
 	if err != nil {
 		return nil, err // the Recorder's error says "begin run: …" itself
@@ -132,15 +160,12 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 			x.reuse(k)
 		}
 	}
+	return x, nil
+}
 
-	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
-	flushDone := make(chan error, 1)
-	go func() { flushDone <- x.flushLoop(flushCtx) }()
-
-	x.schedule(ctx)
-
-	stopFlush()
-	flushErr := <-flushDone
+// end settles the run's status, records it for the last time and
+// announces it.
+func (x *execution) end(ctx context.Context) (*Run, error) {
 	x.mu.Lock()
 	x.finishRun(ctx)
 	final := x.snapshot()
@@ -148,17 +173,15 @@ func (e *Executor) RunWith(ctx context.Context, plan *Plan, opts RunOptions) (*R
 	x.mu.Unlock()
 	// The run is over for subscribers once it is recorded: a header that
 	// says succeeded means the store says so too.
-	recErr := rec.RecordRun(context.WithoutCancel(ctx), final, d)
-	x.publish(Event{Kind: EventRunFinished, Status: final.Status, Seconds: final.Seconds, Run: final})
-	// A Recorder's errors name the run already ("record run 2: …"): they
-	// are returned as they are, not wrapped in the same words again.
+	recErr := x.rec.RecordRun(context.WithoutCancel(ctx), final, d)
 	if recErr != nil {
-		return final, recErr
+		final, recErr = recordLean(context.WithoutCancel(ctx), x.rec, final, d, recErr)
 	}
-	if flushErr != nil {
-		return final, flushErr
-	}
-	return final, nil
+	x.publish(Event{Kind: EventRunFinished, Status: final.Status, Seconds: final.Seconds, Run: final})
+	// The final record carries whatever a failed periodic write left,
+	// so only its own outcome counts. A Recorder's errors name the run
+	// already ("record run 2: …"): recordLean does not repeat them.
+	return final, recErr
 }
 
 // finishRun sets the run's final status from its stages. Call with x.mu held.
@@ -179,6 +202,8 @@ func (x *execution) finishRun(ctx context.Context) {
 				s.Seconds = s.Finished.Sub(s.Started).Seconds()
 				s.Error = "cancelled while running"
 			}
+		case StatusSucceeded, StatusFailed, StatusCancelled, StatusSkipped, StatusInterrupted, StatusCached:
+			// final already
 		}
 	}
 	for _, s := range r.Stages {
@@ -238,7 +263,7 @@ func (x *execution) schedule(ctx context.Context) {
 			case StatusSucceeded, StatusCached:
 			case StatusFailed, StatusSkipped, StatusCancelled:
 				return false, true
-			default:
+			case StatusPending, StatusRunning, StatusInterrupted:
 				return false, false
 			}
 		}
@@ -307,12 +332,15 @@ func (x *execution) start(ctx context.Context, i int, done chan<- stageResult) {
 }
 
 func (x *execution) publish(e Event) {
-	if x.ex.Events == nil {
+	if x.ex.Events == nil && x.tap == nil {
 		return
 	}
 	e.Time = time.Now()
 	e.RunID = x.run.ID
 	e.Pipeline = x.run.Pipeline
+	if x.tap != nil {
+		x.tap(e)
+	}
 	x.ex.Events.Publish(e)
 }
 

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+
+	"github.com/sluice-ml/sluice/engine/frame"
 )
 
 // ErrNotRegular reports a path that names something other than a regular
@@ -35,7 +38,7 @@ func ReadRegularFile(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	if fi, err := f.Stat(); err != nil {
 		return nil, err
 	} else if !fi.Mode().IsRegular() {
@@ -68,4 +71,18 @@ func fileKind(m os.FileMode) string {
 		return "a device"
 	}
 	return m.Type().String()
+}
+
+// WriteFileAtomic writes data to path whole or not at all (see
+// frame.WriteFileAtomic, the one atomic write every writer of sluice
+// goes through), creating path's folder first. The workbench saves
+// pipeline files with it.
+func WriteFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return frame.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }

@@ -34,7 +34,7 @@ func newTestRegistry() *testRegistry {
 	tr.Registry = engine.NewRegistry(
 		&engine.StageType{Name: "source", Group: "extract", Doc: "gives a table", Out: engine.KindTable,
 			Params: []engine.Param{{Name: "path", Type: engine.TypePath, Input: true, Doc: "a file"}},
-			Check: func(engine.Params, []engine.Shape) (engine.Shape, []error) {
+			Check: func(engine.Params, []engine.Shape, engine.CheckEnv) (engine.Shape, []error) {
 				return engine.Shape{Schema: frame.Schema{{Name: "x", Type: frame.Int}}}, nil
 			},
 			Run: table},
@@ -85,13 +85,13 @@ func newTestRegistry() *testRegistry {
 		&engine.StageType{Name: "boom", Group: "transform", Doc: "panics", In: engine.KindTable, MinIn: 0, MaxIn: 1, Out: engine.KindTable,
 			Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
 				var m map[string]int
-				m["x"] = 1 // nil map write: a panic
+				m["x"] = 1 //nolint:staticcheck // SA5000 is the point: a nil map write, a runtime panic the executor must recover
 				return nil, nil
 			}},
 		&engine.StageType{Name: "to_split", Group: "split", Doc: "table to split", In: engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindSplit,
 			Params: []engine.Param{{Name: "target", Type: engine.TypeString, Required: true, Doc: "target column"},
 				{Name: "test_size", Type: engine.TypeFloat, Default: 0.2, Min: engine.Range(0), Max: engine.Range(1), Doc: "test share"}},
-			Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+			Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 				if in[0].Schema != nil && in[0].Schema.Index(p.String("target")) < 0 {
 					return engine.Shape{}, []error{&engine.ParamError{Param: "target", Msg: fmt.Sprintf("no column %q", p.String("target"))}}
 				}

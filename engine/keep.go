@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -70,10 +72,25 @@ func (x *execution) put(ctx context.Context, v Value) (ArtifactInfo, error) {
 	}
 	pr, pw := io.Pipe()
 	var format string
+	// The parts v writes through put, at any depth, go into its
+	// reference so a collector keeps them with it.
+	var (
+		partsMu sync.Mutex
+		parts   []string
+	)
+	sub := func(ctx context.Context, v Value) (ArtifactInfo, error) {
+		ref, err := x.put(ctx, v)
+		if err == nil {
+			partsMu.Lock()
+			parts = appendNew(appendNew(parts, ref.SHA256), ref.Parts...)
+			partsMu.Unlock()
+		}
+		return ref, err
+	}
 	encDone := make(chan error, 1)
 	go func() {
 		var err error
-		format, err = v.Encode(ctx, pw, x.put)
+		format, err = v.Encode(ctx, pw, sub)
 		pw.CloseWithError(err)
 		encDone <- err
 	}()
@@ -86,13 +103,23 @@ func (x *execution) put(ctx context.Context, v Value) (ArtifactInfo, error) {
 	if putErr != nil {
 		return ArtifactInfo{}, putErr
 	}
-	ref := ArtifactInfo{Kind: v.Kind(), Format: format, SHA256: key, Size: int(n)}
+	ref := ArtifactInfo{Kind: v.Kind(), Format: format, SHA256: key, Size: int(n), Parts: parts}
 	if memo {
 		x.mu.Lock()
 		x.refs[id] = ref
 		x.mu.Unlock()
 	}
 	return ref, nil
+}
+
+// appendNew appends the keys of add that list lacks.
+func appendNew(list []string, add ...string) []string {
+	for _, k := range add {
+		if !slices.Contains(list, k) {
+			list = append(list, k)
+		}
+	}
+	return list
 }
 
 // identity returns a map key standing for the value itself (its pointer,
@@ -158,7 +185,7 @@ func readBounded(ctx context.Context, store ArtifactStore, ref ArtifactInfo) ([]
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
+	defer rc.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	buf := bytes.NewBuffer(make([]byte, 0, ref.Size+1))
 	if _, err := io.Copy(buf, io.LimitReader(rc, int64(ref.Size)+1)); err != nil {
 		return nil, err

@@ -3,10 +3,13 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sluice-ml/sluice/engine/frame"
 )
 
 // AllowOutsideParam is the parameter every stage type that writes a file
@@ -30,8 +33,9 @@ var ErrOutside = errors.New("outside the folder")
 // the check follows links the way the kernel will. It returns the absolute
 // path to write.
 //
-// The check is made before writing, not during: a link swapped in between
-// by someone who can already write under base is not caught.
+// OutputPath only checks; WriteOutput and RenameOutput also write through
+// an os.Root on base, so a link swapped in between the check and the write
+// cannot take the write out of base either.
 func OutputPath(base, value string, allowOutside bool) (string, error) {
 	if base == "" {
 		base = "."
@@ -58,7 +62,7 @@ func OutputPath(base, value string, allowOutside bool) (string, error) {
 		}
 		return "", err
 	}
-	defer root.Close()
+	defer root.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	for p := rel; ; p = filepath.Dir(p) {
 		_, err := root.Stat(p)
 		if err == nil {
@@ -80,6 +84,119 @@ func OutputPath(base, value string, allowOutside bool) (string, error) {
 		if p == "." || p == string(filepath.Separator) {
 			break
 		}
+	}
+	return abs, nil
+}
+
+// openOutput resolves the output value names under the write policy (see
+// OutputPath) and opens the folder a write of it goes through; it returns
+// that root, the output's absolute path and its name inside the root.
+func openOutput(base, value string, allowOutside bool) (root *os.Root, abs, rel string, err error) {
+	if abs, err = OutputPath(base, value, allowOutside); err != nil {
+		return nil, "", "", err
+	}
+	if root, rel, err = outputRoot(base, abs, allowOutside); err != nil {
+		return nil, "", "", err
+	}
+	return root, abs, rel, nil
+}
+
+// outputRoot opens the folder a write of abs (which OutputPath returned)
+// goes through, and returns the name of abs inside it: base itself
+// (created if need be), or with allowOutside abs's own folder (created if
+// need be).
+func outputRoot(base, abs string, allowOutside bool) (*os.Root, string, error) {
+	if base == "" {
+		base = "."
+	}
+	absBase, err := filepath.Abs(base)
+	if err != nil {
+		return nil, "", err
+	}
+	rel, err := filepath.Rel(absBase, abs)
+	switch {
+	case allowOutside:
+		// Links may take it anywhere: only the file's own folder is held.
+		absBase, rel = filepath.Dir(abs), filepath.Base(abs)
+	case err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel):
+		return nil, "", fmt.Errorf("%s is %w %s", abs, ErrOutside, absBase)
+	}
+	if err := os.MkdirAll(absBase, 0o755); err != nil {
+		return nil, "", err
+	}
+	root, err := os.OpenRoot(absBase)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := root.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
+		_ = root.Close()
+		return nil, "", outsideOr(err, abs, absBase)
+	}
+	return root, rel, nil
+}
+
+// outsideOr says that a write was refused for leaving base where os.Root
+// refused it for that reason, and returns other errors as they are.
+func outsideOr(err error, path, base string) error {
+	if strings.Contains(err.Error(), "path escapes from parent") {
+		return fmt.Errorf("%s is %w %s (a symbolic link under it points out)", path, ErrOutside, base)
+	}
+	return err
+}
+
+// WriteOutput writes the file value names, resolved against base under
+// the write policy (see OutputPath), atomically through write (see
+// frame.WriteFileAtomicIn): folders on the way are created, and every
+// step goes through an os.Root on base, so no symbolic link, even one
+// swapped in during the write, takes it out of base. It returns the
+// absolute path written.
+func WriteOutput(base, value string, allowOutside bool, write func(io.Writer) error) (string, error) {
+	root, abs, rel, err := openOutput(base, value, allowOutside)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close() //nolint:errcheck // every file opened through it is closed already
+	if err := frame.WriteFileAtomicIn(root, rel, write); err != nil {
+		return "", outsideOr(err, value, root.Name())
+	}
+	return abs, nil
+}
+
+// OutputTemp creates, empty, a temporary file beside the output value
+// names (resolved against base under the write policy, see OutputPath),
+// for a program to write and RenameOutput to rename over the output.
+// The output's folders and the file are made through an os.Root, as
+// WriteOutput makes them, so the file lies in the output's confined
+// folder. It returns the file's absolute path.
+func OutputTemp(base, value string, allowOutside bool) (string, error) {
+	root, abs, rel, err := openOutput(base, value, allowOutside)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close() //nolint:errcheck // the file made through it is closed already
+	tmp, err := frame.TempFileIn(root, rel)
+	if err != nil {
+		return "", outsideOr(err, value, root.Name())
+	}
+	return filepath.Join(filepath.Dir(abs), filepath.Base(tmp)), nil
+}
+
+// RenameOutput renames the file at from (a temporary file beside the
+// output, as OutputTemp makes it) over the output value names,
+// resolved against base under the write policy, through an os.Root as
+// WriteOutput writes. It returns the absolute path of the output.
+func RenameOutput(base, value string, allowOutside bool, from string) (string, error) {
+	root, abs, rel, err := openOutput(base, value, allowOutside)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close() //nolint:errcheck // nothing opened through it
+	fromRel := filepath.Join(filepath.Dir(rel), filepath.Base(from))
+	if filepath.Dir(from) != filepath.Dir(abs) {
+		return "", fmt.Errorf("rename %s over %s: not in the output's folder", from, value)
+	}
+	if err := root.Rename(fromRel, rel); err != nil {
+		return "", outsideOr(err, value, root.Name())
 	}
 	return abs, nil
 }

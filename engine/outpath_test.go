@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -56,5 +57,77 @@ func TestOutputPathConfinesWrites(t *testing.T) {
 		if _, err := engine.OutputPath(base, tt.value, true); err != nil {
 			t.Errorf("%s with allow_outside: %v", tt.value, err)
 		}
+	}
+}
+
+// TestWriteOutputCannotBeRedirectedMidWrite swaps the output's folder for
+// a symbolic link pointing out of the pipeline's folder while the file is
+// being written, after the write policy's check passed: the write goes
+// through an os.Root on the folder, so the rename that would land outside
+// is refused and nothing is written there. With plain paths it landed in
+// the link's target.
+func TestWriteOutputCannotBeRedirectedMidWrite(t *testing.T) {
+	base, outside := t.TempDir(), t.TempDir()
+	sub := filepath.Join(base, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := engine.WriteOutput(base, "sub/out.csv", false, func(w io.Writer) error {
+		if err := os.Rename(sub, sub+".old"); err != nil {
+			return err
+		}
+		if err := os.Symlink(outside, sub); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "a\n1\n")
+		return err
+	})
+	if !errors.Is(err, engine.ErrOutside) {
+		t.Errorf("write through a folder swapped for a link: got %v, want ErrOutside", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) > 0 {
+		t.Errorf("the write reached the link's target: %v", entries)
+	}
+	// The same write with the folder in place writes the file.
+	if err := os.Remove(sub); err != nil {
+		t.Fatal(err)
+	}
+	path, err := engine.WriteOutput(base, "sub/out.csv", false, func(w io.Writer) error {
+		_, err := io.WriteString(w, "a\n1\n")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "a\n1\n" || path != filepath.Join(base, "sub", "out.csv") {
+		t.Errorf("wrote %s: %q, %v", path, b, err)
+	}
+}
+
+// TestRenameOutputCannotBeRedirected: exec's scratch file is renamed over
+// the output under the same policy, so a folder that is a link pointing
+// out by the time the command has written its scratch file does not take
+// the output out.
+func TestRenameOutputCannotBeRedirected(t *testing.T) {
+	base, outside := t.TempDir(), t.TempDir()
+	sub := filepath.Join(base, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	scratch := filepath.Join(sub, ".out.csv.tmp-1-2.csv")
+	if err := os.WriteFile(filepath.Join(outside, filepath.Base(scratch)), []byte("a\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, sub); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.RenameOutput(base, "sub/out.csv", false, scratch); !errors.Is(err, engine.ErrOutside) {
+		t.Errorf("rename through a folder swapped for a link: got %v, want ErrOutside", err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "out.csv")); err == nil {
+		t.Error("the rename reached the link's target")
 	}
 }

@@ -41,6 +41,9 @@ func (k Kind) MarshalJSON() ([]byte, error) { return json.Marshal(k.String()) }
 func (k *Kind) UnmarshalJSON(b []byte) error {
 	var n uint8
 	if err := json.Unmarshal(b, &n); err == nil {
+		if int(n) >= len(kindNames) {
+			return fmt.Errorf("kind: unknown kind %d", n)
+		}
 		*k = Kind(n)
 		return nil
 	}
@@ -116,7 +119,16 @@ type RunFunc func(ctx context.Context, sc *StageContext) (*Output, error)
 // CheckFunc validates a stage's parameters against what flows into it at
 // validation time, and says what flows out. It may return several errors;
 // a *ParamError is placed at that parameter in the file.
-type CheckFunc func(params Params, in []Shape) (Shape, []error)
+type CheckFunc func(params Params, in []Shape, env CheckEnv) (Shape, []error)
+
+// CheckEnv is what a CheckFunc may read besides the parameters and the
+// shapes flowing in: the pipeline's own setting, given explicitly.
+type CheckEnv struct {
+	// Dir is the pipeline file's folder: relative paths in the
+	// parameters resolve against it (engine.ResolvePath), as at run time
+	// against StageContext.Plan.Spec.Dir.
+	Dir string
+}
 
 // Shape is what validation knows of a value flowing along an edge before
 // anything runs: its kind and, when known, its columns.
@@ -137,8 +149,15 @@ type StageType struct {
 	MaxIn  int    // most inputs; -1 for any number
 	Out    Kind
 	Params []Param
-	Check  CheckFunc // optional
-	Run    RunFunc
+	// Metrics declares every metric the stage reports, with which way it
+	// improves (Compare marks the best run by it).
+	Metrics []Metric
+	Check   CheckFunc // optional
+	Run     RunFunc   // nil for a FanOut stage: FanOut.Run
+	// FanOut, when not nil, is how the stage's work splits into units
+	// that may run anywhere (see FanOut); the local executor runs it with
+	// FanOut.Run. nil for ordinary stages.
+	FanOut *FanOut
 	// Cache says whether an earlier result of this stage may stand in
 	// for running it (the zero value: it may, when its fingerprint
 	// matches).
@@ -217,6 +236,14 @@ func NewRegistry(types ...*StageType) *Registry {
 
 // Add registers t. It panics on a duplicate or malformed declaration.
 func (r *Registry) Add(t *StageType) {
+	if t.FanOut != nil {
+		if t.FanOut.Units == nil || t.FanOut.RunUnit == nil || t.FanOut.Reduce == nil {
+			panic("engine: stage type " + t.Name + " has a FanOut without Units, RunUnit or Reduce")
+		}
+		if t.Run == nil {
+			t.Run = t.FanOut.Run
+		}
+	}
 	if t.Name == "" || t.Run == nil {
 		panic("engine: stage type needs a name and a Run func")
 	}
@@ -242,6 +269,13 @@ func (r *Registry) Add(t *StageType) {
 				panic(fmt.Sprintf("engine: bad default for %s.%s: %v", t.Name, p.Name, err))
 			}
 		}
+	}
+	seen := map[string]bool{}
+	for _, m := range t.Metrics {
+		if m.Name == "" || seen[m.Name] || m.Better > Unranked {
+			panic(fmt.Sprintf("engine: bad or duplicate metric declaration %s.%q", t.Name, m.Name))
+		}
+		seen[m.Name] = true
 	}
 	r.types[t.Name] = t
 	r.order = append(r.order, t.Name)

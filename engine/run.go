@@ -59,8 +59,10 @@ func (s Status) Done() bool {
 	switch s {
 	case StatusPending, StatusRunning:
 		return false
+	case StatusSucceeded, StatusFailed, StatusCancelled, StatusSkipped, StatusInterrupted, StatusCached:
+		return true
 	}
-	return true
+	return true // not a status: nothing will change it
 }
 
 // Run is the record of one execution of a pipeline: what ran, with which
@@ -89,6 +91,11 @@ type Run struct {
 	Stages    []StageRun                `json:"stages"`
 	// Sweep groups the runs of one parameter sweep (sluice run --sweep).
 	Sweep string `json:"sweep,omitempty"`
+	// Engine is what ran the stages: "" (runs recorded before engines
+	// were named) or EngineLocal for this process, EngineTemporal for the
+	// workers of a Temporal cluster; WorkflowID is then the workflow's id.
+	Engine     string `json:"engine,omitempty"`
+	WorkflowID string `json:"workflow_id,omitempty"`
 	// Tags and Note are the user's annotations, kept by the store apart
 	// from the record the executor writes, and filled in when read.
 	Tags []string `json:"tags,omitempty"`
@@ -101,6 +108,21 @@ type Run struct {
 	IntervalStart time.Time `json:"data_interval_start,omitzero"`
 	IntervalEnd   time.Time `json:"data_interval_end,omitzero"`
 	TriggerFile   string    `json:"trigger_file,omitempty"`
+}
+
+// Engines a run's stages can run on (Run.Engine).
+const (
+	EngineLocal    = "local"
+	EngineTemporal = "temporal"
+)
+
+// EngineName is the engine that ran the run: Engine, or EngineLocal for
+// a run recorded before engines were named.
+func (r *Run) EngineName() string {
+	if r.Engine == "" {
+		return EngineLocal
+	}
+	return r.Engine
 }
 
 // TriggerKind is how the run was started; runs recorded before triggers
@@ -227,4 +249,8 @@ type ArtifactInfo struct {
 	Format string `json:"format"`
 	SHA256 string `json:"sha256"`
 	Size   int    `json:"size"`
+	// Parts are the keys of the blobs this one refers to inside its
+	// bytes, at any depth (a split's train and test tables): a garbage
+	// collector keeps them as long as it keeps this one.
+	Parts []string `json:"parts,omitempty"`
 }

@@ -3,10 +3,12 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,6 +57,51 @@ type StageSpec struct {
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// The rules of a stage's id, retries and timeout, for the pipeline file
+// and for the composer's fields alike.
+
+// MaxRetries is the most retries a stage may ask for.
+const MaxRetries = 100
+
+// CheckStageID returns an error unless id is a valid stage id: one or
+// more lower-case letters, digits, _ and -.
+func CheckStageID(id string) error {
+	if !idPattern.MatchString(id) {
+		return fmt.Errorf("id %q may only hold lower-case letters, digits, _ and -", id)
+	}
+	return nil
+}
+
+// errRetries and errTimeout say what retries and timeout want.
+var (
+	errRetries = fmt.Errorf("retries wants an integer in [0, %d]", MaxRetries)
+	errTimeout = errors.New("timeout wants a positive duration like 30s or 5m")
+)
+
+// ParseRetries reads a stage's retries as typed ("" is 0).
+func ParseRetries(s string) (int, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > MaxRetries {
+		return 0, errRetries
+	}
+	return n, nil
+}
+
+// ParseTimeout reads a stage's timeout as typed ("" is none).
+func ParseTimeout(s string) (time.Duration, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, errTimeout
+	}
+	return d, nil
+}
 
 // Hash returns the hex SHA-256 of the file's bytes.
 func (s *Spec) Hash() string {
@@ -257,8 +304,8 @@ func parseStage(file string, n *node) (*StageSpec, ErrorList) {
 		switch {
 		case !isStr || v.kind != nodeScalar:
 			add(st.IDPos, "id wants a name like load or fit_model, got %s", v.describe())
-		case !idPattern.MatchString(id):
-			add(st.IDPos, "id %q may only hold lower-case letters, digits, _ and -", id)
+		case CheckStageID(id) != nil:
+			add(st.IDPos, "%v", CheckStageID(id))
 			st.ID = id
 		default:
 			st.ID = id
@@ -315,16 +362,17 @@ func parseStage(file string, n *node) (*StageSpec, ErrorList) {
 		}
 	}
 	if v, p, ok := n.get("retries"); ok {
-		if r, isInt := v.value.(int64); isInt && r >= 0 && r <= 100 {
+		if r, isInt := v.value.(int64); isInt && r >= 0 && r <= MaxRetries {
 			st.Retries = int(r)
 		} else {
-			add(orPos(v.pos, p), "retries wants an integer in [0, 100], got %s", v.describe())
+			add(orPos(v.pos, p), "%v, got %s", errRetries, v.describe())
 		}
 	}
 	if v, p, ok := n.get("timeout"); ok {
-		d, err := time.ParseDuration(fmt.Sprint(v.value))
-		if _, isStr := v.value.(string); !isStr || err != nil || d <= 0 {
-			add(orPos(v.pos, p), "timeout wants a positive duration like 30s or 5m, got %s", v.describe())
+		s, isStr := v.value.(string)
+		d, err := ParseTimeout(s)
+		if !isStr || err != nil || d == 0 {
+			add(orPos(v.pos, p), "%v, got %s", errTimeout, v.describe())
 		} else {
 			st.Timeout = d
 		}

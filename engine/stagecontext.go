@@ -20,11 +20,16 @@ type StageContext struct {
 	Seed    uint64
 	Attempt int
 	RunID   int64
+	// Version is the sluice version running the stage (the executor's
+	// Version), for what the stage writes that names it (a model file's
+	// sluice_version); "" outside an executor.
+	Version string
 	x       *execution
 }
 
 // NewStageContext makes a context for running a stage outside an executor
-// (tests, and running one stage alone). Logs go to logf if not nil.
+// (tests, and running one stage alone). Logs go to logf if not nil. Its
+// Version is "" until the caller sets it.
 func NewStageContext(plan *Plan, stage *PlannedStage, inputs []Value, logf func(LogLine)) *StageContext {
 	x := &execution{ex: &Executor{}, plan: plan, rec: &NopRecorder{}, run: &Run{Inputs: map[string]string{}}, lines: map[string]int{}, vals: map[string]Value{}, refs: map[any]ArtifactInfo{}}
 	for _, ps := range plan.Stages {
@@ -104,6 +109,27 @@ func (sc *StageContext) Path(p string) string { return ResolvePath(sc.Plan.Spec.
 // parameter lets it leave the pipeline's folder.
 func (sc *StageContext) OutputPath(p string) (string, error) {
 	return OutputPath(sc.Plan.Spec.Dir, p, sc.Params.Bool(AllowOutsideParam))
+}
+
+// WriteOutput writes the file a path parameter's value names, atomically
+// and confined as engine.WriteOutput does, under the stage's
+// allow_outside. It returns the absolute path written.
+func (sc *StageContext) WriteOutput(p string, write func(io.Writer) error) (string, error) {
+	return WriteOutput(sc.Plan.Spec.Dir, p, sc.Params.Bool(AllowOutsideParam), write)
+}
+
+// OutputTemp creates an empty temporary file beside the output a path
+// parameter's value names, in its confined folder, as engine.OutputTemp
+// does under the stage's allow_outside; RenameOutput renames it over the
+// output.
+func (sc *StageContext) OutputTemp(p string) (string, error) {
+	return OutputTemp(sc.Plan.Spec.Dir, p, sc.Params.Bool(AllowOutsideParam))
+}
+
+// RenameOutput renames a temporary file beside the output a path
+// parameter's value names over it, confined as engine.RenameOutput does.
+func (sc *StageContext) RenameOutput(p, from string) (string, error) {
+	return RenameOutput(sc.Plan.Spec.Dir, p, sc.Params.Bool(AllowOutsideParam), from)
 }
 
 // RecordInput hashes a file the stage read that no path parameter names

@@ -25,6 +25,9 @@ type RunSummary struct {
 	Params map[string]map[string]any `json:"params,omitempty"`
 	// Sweep groups the runs of one parameter sweep.
 	Sweep string `json:"sweep,omitempty"`
+	// Engine and WorkflowID say where the stages ran (see Run).
+	Engine     string `json:"engine,omitempty"`
+	WorkflowID string `json:"workflow_id,omitempty"`
 	// Tags and Note are the user's annotations (sluice tag, sluice note).
 	Tags []string `json:"tags,omitempty"`
 	Note string   `json:"note,omitempty"`
@@ -66,7 +69,10 @@ func Summarize(r *Run) RunSummary {
 		Params:   r.Params,
 		Sweep:    r.Sweep,
 		Tags:     r.Tags,
-		Note:     r.Note,
+
+		Engine:     r.Engine,
+		WorkflowID: r.WorkflowID,
+		Note:       r.Note,
 
 		Trigger:     r.Trigger,
 		LogicalTime: r.LogicalTime,

@@ -456,12 +456,11 @@ func (v *validator) shapes() {
 		if t.Check == nil || !ok {
 			continue
 		}
-		params := make(Params, len(ps.Params)+1)
+		params := make(Params, len(ps.Params))
 		for key, val := range ps.Params {
 			params[key] = val
 		}
-		params[dirParam] = v.spec.Dir
-		shape, errs := t.Check(params, in)
+		shape, errs := t.Check(params, in, CheckEnv{Dir: v.spec.Dir})
 		for _, err := range errs {
 			var pe *ParamError
 			if errors.As(err, &pe) {
@@ -476,13 +475,6 @@ func (v *validator) shapes() {
 		}
 	}
 }
-
-// dirParam is the hidden parameter Check functions read the pipeline
-// directory from (to sniff input files).
-const dirParam = "$dir"
-
-// PipelineDir returns the pipeline file's directory inside a Check func.
-func (p Params) PipelineDir() string { return p.String(dirParam) }
 
 func needsPos(st *StageSpec) Pos {
 	if len(st.NeedsPos) > 0 {

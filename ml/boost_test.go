@@ -137,12 +137,12 @@ func TestGradientBoostingProgress(t *testing.T) {
 	m.SetProgress(func(done, total int) error {
 		stages = done
 		if done == 10 {
-			return treeErrStop
+			return errTreeStop
 		}
 		return nil
 	})
 	err := m.Fit(d.Xtr, d.ytr)
-	if !errors.Is(err, treeErrStop) {
+	if !errors.Is(err, errTreeStop) {
 		t.Fatalf("got %v, want the hook's error", err)
 	}
 	if stages != 10 {

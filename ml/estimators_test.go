@@ -233,7 +233,7 @@ func TestFitErrors(t *testing.T) {
 			}
 		})
 		t.Run(e.name+"/length mismatch panics", func(t *testing.T) {
-			mustPanic(t, func() { e.make().Fit(Xok, []float64{0, 1}) })
+			mustPanic(t, func() { _ = e.make().Fit(Xok, []float64{0, 1}) })
 		})
 		t.Run(e.name+"/predict before fit panics", func(t *testing.T) {
 			mustPanic(t, func() { e.make().Predict(nil, Xok) })
@@ -245,7 +245,7 @@ func TestFitErrors(t *testing.T) {
 				}
 			})
 			t.Run(e.name+"/non-code label panics", func(t *testing.T) {
-				mustPanic(t, func() { e.make().Fit(Xok, []float64{0, 1.5, 1}) })
+				mustPanic(t, func() { _ = e.make().Fit(Xok, []float64{0, 1.5, 1}) })
 			})
 		}
 	}

@@ -17,6 +17,17 @@ import (
 // MaxFeatures features at each node. Class probabilities are the mean of
 // the trees' leaf class fractions.
 //
+// With PerClassTrees and three or more classes, each member of the forest
+// is instead one squared-error regression tree per class, grown on the
+// class's 0/1 indicator, as XGBoost's random-forest mode grows one tree
+// per class: every class gets its own partition of the rows, which at a
+// fixed MaxDepth fits the classes' boundaries more closely than one tree
+// shared by all classes, for NClasses times the trees. A class's
+// probability is then the mean of its trees' leaf values (the class's
+// fraction of the leaf's rows), normalised over the classes. With one or
+// two classes the setting changes nothing: a Gini split is the
+// squared-error split of the class indicator.
+//
 // The training matrix is binned once for all trees (see
 // DecisionTreeClassifier for when splits are exact), and trees are grown
 // on all cores. Tree i draws its rows and features from a generator seeded
@@ -31,6 +42,7 @@ type RandomForestClassifier struct {
 	MaxFeatures     string `json:"max_features" ml:"param"`      // "sqrt", "log2", "all", a count "5" or a fraction "0.5"
 	MaxBins         int    `json:"max_bins" ml:"param"`          // 0: exact splits; see DecisionTreeClassifier
 	Bootstrap       bool   `json:"bootstrap" ml:"param"`
+	PerClassTrees   bool   `json:"per_class_trees" ml:"param"` // one regression tree per class and member (3+ classes)
 	Seed            uint64 `json:"seed" ml:"param"`
 
 	NFeatures   int       `json:"n_features_in"`
@@ -56,16 +68,16 @@ func NewRandomForestClassifier() *RandomForestClassifier {
 
 // SetParams sets hyperparameters by scikit-learn name (n_estimators,
 // criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
-// max_bins, bootstrap, seed); see SetParams. max_features may be a number: an
-// integer counts features, a float is a fraction of them, as in
-// scikit-learn.
+// max_bins, bootstrap, per_class_trees, seed); see SetParams. max_features
+// may be a number: an integer counts features, a float is a fraction of
+// them, as in scikit-learn.
 func (m *RandomForestClassifier) SetParams(params map[string]any) error {
 	return SetParams(m, treeHyper(params))
 }
 
 // SetProgress sets a hook called as trees finish with (trees done,
-// NEstimators), from one goroutine. An error from it stops Fit, which
-// returns it wrapped.
+// trees in all: NEstimators, times the classes with per-class trees), from
+// one goroutine. An error from it stops Fit, which returns it wrapped.
 func (m *RandomForestClassifier) SetProgress(p Progress) { m.progress = p }
 
 // NumClasses is the number of classes seen by Fit.
@@ -85,13 +97,34 @@ func (m *RandomForestClassifier) Fit(X mat.Matrix, y []float64) error {
 	if err != nil {
 		return err
 	}
-	trees, imp, err := forestGrow(name, p, in, m.NEstimators, m.Bootstrap, m.Seed, m.progress)
+	var targets [][]float64
+	if m.PerClassTrees && in.k > 2 {
+		if p.crit != treeGini {
+			return fmt.Errorf("ml: %s: per_class_trees grows squared-error trees on each class's indicator, the Gini split of that class; criterion must be gini (got %q)", name, m.Criterion)
+		}
+		// Squared error of a 0/1 indicator is the Gini impurity of the
+		// class against the rest, halved.
+		p.crit, p.k = treeMSE, 0
+		targets = make([][]float64, in.k)
+		for c := range targets {
+			targets[c] = make([]float64, in.n)
+		}
+		for i, c := range in.yc {
+			targets[c][i] = 1
+		}
+		in.yc = nil
+	}
+	trees, imp, err := forestGrow(name, p, in, m.NEstimators, m.Bootstrap, m.Seed, targets, m.progress)
 	if err != nil {
 		return err
 	}
 	m.NFeatures, m.NClasses, m.Trees, m.Importances = in.d, in.k, trees, imp
 	return nil
 }
+
+// perClass reports whether the trees are per class: tree i is class
+// i mod NClasses's.
+func (m *RandomForestClassifier) perClass() bool { return m.PerClassTrees && m.NClasses > 2 }
 
 // Predict writes the class code with the highest mean probability for
 // each row of X into dst (allocated when its length is not the number of
@@ -108,16 +141,25 @@ func (m *RandomForestClassifier) Predict(dst []float64, X mat.Matrix) []float64 
 }
 
 // PredictProba writes the mean over trees of the class fractions of the
-// leaf each row reaches, one row per row of X and one column per class,
-// into dst (allocated unless it is r×NumClasses or empty) and returns it.
-// It panics as Predict does.
+// leaf each row reaches (with per-class trees, each class's mean over its
+// trees, normalised to sum 1), one row per row of X and one column per
+// class, into dst (allocated unless it is r×NumClasses or empty) and
+// returns it. It panics as Predict does.
 func (m *RandomForestClassifier) PredictProba(dst *mat.Dense, X mat.Matrix) *mat.Dense {
 	x := treePredictInput("RandomForestClassifier", X, m.NFeatures, len(m.Trees))
-	treeCheck("RandomForestClassifier", m.Trees, m.NFeatures, m.NClasses)
-	r, _ := x.Dims()
 	k := m.NClasses
+	if m.perClass() {
+		if len(m.Trees)%k != 0 {
+			panic(fmt.Sprintf("ml: RandomForestClassifier: %d per-class trees for %d classes", len(m.Trees), k))
+		}
+		treeCheck("RandomForestClassifier", m.Trees, m.NFeatures, 1)
+	} else {
+		treeCheck("RandomForestClassifier", m.Trees, m.NFeatures, k)
+	}
+	r, _ := x.Dims()
 	dst = denseDst(dst, r, k)
 	scale := 1 / float64(len(m.Trees))
+	perClass := m.perClass()
 	treeParallelBlocks(r, forestPredictBlock, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			clear(dst.RawRowView(i))
@@ -129,6 +171,13 @@ func (m *RandomForestClassifier) PredictProba(dst *mat.Dense, X mat.Matrix) *mat
 		for t := range m.Trees {
 			tr := &m.Trees[t]
 			tr.leafBlock(rows, leaf)
+			if perClass {
+				c := t % k
+				for i, l := range leaf {
+					dst.RawRowView(lo + i)[c] += tr.Value[l]
+				}
+				continue
+			}
 			for i, l := range leaf {
 				v := tr.nodeProba(int(l), buf)
 				out := dst.RawRowView(lo + i)
@@ -139,8 +188,20 @@ func (m *RandomForestClassifier) PredictProba(dst *mat.Dense, X mat.Matrix) *mat
 		}
 		for i := lo; i < hi; i++ {
 			out := dst.RawRowView(i)
+			s := scale
+			if perClass {
+				// Each class's mean leaf fraction, normalised to sum 1.
+				var sum float64
+				for _, v := range out {
+					sum += v
+				}
+				s = 0
+				if sum > 0 {
+					s = 1 / sum
+				}
+			}
 			for c := range out {
-				out[c] *= scale
+				out[c] *= s
 			}
 		}
 	})
@@ -187,7 +248,7 @@ var (
 // 100 trees, squared_error, unlimited depth, min_samples_split 2,
 // min_samples_leaf 1, all features (max_features 1.0), bootstrap.
 func NewRandomForestRegressor() *RandomForestRegressor {
-	return &RandomForestRegressor{NEstimators: 100, Criterion: "squared_error", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "1.0", MaxBins: TreeDefaultMaxBins, Bootstrap: true}
+	return &RandomForestRegressor{NEstimators: 100, Criterion: "squared_error", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "all", MaxBins: TreeDefaultMaxBins, Bootstrap: true}
 }
 
 // SetParams sets hyperparameters by scikit-learn name (n_estimators,
@@ -218,7 +279,7 @@ func (m *RandomForestRegressor) Fit(X mat.Matrix, y []float64) error {
 	if err != nil {
 		return err
 	}
-	trees, imp, err := forestGrow(name, p, in, m.NEstimators, m.Bootstrap, m.Seed, m.progress)
+	trees, imp, err := forestGrow(name, p, in, m.NEstimators, m.Bootstrap, m.Seed, nil, m.progress)
 	if err != nil {
 		return err
 	}
@@ -260,10 +321,14 @@ func (m *RandomForestRegressor) FeatureImportances() []float64 {
 }
 
 // forestGrow grows n trees on all cores. Tree i's rows and features come
-// from PCG(seed, i).
-func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, seed uint64, progress Progress) ([]Tree, []float64, error) {
+// from PCG(seed, i). With targets, it grows n·len(targets) regression
+// trees instead, tree i on targets[i mod len(targets)].
+func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, seed uint64, targets [][]float64, progress Progress) ([]Tree, []float64, error) {
 	if n < 1 {
 		return nil, nil, fmt.Errorf("ml: %s: need n_estimators >= 1 (got %d)", name, n)
+	}
+	if targets != nil {
+		n *= len(targets)
 	}
 	bins, err := newTreeBins(in.x, in.n, in.d, in.stride, p.maxBins)
 	if err != nil {
@@ -308,6 +373,9 @@ func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, se
 					for j := range rows {
 						rows[j] = int32(j)
 					}
+				}
+				if targets != nil {
+					t.yr = targets[i%len(targets)]
 				}
 				tf := t.grow(rows, w, rng)
 				imp := make([]float64, in.d)

@@ -64,6 +64,11 @@ func TestRandomForestDeterminism(t *testing.T) {
 			m.NEstimators, m.Seed = 20, 3
 			return m
 		}},
+		{"per-class trees", "digits", func() ml.Estimator {
+			m := ml.NewRandomForestClassifier()
+			m.NEstimators, m.Seed, m.PerClassTrees = 5, 3, true
+			return m
+		}},
 		{"regressor", "diabetes", func() ml.Estimator {
 			m := ml.NewRandomForestRegressor()
 			m.NEstimators, m.Seed, m.MinSamplesLeaf = 20, 3, 3
@@ -103,7 +108,7 @@ func TestRandomForestDeterminism(t *testing.T) {
 	}
 }
 
-var treeErrStop = errors.New("stop")
+var errTreeStop = errors.New("stop")
 
 // TestRandomForestProgress checks the hook sees every tree and that an
 // error from it stops the fit.
@@ -132,13 +137,13 @@ func TestRandomForestProgress(t *testing.T) {
 	r.SetProgress(func(done, total int) error {
 		n++
 		if done >= 5 {
-			return treeErrStop
+			return errTreeStop
 		}
 		return nil
 	})
 	dd := loadSplit(t, "diabetes")
 	err := r.Fit(dd.Xtr, dd.ytr)
-	if !errors.Is(err, treeErrStop) {
+	if !errors.Is(err, errTreeStop) {
 		t.Fatalf("got %v, want the hook's error", err)
 	}
 	if n != 5 {
@@ -190,6 +195,7 @@ func TestRandomForestErrors(t *testing.T) {
 		m    ml.Estimator
 	}{
 		{"no trees", &ml.RandomForestClassifier{MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "sqrt"}},
+		{"per-class trees with entropy", &ml.RandomForestClassifier{NEstimators: 1, Criterion: "entropy", MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "sqrt", PerClassTrees: true}},
 		{"bad max_features", &ml.RandomForestRegressor{NEstimators: 1, MinSamplesSplit: 2, MinSamplesLeaf: 1, MaxFeatures: "2.5"}},
 	}
 	for _, tt := range tests {
@@ -201,5 +207,62 @@ func TestRandomForestErrors(t *testing.T) {
 	}
 	if err := ml.SetParams(ml.NewRandomForestClassifier(), map[string]any{"n_estimators": 10, "bootstrap": false, "max_features": "log2"}); err != nil {
 		t.Errorf("SetParams: %v", err)
+	}
+}
+
+// TestRandomForestPerClassTrees checks per_class_trees: one regression
+// tree per class and member, probabilities that sum to 1, a closer fit
+// than shared trees at a fixed depth on three classes (XGBoost's
+// random-forest mode grows its trees so), and no change with two classes.
+func TestRandomForestPerClassTrees(t *testing.T) {
+	s := treeSynth(12000)
+	Xtr, Xte, ytr, yte, _, _ := s.split(10000)
+	fit := func(perClass bool) *ml.RandomForestClassifier {
+		m := ml.NewRandomForestClassifier()
+		m.NEstimators, m.MaxDepth, m.Seed, m.PerClassTrees = 20, 6, 1, perClass
+		if err := m.Fit(Xtr, ytr); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	shared, per := fit(false), fit(true)
+	if len(per.Trees) != 60 {
+		t.Fatalf("%d trees for 20 members of 3 classes, want 60", len(per.Trees))
+	}
+	for i := range per.Trees {
+		if per.Trees[i].NValues != 1 {
+			t.Fatalf("tree %d holds %d values per node, want 1", i, per.Trees[i].NValues)
+		}
+	}
+	proba := per.PredictProba(nil, Xte)
+	for i := range len(yte) {
+		var sum float64
+		for _, p := range proba.RawRowView(i) {
+			if p < 0 || p > 1 {
+				t.Fatalf("row %d: probability %v", i, p)
+			}
+			sum += p
+		}
+		if math.Abs(sum-1) > 1e-12 {
+			t.Fatalf("row %d: probabilities sum to %v", i, sum)
+		}
+	}
+	accShared := treeAccuracy(yte, shared.Predict(nil, Xte))
+	accPer := treeAccuracy(yte, per.Predict(nil, Xte))
+	t.Logf("depth 6, 20 members: shared trees %.4f, per-class trees %.4f", accShared, accPer)
+	if accPer < accShared {
+		t.Errorf("per-class trees %.4f below shared trees %.4f", accPer, accShared)
+	}
+
+	d := loadSplit(t, "breast_cancer")
+	a, b := ml.NewRandomForestClassifier(), ml.NewRandomForestClassifier()
+	a.NEstimators, b.NEstimators, b.PerClassTrees = 10, 10, true
+	for _, m := range []*ml.RandomForestClassifier{a, b} {
+		if err := m.Fit(d.Xtr, d.ytr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(a.PredictProba(nil, d.Xte).RawMatrix().Data, b.PredictProba(nil, d.Xte).RawMatrix().Data) {
+		t.Error("per_class_trees changes a two-class forest")
 	}
 }

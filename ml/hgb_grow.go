@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // hgbBin is one bin of a node's gradient histogram for one feature.
@@ -61,8 +62,8 @@ type hgbGrower struct {
 
 	g, h    []float32 // this tree's gradients and hessians, per row (h nil when constant)
 	rows    []int32   // row indices, partitioned node by node
-	scratch []int32
-	og, oh  []float32 // gradients and hessians of a smaller child's rows, in its order
+	scratch []int32   // the partition's buffer
+	og, oh  []float32 // gradients and hessians of a smaller child's rows, in its order (in scratch's memory)
 	nodes   []hgbNode
 	free    [][]hgbBin
 	bestA   []hgbSplit // per feature, scratch for the parallel search
@@ -75,13 +76,17 @@ func newHgbGrower(p hgbParams, codes []uint8, n, d int, b *hgbBinner, hasMiss []
 		nbins:   make([]int, d),
 		workers: max(1, min(runtime.GOMAXPROCS(0), d)),
 		rows:    make([]int32, n),
-		scratch: make([]int32, n),
-		og:      make([]float32, n/2+1),
+		scratch: make([]int32, n+2),
 		bestA:   make([]hgbSplit, d),
 		bestB:   make([]hgbSplit, d),
 	}
+	// The smaller child's gradients and hessians are gathered after the
+	// partition is done with the scratch rows: they share its memory,
+	// n/2+1 of each (both pointer-free, in one allocation).
+	buf := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.scratch))), n+2)
+	t.og = buf[: n/2+1 : n/2+1]
 	if !constHess {
-		t.oh = make([]float32, n/2+1)
+		t.oh = buf[n/2+1 : n+2 : n+2]
 	}
 	for f := range d {
 		t.nbins[f] = len(b.thr[f]) + 1

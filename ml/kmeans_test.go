@@ -145,11 +145,11 @@ func TestKMeansProgress(t *testing.T) {
 			t.Errorf("total: got %d, want 50", total)
 		}
 		if done == 3 {
-			return treeErrStop
+			return errTreeStop
 		}
 		return nil
 	})
-	if err := m.Fit(d.Xtr); !errors.Is(err, treeErrStop) {
+	if err := m.Fit(d.Xtr); !errors.Is(err, errTreeStop) {
 		t.Fatalf("got %v, want the hook's error", err)
 	}
 	if calls != 3 {

@@ -8,8 +8,8 @@ import (
 )
 
 // lbfgs minimises a smooth function with limited-memory BFGS and a
-// Moré–Thuente line search, stopping the way scipy's L-BFGS-B (which
-// scikit-learn uses) stops: when the largest gradient component is at
+// strong-Wolfe line search (see linesearch), stopping the way scipy's
+// L-BFGS-B (which scikit-learn uses) stops: when the largest gradient component is at
 // most gtol, or the relative decrease of f in an iteration is at most
 // ftol.
 type lbfgs struct {

@@ -199,6 +199,33 @@ func search(f Factory, cands []map[string]any, cv Splitter, score Scorer, X mat.
 	if err != nil {
 		return SearchResult{}, nil, err
 	}
+	res := RankCandidates(cands, scores)
+	best, err := f(res.BestParams)
+	if err != nil {
+		return SearchResult{}, nil, err
+	}
+	if err := best.Fit(Xd, y); err != nil {
+		return SearchResult{}, nil, fmt.Errorf("refit of the best candidate %v: %w", res.BestParams, err)
+	}
+	if progress != nil {
+		if err := progress(total, total); err != nil {
+			return SearchResult{}, nil, fmt.Errorf("search stopped after the refit: %w", err)
+		}
+	}
+	return res, best, nil
+}
+
+// RankCandidates summarises a search's cross-validation scores, scores[c]
+// holding candidate c's score on each fold, as GridSearch and
+// RandomSearch do: each candidate's mean and population standard
+// deviation, its rank (1 for the best mean; equal means share the
+// smallest rank), and the first candidate with the highest mean as the
+// best (a NaN mean is beaten by any other). It panics if cands is empty
+// or its length differs from that of scores.
+func RankCandidates(cands []map[string]any, scores [][]float64) SearchResult {
+	if len(cands) == 0 || len(cands) != len(scores) {
+		panic(fmt.Sprintf("ml: RankCandidates with %d candidates and %d score lists", len(cands), len(scores)))
+	}
 	res := SearchResult{Candidates: make([]CandidateResult, len(cands))}
 	for c, s := range scores {
 		var mean float64
@@ -226,17 +253,5 @@ func search(f Factory, cands []map[string]any, cv Splitter, score Scorer, X mat.
 	}
 	res.BestParams = cands[res.BestIndex]
 	res.BestScore = res.Candidates[res.BestIndex].Mean
-	best, err := f(res.BestParams)
-	if err != nil {
-		return SearchResult{}, nil, err
-	}
-	if err := best.Fit(Xd, y); err != nil {
-		return SearchResult{}, nil, fmt.Errorf("refit of the best candidate %v: %w", res.BestParams, err)
-	}
-	if progress != nil {
-		if err := progress(total, total); err != nil {
-			return SearchResult{}, nil, fmt.Errorf("search stopped after the refit: %w", err)
-		}
-	}
-	return res, best, nil
+	return res
 }

@@ -15,9 +15,11 @@
 // /health answer 200 once the models are loaded; /version names each
 // model, its address, run, stage and SHA-256.
 //
-// Rows are read by the same code as `sluice predict` (the model's input
-// schema decides each column's type), so the predictions are the same,
-// bit for bit.
+// Rows are read by the same code as `sluice predict`:
+// stages.Predictor.ReadRows frames a CSV body, RecordRows the records of
+// a JSON body (the model's input schema decides each column's type), so
+// the predictions are the same, bit for bit. This package reads MLflow's
+// envelope around the rows and writes the answer.
 //
 // # Concurrency
 //
@@ -29,7 +31,8 @@
 // # Errors
 //
 // A malformed body is answered 400 with {"error_code": "BAD_REQUEST",
-// "message": ...} naming the JSON position (dataframe_split.data[3][1])
-// or the column at fault; a body over MaxBody is 413; an unknown model
-// 404.
+// "message": ...} naming the JSON position (dataframe_split.data[3]),
+// the row (dataframe_records row 1, counted from 0) or the CSV line and
+// column (body:2:5) and the column at fault; a body over MaxBody is 413;
+// an unknown model 404.
 package serve

@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,7 +165,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	ok := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, "{}\n")
+		_, _ = io.WriteString(w, "{}\n") // a failed write is a client gone away
 	}
 	mux.HandleFunc("GET /ping", ok)
 	mux.HandleFunc("GET /health", ok)
@@ -214,11 +212,18 @@ func badRequest(format string, args ...any) error {
 	return &httpError{status: http.StatusBadRequest, code: "BAD_REQUEST", msg: fmt.Sprintf(format, args...)}
 }
 
+// writeJSON encodes v before the status goes out, so a value JSON cannot
+// hold (a NaN score) is a 500 with a message rather than a status line
+// and half a body. A write that fails after that is a client gone away.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]string{"error_code": "INTERNAL_ERROR", "message": "encode response: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func writeError(w http.ResponseWriter, err error) {
@@ -295,16 +300,14 @@ func answer(p *stages.Predictor, pred *stages.Prediction, proba bool) response {
 }
 
 // readRows turns a request body into rows typed by the model's input
-// schema, by the same readers `sluice predict` uses.
+// schema: the row framing is the model's (stages.Predictor.ReadRows and
+// RecordRows, which `sluice predict` uses too); what is read here is
+// MLflow's request, the envelope around the rows.
 func readRows(contentType string, body []byte, p *stages.Predictor) (*frame.Frame, bool, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {
 	case "text/csv":
-		header, err := csvHeader(body)
-		if err != nil {
-			return nil, false, badRequest("CSV header: %v", err)
-		}
-		rows, err := frame.ReadCSV(small(body), frame.ReadOptions{Name: "body", Schema: p.ReadSchema(header), Workers: 1, Size: int64(len(body))})
+		rows, err := p.ReadRows("body", stages.RowsCSV, body)
 		if err != nil {
 			return nil, false, badRequest("%v", err)
 		}
@@ -313,24 +316,6 @@ func readRows(contentType string, body []byte, p *stages.Predictor) (*frame.Fram
 		return readJSON(body, p)
 	}
 	return nil, false, &httpError{status: http.StatusUnsupportedMediaType, code: "BAD_REQUEST", msg: fmt.Sprintf("content type %q: send application/json or text/csv", mt)}
-}
-
-// small hands a request body to the frame readers as a plain stream of
-// known size, so they read it in one buffer of its size rather than
-// through the block buffers (megabytes) they use for files.
-func small(b []byte) io.Reader { return struct{ io.Reader }{bytes.NewReader(b)} }
-
-func csvHeader(body []byte) ([]string, error) {
-	line := body
-	if i := bytes.IndexByte(body, '\n'); i >= 0 {
-		line = body[:i]
-	}
-	head := append(append([]byte{}, line...), '\n')
-	rows, err := frame.ReadCSV(small(head), frame.ReadOptions{Name: "header", Workers: 1, Size: int64(len(head))})
-	if err != nil {
-		return nil, err
-	}
-	return rows.Names(), nil
 }
 
 // request is MLflow's JSON scoring body.
@@ -425,54 +410,15 @@ func readJSON(body []byte, p *stages.Predictor) (*frame.Frame, bool, error) {
 	if len(lines) == 0 {
 		return nil, false, badRequest("%s: no rows", where)
 	}
-	return framed(lines, where, p, proba)
-}
-
-// framed writes the rows as JSONL, checking every value is a scalar, and
-// reads them with the model's schema.
-func framed(lines []map[string]json.RawMessage, where string, p *stages.Predictor, proba bool) (*frame.Frame, bool, error) {
-	keys := map[string]bool{}
-	var buf bytes.Buffer
-	for i, obj := range lines {
-		buf.WriteByte('{')
-		first := true
-		for _, k := range sortedKeys(obj) {
-			v := bytes.TrimSpace(obj[k])
-			if len(v) == 0 || v[0] == '{' || v[0] == '[' {
-				return nil, false, badRequest("%s row %d, column %q: want a number, string, boolean or null", where, i, k)
-			}
-			keys[k] = true
-			if !first {
-				buf.WriteByte(',')
-			}
-			first = false
-			kb, _ := json.Marshal(k)
-			buf.Write(kb)
-			buf.WriteByte(':')
-			buf.Write(v)
-		}
-		buf.WriteString("}\n")
-	}
-	names := sortedKeys(keys)
-	rows, err := frame.ReadJSONL(small(buf.Bytes()), frame.ReadOptions{Name: where, Schema: p.ReadSchema(names), Workers: 1, Size: int64(buf.Len())})
+	rows, err := p.RecordRows(where, lines)
 	if err != nil {
-		return nil, false, badRequest("%s", rowErr(err, where))
+		var re *stages.RowError
+		if errors.As(err, &re) {
+			return nil, false, badRequest("%s %v", where, re)
+		}
+		return nil, false, badRequest("%s: %v", where, err)
 	}
 	return rows, proba, nil
-}
-
-// rowErr turns the JSONL reader's "NAME:LINE:" into a 0-based row.
-func rowErr(err error, where string) string {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "frame: ")
-	if rest, ok := strings.CutPrefix(msg, where+":"); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				return fmt.Sprintf("%s row %d:%s", where, n-1, rest[i+1:])
-			}
-		}
-	}
-	return msg
 }
 
 // jsonErr says where a JSON syntax or type error is.
@@ -486,15 +432,6 @@ func jsonErr(body []byte, err error) string {
 		return fmt.Sprintf("%s: want %s, got JSON %s (byte %d)", te.Field, te.Type, te.Value, te.Offset)
 	}
 	return err.Error()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // ListenAndServe serves on addr until ctx ends, following aliases, then

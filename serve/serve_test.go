@@ -108,12 +108,13 @@ func TestBadRequests(t *testing.T) {
 		{"unknown key", "/invocations", "application/json", `{"dataframe_splitt": {}}`, 400, `unknown field "dataframe_splitt"`},
 		{"ragged row", "/invocations", "application/json", `{"dataframe_split": {"columns": ` + irisCols + `, "data": [[1,2,3,4],[1,2,3]]}}`, 400, "dataframe_split.data[1]: 3 values for 4 columns"},
 		{"nested value", "/invocations", "application/json", `{"dataframe_records": [{"sepal_length": [1], "sepal_width": 1, "petal_length": 1, "petal_width": 1}]}`, 400, `dataframe_records row 0, column "sepal_length"`},
-		{"text in a number column", "/invocations", "application/json", `{"dataframe_records": [{"sepal_length": 1, "sepal_width": 1, "petal_length": 1, "petal_width": 1}, {"sepal_length": "wide", "sepal_width": 1, "petal_length": 1, "petal_width": 1}]}`, 400, "sepal_length"},
+		{"text in a number column", "/invocations", "application/json", `{"dataframe_records": [{"sepal_length": 1, "sepal_width": 1, "petal_length": 1, "petal_width": 1}, {"sepal_length": "wide", "sepal_width": 1, "petal_length": 1, "petal_width": 1}]}`, 400, `dataframe_records row 1: bad value: column "sepal_length"`},
 		{"missing column", "/invocations", "application/json", `{"instances": [{"sepal_width": 1, "petal_length": 1, "petal_width": 1}]}`, 400, `no column "sepal_length"`},
 		{"record not an object", "/invocations", "application/json", `{"dataframe_records": [1]}`, 400, "dataframe_records[0]: want an object"},
 		{"bad params", "/invocations", "application/json", `{"instances": [{}], "params": {"probabilities": "yes"}}`, 400, "params.probabilities"},
 		{"csv missing column", "/invocations", "text/csv", "sepal_length,sepal_width\n1,2\n", 400, `no column "petal_length"`},
-		{"csv bad number", "/invocations", "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n1,2,x,4\n", 400, "petal_length"},
+		{"csv bad number", "/invocations", "text/csv", "sepal_length,sepal_width,petal_length,petal_width\n1,2,x,4\n", 400, `body:2:5: bad value: column "petal_length"`},
+		{"csv bad header", "/invocations", "text/csv", "sepal_length,\"sepal_width\n1,2\n", 400, "CSV header: body:1:14: bad quoting"},
 		{"content type", "/invocations", "application/xml", "<rows/>", 415, "send application/json or text/csv"},
 		{"unknown model", "/models/wine/invocations", "application/json", `{"instances": []}`, 404, `no model named "wine"`},
 		{"too large", "/invocations", "text/csv", strings.Repeat("1,2,3,4\n", 200000), 413, "body over"},
@@ -159,8 +160,11 @@ func TestRequestForms(t *testing.T) {
 			Classes       []string    `json:"classes"`
 			Probabilities [][]float64 `json:"probabilities"`
 		}
-		json.NewDecoder(resp.Body).Decode(&doc)
+		err = json.NewDecoder(resp.Body).Decode(&doc)
 		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
 		if resp.StatusCode != 200 || !slices.Equal(doc.Predictions, []string{"setosa"}) {
 			t.Errorf("%s: %d %v, want setosa", body, resp.StatusCode, doc.Predictions)
 		}
@@ -212,13 +216,17 @@ func TestGracefulDrain(t *testing.T) {
 		resp.Body.Close()
 		respc <- resp.StatusCode
 	}()
-	pw.Write([]byte("sepal_length,sepal_width,petal_length,petal_width\n"))
+	if _, err := pw.Write([]byte("sepal_length,sepal_width,petal_length,petal_width\n")); err != nil {
+		t.Fatal(err)
+	}
 	for s.InFlight() == 0 { // wait until the handler is reading the body
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
 	time.Sleep(20 * time.Millisecond) // shutdown under way (not asserted: a slow machine only delays it)
-	pw.Write([]byte("5.1,3.5,1.4,0.2\n"))
+	if _, err := pw.Write([]byte("5.1,3.5,1.4,0.2\n")); err != nil {
+		t.Fatalf("the body's last row after shutdown began: %v", err)
+	}
 	pw.Close()
 	if code := <-respc; code != 200 {
 		t.Errorf("request in flight during shutdown: status %d, want 200", code)

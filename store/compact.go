@@ -55,28 +55,28 @@ func (db *DB) compact(ctx context.Context) (int64, int64, error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
-	defer os.Remove(snap.Name())
+	defer os.Remove(snap.Name()) //nolint:errcheck // best effort: a hidden temporary beside the store
 	if _, err := io.Copy(snap, io.NewSectionReader(f, 0, before)); err != nil {
-		snap.Close()
+		_ = snap.Close() // the copy's error is the one to report
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
 	if err := snap.Close(); err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
 	tmp := filepath.Join(dir, fmt.Sprintf(".compact-dst-%d", os.Getpid()))
-	os.Remove(tmp)
-	defer os.Remove(tmp)
+	_ = os.Remove(tmp)   // a leftover of a crashed compaction, if any
+	defer os.Remove(tmp) //nolint:errcheck // renamed away on success
 	src, err := bolt.Open(snap.Name(), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
 	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: false})
 	if err != nil {
-		src.Close()
+		_ = src.Close() // read-only; the open error is the one to report
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
 	err = bolt.Compact(dst, src, 16<<20)
-	src.Close()
+	_ = src.Close() // read-only snapshot
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
@@ -134,7 +134,7 @@ func replayJournalLocked(f *os.File, path string) error {
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
-	defer j.Close()
+	defer j.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	n, err := io.Copy(&offsetWriter{f: f}, j)
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
@@ -165,16 +165,16 @@ func (db *DB) lockFile(ctx context.Context) (*os.File, error) {
 			return f, nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
+			_ = f.Close() // only locked, never written; the lock error is the one to report
 			return nil, err
 		}
 		if waited := time.Since(start); db.opts.Retry < 0 || waited >= db.opts.Timeout+db.opts.Retry {
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("%w: another process held the file lock for %s", ErrBusy, waited.Round(time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
+			_ = f.Close()
 			return nil, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -183,7 +183,7 @@ func (db *DB) lockFile(ctx context.Context) (*os.File, error) {
 
 func unlockFile(f *os.File) {
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	f.Close()
+	_ = f.Close() // the lock is what it held; the store's writes went through bbolt
 }
 
 type offsetWriter struct {
@@ -202,7 +202,7 @@ func syncFile(path string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // Sync's error is the one that says whether the bytes are on disk
 	return f.Sync()
 }
 
@@ -211,6 +211,6 @@ func syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	return f.Sync()
 }

@@ -42,3 +42,6 @@ func (db *DB) BulkLoad(ctx context.Context, runs []*engine.Run, logLines int) er
 		return nil
 	})
 }
+
+// VerifyPages walks the page tree of the file at path (see verifyPages).
+func VerifyPages(path string) error { return verifyPages(path) }

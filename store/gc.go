@@ -317,7 +317,8 @@ func aliasedRuns(tx *bolt.Tx) map[int64]bool {
 	return out
 }
 
-// collectRefs adds to refs the key of every artifact a run refers to,
+// collectRefs adds to refs the key of every artifact a run refers to
+// (and of the parts those refer to inside their bytes),
 // skipping the runs in skip.
 func collectRefs(tx *bolt.Tx, skip map[int64]bool, refs map[string]bool) error {
 	b, err := bucket(tx, bucketArtInfo)
@@ -333,6 +334,9 @@ func collectRefs(tx *bolt.Tx, skip map[int64]bool, refs map[string]bool) error {
 			return err
 		}
 		refs[info.SHA256] = true
+		for _, p := range info.Parts {
+			refs[p] = true
+		}
 		return nil
 	})
 	if err != nil {
@@ -355,6 +359,9 @@ func collectRefs(tx *bolt.Tx, skip map[int64]bool, refs map[string]bool) error {
 		for _, s := range r.Stages {
 			for _, a := range s.Artifacts {
 				refs[a.SHA256] = true
+				for _, p := range a.Parts {
+					refs[p] = true
+				}
 			}
 		}
 		return nil

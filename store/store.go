@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -41,6 +41,9 @@ var (
 	ErrBusy = errors.New("store is busy")
 	// ErrClosed reports a call on a closed DB.
 	ErrClosed = errors.New("store is closed")
+	// ErrDamaged reports a store file whose pages do not hold together
+	// (a disk error, a partial copy): reading it stopped.
+	ErrDamaged = errors.New("store file is damaged")
 	// ErrReadOnly reports a write to a DB opened with Options.ReadOnly.
 	ErrReadOnly = errors.New("store is read-only")
 )
@@ -65,6 +68,11 @@ type Options struct {
 	// StaleAfter is how old the heartbeat of a running run may be before
 	// the run counts as abandoned, whatever host it ran on. 0 means 30s.
 	StaleAfter time.Duration
+
+	// noSync skips bbolt's fsync of each commit: the fuzz targets set it,
+	// where a commit's durability does not matter and its fsync costs
+	// more than everything else an execution does.
+	noSync bool
 }
 
 // DB is a sluice store: one bbolt file holding runs, their logs, previews
@@ -77,6 +85,24 @@ type DB struct {
 	host   string
 	mu     sync.RWMutex // orders this process's writers and readers; flock orders processes
 	closed bool         // guarded by mu
+
+	// walked is the file as its page tree was last walked without
+	// finding damage (see checkPages), or as this process's own write,
+	// made on such a tree, left it.
+	walkedMu sync.Mutex
+	walked   fileState
+}
+
+// fileState identifies a version of the store file: the file (os.SameFile),
+// its size and bbolt's transaction id. bbolt writes pages copy-on-write,
+// so a tree found whole stays whole until another commit.
+type fileState struct {
+	fi   os.FileInfo
+	txid int
+}
+
+func (a fileState) same(b fileState) bool {
+	return a.fi != nil && b.fi != nil && a.txid == b.txid && a.fi.Size() == b.fi.Size() && os.SameFile(a.fi, b.fi)
 }
 
 var _ engine.Recorder = (*DB)(nil)
@@ -149,6 +175,20 @@ func Open(path string, opts *Options) (*DB, error) {
 		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
 			err = db.do(ctx, true, false, initSchema)
 		}
+	default:
+		// A bbolt file with no bucket at all is a store whose creator
+		// was killed between bbolt's own set-up and the schema's first
+		// transaction: finish making it a store.
+		var bare bool
+		err = db.do(ctx, false, false, func(tx *bolt.Tx) error { bare = noBuckets(tx); return nil })
+		if err == nil && bare {
+			err = db.do(ctx, true, false, func(tx *bolt.Tx) error {
+				if !noBuckets(tx) {
+					return nil // another process finished it first
+				}
+				return initSchema(tx)
+			})
+		}
 	}
 	if err == nil && !db.opts.ReadOnly {
 		err = db.migrate(ctx)
@@ -197,6 +237,23 @@ func (db *DB) Path() string { return db.path }
 // (Options.Artifacts): the executor writes stage outputs to it.
 func (db *DB) ArtifactStore() engine.ArtifactStore { return db.opts.Artifacts }
 
+// ArtifactsLocation names where the artifacts' bytes live, for
+// messages: the folder, or the s3:// URL.
+func (db *DB) ArtifactsLocation() string {
+	if l, ok := db.opts.Artifacts.(interface{ Location() string }); ok {
+		return l.Location()
+	}
+	return ArtifactsDir(db.path)
+}
+
+// OpenArtifacts opens the artifact store at loc for Options.Artifacts:
+// s3://BUCKET/PREFIX (endpoint, region and credentials from the standard
+// AWS environment, see store/artifacts.OpenURL), file://PATH or a folder.
+// The store implements engine.RefStore too.
+func OpenArtifacts(ctx context.Context, loc string) (engine.ArtifactStore, error) {
+	return artifacts.OpenURL(ctx, loc)
+}
+
 // ArtifactsDir returns the default artifact folder of the database at
 // path: "artifacts" beside it (.sluice/artifacts for .sluice/sluice.db).
 func ArtifactsDir(path string) string { return filepath.Join(filepath.Dir(path), "artifacts") }
@@ -219,6 +276,22 @@ func (db *DB) do(ctx context.Context, write, check bool, fn func(*bolt.Tx) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// bbolt trusts the file's pages: a damaged one makes it panic, or
+	// hand out a value that reaches past the file's mapping, whose reading
+	// faults (the store's own code uses no unsafe memory: any fault at an
+	// address that is not near nil comes from such a value). Both end the
+	// transaction, which bbolt rolls back, and come back as ErrDamaged; any
+	// other panic is a bug and goes on.
+	defer func() {
+		if p := recover(); p != nil {
+			fault, ok := p.(interface{ Addr() uintptr })
+			if !panickedIn("go.etcd.io/bbolt") && !(ok && fault.Addr() >= 1<<16) {
+				panic(p)
+			}
+			err = fmt.Errorf("%w: %v; restore %s from a copy, or move it aside to start a new store", ErrDamaged, p, db.path)
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	if write {
 		if db.opts.ReadOnly {
 			return ErrReadOnly
@@ -250,14 +323,19 @@ func (db *DB) do(ctx context.Context, write, check bool, fn func(*bolt.Tx) error
 		if _, jerr := os.Stat(journalPath(db.path)); jerr != nil || attempt >= 3 {
 			break
 		}
-		bdb.Close()
+		_ = bdb.Close() // nothing done with it yet: closed to finish the journal first
 	}
 	defer func() {
 		if cerr := bdb.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close: %w", cerr)
 		}
 	}()
+	if err := db.checkPages(bdb); err != nil {
+		return err
+	}
+	var txid int
 	run := func(tx *bolt.Tx) error {
+		txid = tx.ID()
 		if check {
 			if err := checkSchema(tx); err != nil {
 				return err
@@ -266,9 +344,54 @@ func (db *DB) do(ctx context.Context, write, check bool, fn func(*bolt.Tx) error
 		return fn(tx)
 	}
 	if write {
-		return bdb.Update(run)
+		if err := bdb.Update(run); err != nil {
+			return err
+		}
+		// The tree was whole before and bbolt wrote the new pages:
+		// what this commit left needs no walk.
+		if fi, err := os.Stat(db.path); err == nil {
+			db.walkedMu.Lock()
+			db.walked = fileState{fi: fi, txid: txid}
+			db.walkedMu.Unlock()
+		}
+		return nil
 	}
 	return bdb.View(run)
+}
+
+// checkPages walks the page tree of the file bdb has open (see
+// verifyPages) unless this version of the file was walked already. bbolt
+// follows a damaged tree's page ids without a check of its own: a page
+// that is its own ancestor sends a read round for ever, so every read
+// and write looks at the tree first. The walk reads only the pages' headers
+// and elements (about 30ms for a store of 10,000 runs); a process walks a
+// version of the file once, and not at all after its own writes.
+func (db *DB) checkPages(bdb *bolt.DB) error {
+	tx, err := bdb.Begin(false)
+	if err != nil {
+		return err
+	}
+	st := fileState{txid: tx.ID()}
+	_ = tx.Rollback() // a read transaction: nothing to keep
+	if st.fi, err = os.Stat(db.path); err != nil {
+		return err
+	}
+	db.walkedMu.Lock()
+	walked := db.walked.same(st)
+	db.walkedMu.Unlock()
+	if walked {
+		return nil
+	}
+	if err := verifyPages(db.path); err != nil {
+		if errors.Is(err, ErrDamaged) {
+			return fmt.Errorf("%w; restore %s from a copy, or move it aside to start a new store", err, db.path)
+		}
+		return err
+	}
+	db.walkedMu.Lock()
+	db.walked = st
+	db.walkedMu.Unlock()
+	return nil
 }
 
 // openFile opens the bbolt file, retrying while another process holds
@@ -280,6 +403,7 @@ func (db *DB) openFile(ctx context.Context, readOnly bool) (*bolt.DB, error) {
 			Timeout:      db.opts.Timeout,
 			ReadOnly:     readOnly,
 			NoStatistics: true,
+			NoSync:       db.opts.noSync,
 		})
 		switch {
 		case err == nil:
@@ -301,142 +425,4 @@ func (db *DB) openFile(ctx context.Context, readOnly bool) (*bolt.DB, error) {
 		case <-t.C:
 		}
 	}
-}
-
-// initSchema makes a new file a store, or checks an existing one and
-// adds buckets it lacks.
-func initSchema(tx *bolt.Tx) error {
-	if tx.Bucket(bucketMeta) == nil {
-		empty := true
-		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
-		if !empty {
-			return fmt.Errorf("%w: a bbolt database without a %q bucket", ErrNotStore, bucketMeta)
-		}
-		m, err := tx.CreateBucket(bucketMeta)
-		if err != nil {
-			return fmt.Errorf("create meta bucket: %w", err)
-		}
-		if err := m.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
-			return fmt.Errorf("write schema version: %w", err)
-		}
-		if err := m.Put(keyCreated, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
-			return fmt.Errorf("write creation time: %w", err)
-		}
-	} else if err := checkSchema(tx); err != nil {
-		return err
-	}
-	for _, name := range allBuckets {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return fmt.Errorf("create %s bucket: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// checkSchema verifies the meta bucket's schema version.
-func checkSchema(tx *bolt.Tx) error {
-	m := tx.Bucket(bucketMeta)
-	if m == nil {
-		return fmt.Errorf("%w: a bbolt database without a %q bucket", ErrNotStore, bucketMeta)
-	}
-	v := m.Get(keySchema)
-	n, err := strconv.Atoi(string(v))
-	if err != nil {
-		return fmt.Errorf("%w: schema version %q is not a number", ErrSchema, v)
-	}
-	switch {
-	case n > SchemaVersion:
-		return fmt.Errorf("%w: the store has schema version %d, newer than version %d this sluice reads; upgrade sluice", ErrSchema, n, SchemaVersion)
-	case n == 1:
-		return fmt.Errorf("%w: the store has schema version 1, which this sluice migrates when it opens the store to write (any command that runs or changes something, or sluice du)", ErrSchema)
-	case n != SchemaVersion:
-		return fmt.Errorf("%w: the store has schema version %d, this sluice reads version %d", ErrSchema, n, SchemaVersion)
-	}
-	return nil
-}
-
-// bucket returns a top-level bucket, or an error naming it if the file
-// lacks it.
-func bucket(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
-	b := tx.Bucket(name)
-	if b == nil {
-		return nil, fmt.Errorf("%w: missing %q bucket", ErrNotStore, name)
-	}
-	return b, nil
-}
-
-// Check verifies the store: its schema version, the consistency of the
-// bbolt file's pages, and that every run record and summary decodes. It
-// returns every problem found, joined; nil means the store is sound.
-func (db *DB) Check(ctx context.Context) error {
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		var errs []error
-		for err := range tx.Check() {
-			errs = append(errs, err)
-		}
-		runs, err := bucket(tx, bucketRuns)
-		if err != nil {
-			return err
-		}
-		sums, err := bucket(tx, bucketSummaries)
-		if err != nil {
-			return err
-		}
-		for _, name := range allBuckets {
-			if tx.Bucket(name) == nil {
-				errs = append(errs, fmt.Errorf("missing %q bucket", name))
-			}
-		}
-		err = runs.ForEach(func(k, v []byte) error {
-			if len(k) != 8 {
-				errs = append(errs, fmt.Errorf("run key %x is not 8 bytes", k))
-				return nil
-			}
-			if _, err := decodeRun(v); err != nil {
-				errs = append(errs, fmt.Errorf("run %d: %w", keyID(k), err))
-			}
-			if trash := tx.Bucket(bucketTrash); sums.Get(k) == nil && (trash == nil || trash.Get(k) == nil) {
-				errs = append(errs, fmt.Errorf("run %d: no summary", keyID(k)))
-			}
-			return ctx.Err()
-		})
-		if err != nil {
-			return err
-		}
-		pipes, err := bucket(tx, bucketPipelines)
-		if err != nil {
-			return err
-		}
-		err = sums.ForEach(func(k, v []byte) error {
-			s, err := decodeSummary(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("summary of run %d: %w", keyID(k), err))
-				return nil
-			}
-			if runs.Get(k) == nil {
-				errs = append(errs, fmt.Errorf("summary of run %d: no run", keyID(k)))
-			}
-			if pipes.Get(pipelineKey(s.Pipeline, s.ID)) == nil {
-				errs = append(errs, fmt.Errorf("run %d: not in the index of pipeline %q", s.ID, s.Pipeline))
-			}
-			return ctx.Err()
-		})
-		if err != nil {
-			return err
-		}
-		err = pipes.ForEach(func(k, _ []byte) error {
-			if len(k) < 9 || sums.Get(k[len(k)-8:]) == nil {
-				errs = append(errs, fmt.Errorf("pipelines index entry %q: no run", k))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return errors.Join(errs...)
-	})
-	if err != nil {
-		return fmt.Errorf("check store %s: %w", db.path, err)
-	}
-	return nil
 }

@@ -195,3 +195,17 @@ func BenchmarkRecordRun(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyPages walks the page tree of the store of 10,000 runs,
+// as a read of a store not yet verified does.
+func BenchmarkVerifyPages(b *testing.B) {
+	path := fixture(b)
+	if fi, err := os.Stat(path); err == nil {
+		b.ReportMetric(float64(fi.Size())/(1<<20), "MB")
+	}
+	for b.Loop() {
+		if err := store.VerifyPages(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

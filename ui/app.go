@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ui/compare"
@@ -135,6 +133,9 @@ func New(ctx context.Context, deps Deps) *Model {
 	return m
 }
 
+// CancelsWorkflows reports whether c can cancel a Temporal run's workflow.
+func (m *Model) CancelsWorkflows() bool { return m.deps.CancelWorkflow != nil }
+
 // Live reports whether run id is running in this process.
 func (m *Model) Live(id int64) bool {
 	_, ok := m.cancels[id]
@@ -183,12 +184,14 @@ func (m *Model) resize() {
 func (m *Model) tooSmall() bool { return m.w < MinWidth || m.h < MinHeight }
 
 // Update routes a message. A panic below it is caught and shown in the
-// status line: the workbench stays up.
-func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+// status line: the workbench stays up. The model is returned either way
+// (a nil model would make Bubble Tea's own loop panic on View).
+func (m *Model) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
+	model = m
 	defer func() {
 		if r := recover(); r != nil {
 			m.setStatus(true, fmt.Sprintf("internal error (please report it): %v", r))
-			cmd = nil
+			model, cmd = m, nil
 		}
 	}()
 	return m, m.update(msg)
@@ -329,6 +332,17 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if c, ok := m.cancels[msg.ID]; ok {
 			c()
 			m.setStatus(false, fmt.Sprintf("cancelling run %d…", msg.ID))
+			return nil
+		}
+		if msg.WorkflowID != "" && m.deps.CancelWorkflow != nil {
+			cancel, ctx, id, wf := m.deps.CancelWorkflow, m.ctx.Ctx, msg.ID, msg.WorkflowID
+			m.setStatus(false, fmt.Sprintf("cancelling run %d's workflow %s…", id, wf))
+			return func() tea.Msg {
+				if err := cancel(ctx, wf); err != nil {
+					return common.ErrMsg{Err: fmt.Errorf("cancel run %d's workflow %s: %w", id, wf, err)}
+				}
+				return common.InfoMsg(fmt.Sprintf("asked Temporal to cancel run %d (workflow %s); its record ends cancelled where it is followed", id, wf))
+			}
 		}
 		return nil
 	case common.SwitchMsg:
@@ -409,240 +423,12 @@ func (m *Model) setStatus(isErr bool, text string) {
 	m.status, m.isErr, m.statusAt = text, isErr, m.ctx.Now()
 }
 
-func (m *Model) switchTo(n int) {
-	if n < 0 || n >= len(m.screens) || n == m.active {
-		return
-	}
-	m.history = append(m.history, m.active)
-	if len(m.history) > 50 {
-		m.history = m.history[1:]
-	}
-	m.active = n
-}
-
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
-	if key.Matches(msg, keys.ForceQuit) {
-		return m.quit()
-	}
-	if m.confirm != nil {
-		return common.UpdateModal(&m.confirm, msg)
-	}
-	if m.palette != nil {
-		done, press, cmd := m.palette.update(msg)
-		if done {
-			m.palette = nil
-		}
-		if press != nil {
-			return tea.Batch(cmd, m.key(*press))
-		}
-		return cmd
-	}
-	if m.showHelp {
-		if key.Matches(msg, keys.Quit) && msg.String() == "q" {
-			m.showHelp = false
-			return nil
-		}
-		m.showHelp = false
-		return nil
-	}
-	if m.tooSmall() {
-		if key.Matches(msg, keys.Quit) {
-			return m.quit()
-		}
-		return nil
-	}
-	scr := m.screens[m.active]
-	if scr.Capturing() {
-		return scr.Update(msg)
-	}
-	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
-		// Keys typed faster than they are read arrive as one message
-		// ("jjr"); outside a text field each is a command of its own.
-		cmds := make([]tea.Cmd, 0, len(msg.Runes))
-		for _, r := range msg.Runes {
-			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
-		}
-		return tea.Batch(cmds...)
-	}
-	switch {
-	case key.Matches(msg, keys.Quit):
-		return m.quit()
-	case key.Matches(msg, keys.Help):
-		m.showHelp = true
-		return nil
-	case key.Matches(msg, keys.Palette):
-		global := []key.Binding{keys.Next, keys.Prev, keys.Back, keys.Help, keys.Quit}
-		for i := range common.ScreenNames {
-			n := fmt.Sprint(i + 1)
-			global = append(global, common.Binding(n, "go to "+common.ScreenNames[i], n))
-		}
-		m.palette = newPalette(strings.ToLower(common.ScreenNames[m.active]), scr.Keys().FullHelp(), global)
-		return m.palette.input.Focus()
-	case key.Matches(msg, keys.Next):
-		m.switchTo((m.active + 1) % len(m.screens))
-		return nil
-	case key.Matches(msg, keys.Prev):
-		m.switchTo((m.active + len(m.screens) - 1) % len(m.screens))
-		return nil
-	case key.Matches(msg, keys.Screens):
-		m.switchTo(int(msg.Runes[0] - '1'))
-		return nil
-	case key.Matches(msg, keys.Back):
-		if scr.Back() {
-			return nil
-		}
-		if n := len(m.history); n > 0 {
-			m.active = m.history[n-1]
-			m.history = m.history[:n-1]
-		}
-		return nil
-	}
-	return scr.Update(msg)
-}
-
-// quit ends the program, asking first while runs are live.
-func (m *Model) quit() tea.Cmd {
-	if len(m.cancels) == 0 && len(m.pending) == 0 {
-		return func() tea.Msg { return quitMsg{} }
-	}
-	if m.confirm != nil {
-		return nil
-	}
-	n := len(m.cancels) + len(m.pending)
-	m.confirm = common.NewConfirm(m.ctx.Styles, fmt.Sprintf("Quit? %d run%s still going.", n, common.Plural(n)),
-		"Quitting cancels them; what they did so far stays in the store.", func() tea.Msg { return quitMsg{} })
-	return m.confirm.Init()
-}
-
-// View draws the tabs, the active screen, the status line and the help.
-// A screen that panics while drawing is replaced by the error.
-func (m *Model) View() (view string) {
-	defer func() {
-		if r := recover(); r != nil {
-			view = fmt.Sprintf("sluice: internal error while drawing (please report it): %v\n\nq quits.", r)
-		}
-	}()
-	st := m.ctx.Styles
-	if m.tooSmall() {
-		msg := fmt.Sprintf("sluice needs a terminal of at least %d×%d;\nthis one is %d×%d.\n\nEnlarge it, or press q to quit.", MinWidth, MinHeight, m.w, m.h)
-		return lipgloss.Place(max(m.w, 1), max(m.h, 1), lipgloss.Center, lipgloss.Center, msg)
-	}
-	var body string
-	switch {
-	case m.confirm != nil:
-		body = m.confirm.View(st, m.w, m.bodyHeight())
-	case m.palette != nil:
-		body = m.palette.view(st, m.w, m.bodyHeight())
-	case m.showHelp:
-		body = m.helpView()
-	default:
-		body = m.screens[m.active].View()
-	}
-	body = common.Block(body, m.w, m.bodyHeight())
-	// bubbles/help can run past its width when an item just fails to fit:
-	// cut the bar to the screen.
-	return m.tabs() + "\n" + body + "\n" + m.statusLine() + "\n" + common.Fit(m.helpBar(), m.w)
-}
-
-func (m *Model) tabs() string {
-	st := m.ctx.Styles
-	out := st.Title.Render("sluice") + " "
-	for i, n := range common.ScreenNames {
-		label := fmt.Sprintf("%d %s", i+1, n)
-		if i == m.active {
-			out += st.ActiveTab.Render("[" + label + "]")
-		} else {
-			out += st.Tab.Render(" " + label + " ")
-		}
-	}
-	right := ""
-	if m.ctx.ReadOnly {
-		right += st.Warn.Render("READ-ONLY") + st.Subtle.Render(" · ")
-	}
-	if n := len(m.cancels); n > 0 {
-		right += st.Running.Render(fmt.Sprintf("● %d live", n)) + st.Subtle.Render(" · ")
-	}
-	n := len(m.runs.Summaries())
-	right += st.Subtle.Render(fmt.Sprintf("%d run%s", n, common.Plural(n)))
-	gap := m.w - common.Width(out) - common.Width(right)
-	if gap < 1 {
-		return common.Fit(out, m.w)
-	}
-	return out + strings.Repeat(" ", gap) + right
-}
-
-// tabAt returns the tab drawn at column x of the tab bar.
-func (m *Model) tabAt(x int) (int, bool) {
-	at := common.Width("sluice") + 1
-	for i, n := range common.ScreenNames {
-		w := common.Width(fmt.Sprintf("%d %s", i+1, n)) + 2
-		if x >= at && x < at+w {
-			return i, true
-		}
-		at += w
-	}
-	return 0, false
-}
-
-func (m *Model) statusLine() string {
-	st := m.ctx.Styles
-	if m.status == "" {
-		return ""
-	}
-	if m.isErr {
-		return common.Fit(st.Error.Render("✗ "+m.status), m.w)
-	}
-	return common.Fit(st.Subtle.Render("· "+m.status), m.w)
-}
-
-func (m *Model) helpBar() string {
-	if m.confirm != nil {
-		return m.help.ShortHelpView([]key.Binding{common.Binding("y", "yes", "y"), common.Binding("n/esc", "no", "n")})
-	}
-	if m.showHelp {
-		return m.help.ShortHelpView([]key.Binding{common.Binding("any key", "closes the keys", "esc")})
-	}
-	if m.palette != nil {
-		return m.help.ShortHelpView([]key.Binding{common.Binding("enter", "run", "enter"), common.Binding("↑/↓", "select", "up"), common.Binding("esc", "close", "esc")})
-	}
-	screen := m.screens[m.active].Keys().ShortHelp()
-	if m.screens[m.active].Capturing() {
-		return m.help.ShortHelpView(screen)
-	}
-	// ? and : lead, so a narrow bar that cuts the screen's keys still
-	// says where all of them are.
-	b := append([]key.Binding{keys.Help, keys.Palette}, screen...)
-	return m.help.ShortHelpView(append(b, keys.Quit))
-}
-
-// helpView lists every key of the screen and the global ones.
-func (m *Model) helpView() string {
-	st := m.ctx.Styles
-	title := st.Title.Render("KEYS") + st.Subtle.Render(" · any key closes")
-	screen := st.Header.Render(strings.ToUpper(common.ScreenNames[m.active]) + " SCREEN")
-	global := keys.full()
-	half := (len(global) + 1) / 2
-	everywhere := st.Header.Render("EVERYWHERE")
-	return title + "\n\n" + screen + "\n" + m.help.FullHelpView(m.screens[m.active].Keys().FullHelp()) +
-		"\n\n" + everywhere + "\n" + m.help.FullHelpView([][]key.Binding{global[:half], global[half:]})
-}
-
 // modelService adapts the ModelService given by the command line to the
 // Model screen.
 type modelService struct{ ModelService }
 
 func (s modelService) Describe(ctx context.Context, run int64, stage string) (*model.Details, error) {
-	v, err := s.DescribeModel(ctx, run, stage)
-	if err != nil {
-		return nil, err
-	}
-	d := &model.Details{Run: v.Run, Stage: v.Stage, Estimator: v.Estimator, Task: v.Task, Target: v.Target, Classes: v.Classes,
-		Chain: v.Chain, Params: v.Params, Metrics: v.Metrics, Confusion: v.Confusion, SHA256: v.SHA256, Size: v.Size, Aliases: v.Aliases}
-	for _, i := range v.Importances {
-		d.Features = append(d.Features, i.Feature)
-		d.Importances = append(d.Importances, i.Value)
-	}
-	return d, nil
+	return s.DescribeModel(ctx, run, stage)
 }
 
 func (s modelService) Export(ctx context.Context, run int64, stage, path string) (string, error) {

@@ -51,7 +51,7 @@ func TestCompareScrollsSideways(t *testing.T) {
 	typeKeys(tm, "c")
 	// The key column, then run 1's column, with the others off to the right.
 	row := func(id int) *regexp.Regexp {
-		return regexp.MustCompile(fmt.Sprintf(`score\.accuracy +%s`, regexp.QuoteMeta(fmt.Sprintf("%.4f", 0.9+float64(id)/1000))))
+		return regexp.MustCompile(fmt.Sprintf(`sc(ore|…)\.accuracy +%s`, regexp.QuoteMeta(fmt.Sprintf("%.4f", 0.9+float64(id)/1000))))
 	}
 	first := waitScreen(t, tm, "run 1 beside the key column", func(s string) bool {
 		return row(1).MatchString(s) && strings.Contains(s, "→")
@@ -73,14 +73,16 @@ func TestCompareScrollsSideways(t *testing.T) {
 	})
 	left := regexp.MustCompile(`← (\d+)`).FindAllStringSubmatch(page, -1)
 	var shown int
-	fmt.Sscan(left[len(left)-1][1], &shown)
+	if _, err := fmt.Sscan(left[len(left)-1][1], &shown); err != nil {
+		t.Fatal(err)
+	}
 	if !row(shown + 1).MatchString(page) {
 		t.Errorf("after L the first run column shown should be run %d, beside the key column:\n%s", shown+1, page)
 	}
 	typeKeys(tm, "H", "h")
 	waitScreen(t, tm, "run 1 back beside the key column after H and h", func(s string) bool {
-		i := strings.LastIndex(s, "score.accuracy")
-		return i >= 0 && row(1).MatchString(s[i:])
+		all := regexp.MustCompile(`sc(ore|…)\.accuracy`).FindAllStringIndex(s, -1)
+		return len(all) > 0 && row(1).MatchString(s[all[len(all)-1][0]:])
 	})
 	typeKeys(tm, "q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))

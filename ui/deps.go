@@ -36,28 +36,11 @@ type Store interface {
 }
 
 // Importance is one feature's importance in a fitted model.
-type Importance struct {
-	Feature string
-	Value   float64
-}
+type Importance = engine.Importance
 
-// ModelView is a fitted model as the Model screen shows it.
-type ModelView struct {
-	Run         int64
-	Stage       string
-	Estimator   string
-	Task        string // "classification", "regression", "clustering"
-	Target      string
-	Classes     []string
-	Chain       []string // one line per preprocessing step, in order
-	Params      map[string]any
-	Metrics     map[string]float64
-	Confusion   [][]int // rows: true class, columns: predicted (Classes order)
-	Importances []Importance
-	SHA256      string   // of the exported file
-	Size        int      // bytes of the exported file
-	Aliases     []string // NAME@ALIAS addresses pointing at this model
-}
+// ModelView is a fitted model as the Model screen shows it: the engine's
+// one description of a model (engine.ModelDescription).
+type ModelView = engine.ModelDescription
 
 // ModelService describes and exports fitted models. The workbench cannot
 // decode model files itself (that is the catalog's business), so the
@@ -123,6 +106,10 @@ type Deps struct {
 	// store or write a file, and shows them as disabled (sluice
 	// --readonly). Recorder is not used.
 	ReadOnly bool
+	// CancelWorkflow cancels the Temporal workflow of a run that runs
+	// there (c on the Run screen); nil when the workbench was given no
+	// Temporal server, and such runs are then stopped where they started.
+	CancelWorkflow func(ctx context.Context, workflowID string) error
 
 	// Test hooks.
 

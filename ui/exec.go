@@ -35,15 +35,24 @@ func waitForEvents(ch <-chan engine.Event) tea.Cmd {
 		timer := time.NewTimer(coalesceWindow)
 		defer timer.Stop()
 		for len(evs) < maxBurst {
+			// What is queued already is taken before the timer is looked
+			// at, so a backlog comes out in full bursts however late this
+			// goroutine runs.
+			var e engine.Event
+			var ok bool
 			select {
-			case e, ok := <-ch:
-				if !ok {
-					return eventsMsg{events: evs, closed: true}
+			case e, ok = <-ch:
+			default:
+				select {
+				case e, ok = <-ch:
+				case <-timer.C:
+					return eventsMsg{events: evs}
 				}
-				evs = append(evs, e)
-			case <-timer.C:
-				return eventsMsg{events: evs}
 			}
+			if !ok {
+				return eventsMsg{events: evs, closed: true}
+			}
+			evs = append(evs, e)
 		}
 		return eventsMsg{events: evs}
 	}
@@ -79,13 +88,9 @@ func (m *Model) startRun(msg common.RunFileMsg) tea.Cmd {
 				return nil, fmt.Errorf("queue item %d is no longer queued (another process took it, or it was cancelled)", msg.Item)
 			}
 		}
-		var overrides []engine.Override
-		for _, s := range msg.Sets {
-			o, err := engine.ParseOverride(s)
-			if err != nil {
-				return nil, err
-			}
-			overrides = append(overrides, o)
+		overrides, err := engine.ParseOverrides(msg.Sets)
+		if err != nil {
+			return nil, err
 		}
 		// A run started here is a manual run, as with sluice run: its
 		// logical time is now, and a triggered pipeline reads the newest

@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +39,7 @@ type fakeStore struct {
 	next     int64
 	delay    time.Duration // added to every read
 	trash    map[int64]*engine.Run
+	reports  map[string][]byte // "run/stage" → a report artifact
 }
 
 var _ ui.Store = (*fakeStore)(nil)
@@ -88,9 +91,7 @@ func (s *fakeStore) RecordRun(_ context.Context, r *engine.Run, d *engine.RunDel
 	for _, p := range d.Previews {
 		s.previews[fmt.Sprintf("%d/%s", r.ID, p.Stage)] = p
 	}
-	for _, a := range d.Artifacts {
-		s.arts[r.ID] = append(s.arts[r.ID], a)
-	}
+	s.arts[r.ID] = append(s.arts[r.ID], d.Artifacts...)
 	return nil
 }
 
@@ -204,7 +205,7 @@ func (fakeModels) DescribeModel(_ context.Context, run int64, stage string) (*ui
 			{0, 9, 1},
 			{0, 1, 9},
 		},
-		Importances: []ui.Importance{{"petal_length", 0.44}, {"petal_width", 0.42}, {"sepal_length", 0.09}, {"sepal_width", 0.05}},
+		Importances: []ui.Importance{{Feature: "petal_length", Value: 0.44}, {Feature: "petal_width", Value: 0.42}, {Feature: "sepal_length", Value: 0.09}, {Feature: "sepal_width", Value: 0.05}},
 		SHA256:      "3f2a9c0d5b7e1f4a6c8d0e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a1b",
 		Size:        2634,
 	}, nil
@@ -240,6 +241,7 @@ func testRegistry() *engine.Registry {
 				return out(engine.KindTable), nil
 			}},
 		&engine.StageType{Name: "split", Group: "split", Doc: "split a table into train and test rows", In: engine.KindTable, MinIn: 1, MaxIn: 1, Out: engine.KindSplit,
+			Metrics: []engine.Metric{{Name: "train_rows", Better: engine.Unranked}, {Name: "test_rows", Better: engine.Unranked}},
 			Params: []engine.Param{
 				{Name: "target", Type: engine.TypeString, Required: true, Doc: "the column to predict"},
 				{Name: "test_size", Type: engine.TypeFloat, Default: 0.25, Min: engine.Range(0), Max: engine.Range(1), Doc: "share of rows held out"},
@@ -250,6 +252,7 @@ func testRegistry() *engine.Registry {
 				return o, nil
 			}},
 		&engine.StageType{Name: "fit", Group: "train", Doc: "fit a linear classifier", In: engine.KindSplit, MinIn: 1, MaxIn: 1, Out: engine.KindModel,
+			Metrics: []engine.Metric{{Name: "accuracy", Better: engine.Higher}},
 			Params: []engine.Param{
 				{Name: "C", Type: engine.TypeFloat, Default: 1.0, Min: engine.Range(0), Doc: "inverse regularisation strength"},
 				{Name: "solver", Type: engine.TypeEnum, Enum: []string{"lbfgs", "saga"}, Default: "lbfgs", Doc: "the optimiser"},
@@ -303,6 +306,7 @@ func testRegistry() *engine.Registry {
 				return out(engine.KindTable), nil
 			}},
 		&engine.StageType{Name: "score", Group: "evaluate", Doc: "score a model on held-out rows", In: engine.KindModel, MinIn: 1, MaxIn: 1, Out: engine.KindReport,
+			Metrics: []engine.Metric{{Name: "accuracy", Better: engine.Higher}, {Name: "f1_macro", Better: engine.Higher}, {Name: "log_loss", Better: engine.Lower}},
 			Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
 				o := out(engine.KindReport)
 				o.Metrics = map[string]float64{"accuracy": 0.95, "f1_macro": 0.9412}
@@ -436,11 +440,18 @@ func execAll(lc chan tea.Msg, cmds []tea.Cmd) []tea.Msg {
 			p.ch <- msg
 		}()
 	}
-	deadline := time.Now().Add(80 * time.Millisecond)
+	start := time.Now()
 	var out []tea.Msg
-	for _, p := range ps {
+	for i, p := range ps {
 		if p == nil {
 			continue
+		}
+		// A command that waits by design is given a moment; any other
+		// is waited for, so a loaded machine (the race detector, other
+		// work) cannot reorder its reply after the next key.
+		deadline := start.Add(10 * time.Second)
+		if waitsByDesign(cmds[i]) {
+			deadline = start.Add(80 * time.Millisecond)
 		}
 		select {
 		case msg := <-p.ch:
@@ -458,6 +469,19 @@ func execAll(lc chan tea.Msg, cmds []tea.Cmd) []tea.Msg {
 		p.mu.Unlock()
 	}
 	return out
+}
+
+// waitsByDesign reports whether c is one of the commands that wait for
+// something a test may never send (a cursor blink, the event bridge, a
+// list's filter command batched with its blink).
+func waitsByDesign(c tea.Cmd) bool {
+	name := runtime.FuncForPC(reflect.ValueOf(c).Pointer()).Name()
+	for _, n := range []string{"cursor.(*Model).BlinkCmd", "waitForEvents", "pipelines.numberMatches"} {
+		if strings.Contains(name, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // expand runs the commands of batches and sequences.
@@ -504,6 +528,10 @@ func key(s string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyBackspace}
 	case "ctrl+c":
 		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "pgdown":
+		return tea.KeyMsg{Type: tea.KeyPgDown}
+	case "pgup":
+		return tea.KeyMsg{Type: tea.KeyPgUp}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
@@ -634,4 +662,43 @@ func (s *fakeStore) Restore(_ context.Context, ids ...int64) error {
 		delete(s.trash, id)
 	}
 	return nil
+}
+
+// Artifact gives the report a test put in reports ("run/stage").
+func (s *fakeStore) Artifact(_ context.Context, run int64, stage, name string) ([]byte, engine.ArtifactInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.reports[fmt.Sprintf("%d/%s", run, stage)]
+	if !ok || name != "report" {
+		return nil, engine.ArtifactInfo{}, fmt.Errorf("run %d stage %s: no %s: %w", run, stage, name, engine.ErrNotFound)
+	}
+	return b, engine.ArtifactInfo{Stage: stage, Name: name, Format: "json", Size: len(b)}, nil
+}
+
+// storeWithReports is storeWithRuns with the score stage of runs 1 and 2
+// keeping a report: per-class curves of two classes, a shade apart.
+func storeWithReports() *fakeStore {
+	s := storeWithRuns()
+	s.reports = map[string][]byte{}
+	for id := int64(1); id <= 2; id++ {
+		d := float64(id) * 0.05
+		curve := func(class string, k float64) map[string]any {
+			return map[string]any{
+				"class": class, "fpr": []float64{0, 0.05 + d, 0.2 + k, 0.5, 1}, "tpr": []float64{0, 0.6 - d, 0.85 - k, 0.97, 1},
+				"roc_auc": 0.93 - d - k/2, "recall": []float64{0, 0.4, 0.7 - d, 0.9 - k, 1}, "precision": []float64{1, 0.98 - d, 0.9 - k, 0.75, 0.5},
+				"average_precision": 0.88 - d - k/2,
+			}
+		}
+		rep := map[string]any{
+			"metrics": s.runs[id].Stages[4].Metrics,
+			"details": map[string]any{"classes": []string{"a", "b"}, "class_curves": []any{curve("a", 0), curve("b", 0.1)}, "confusion_matrix": [][]int{{13, 1}, {1, 9}}},
+		}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			panic(err)
+		}
+		s.reports[fmt.Sprintf("%d/score", id)] = b
+		s.runs[id].Stages[4].Artifacts = []engine.ArtifactInfo{{Stage: "score", Name: "report", Format: "json", SHA256: "77aa01c3e9d2b5f4", Size: len(b)}}
+	}
+	return s
 }

@@ -188,7 +188,10 @@ func TestComposeAndSave(t *testing.T) {
 	send(t, m, keys("enter", "down", "a")...)
 	settle(t, m, func() bool { return strings.Contains(screen(t, m), "ADD A STAGE") })
 	send(t, m, keys("s", "l", "e", "e", "p")...) // the catalog, filtered to sleep
-	settle(t, m, func() bool { return strings.Contains(screen(t, m), "Filter: sleep") })
+	settle(t, m, func() bool {
+		s := screen(t, m)
+		return strings.Contains(s, "Filter: sleep") && strings.Contains(s, "1 item")
+	}) // the filtered list, which comes off the update loop
 	send(t, m, key("enter"))
 	// The form opens on the new stage: id, then for.
 	settle(t, m, func() bool { return strings.Contains(screen(t, m), "STAGE sleep") })

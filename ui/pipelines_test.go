@@ -145,7 +145,10 @@ func TestComposerKeepsComments(t *testing.T) {
 	send(t, m, key("a"))
 	settle(t, m, func() bool { return strings.Contains(screen(t, m), "ADD A STAGE") })
 	send(t, m, keys("s", "l", "e", "e", "p")...) // the catalog, filtered to sleep
-	settle(t, m, func() bool { return strings.Contains(screen(t, m), "Filter: sleep") })
+	settle(t, m, func() bool {
+		s := screen(t, m)
+		return strings.Contains(s, "Filter: sleep") && strings.Contains(s, "1 item")
+	}) // the filtered list, which comes off the update loop
 	send(t, m, key("enter"))
 	settle(t, m, func() bool { return strings.Contains(screen(t, m), "STAGE sleep") })
 	send(t, m, keys("tab", "2", "s")...)
@@ -174,4 +177,21 @@ func TestComposerKeepsComments(t *testing.T) {
 	if !strings.Contains(string(got), "uses: sleep") {
 		t.Errorf("the new stage is not saved:\n%s", got)
 	}
+}
+
+// TestComposeWaitsForCheck: enter before the first validation lands says
+// "checking…" and opens the composer when it does, instead of saying the
+// file does not parse.
+func TestComposeWaitsForCheck(t *testing.T) {
+	m := ui.New(context.Background(), deps(newFakeStore(), "testdata/pipelines/good.yaml"))
+	t.Cleanup(func() { m.Shutdown(5 * time.Second) })
+	send(t, m, tea.WindowSizeMsg{Width: goldenW, Height: goldenH})
+	init := m.Init() // the first check: its reply is held back
+	send(t, m, key("enter"))
+	out := screen(t, m)
+	if !strings.Contains(out, "checking testdata/pipelines/good.yaml…") || strings.Contains(out, "does not parse") {
+		t.Fatalf("enter before the check:\n%s", out)
+	}
+	drive(t, m, init)
+	settle(t, m, func() bool { return strings.Contains(screen(t, m), "COMPOSER") })
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,15 +23,33 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, tempPattern(base, ""))
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("frame: write %s: %w", path, err)
+	}
+	defer root.Close() //nolint:errcheck // every file opened through it is closed already
+	return WriteFileAtomicIn(root, base, write)
+}
+
+// WriteFileAtomicIn is WriteFileAtomic for the file name (a path relative
+// to root) inside root: every step (the temporary file, its rename, the
+// mode kept) goes through root, so a symbolic link, even one swapped in
+// while the file is written, cannot take the write out of root's folder.
+func WriteFileAtomicIn(root *os.Root, name string, write func(io.Writer) error) error {
+	shown := filepath.Join(root.Name(), name)
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, tmpName, err := createTempIn(root, dir, tempPattern(base, ""))
+	if err != nil {
+		return fmt.Errorf("frame: write %s: %w", shown, err)
 	}
 	done := false
 	defer func() {
 		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			_ = tmp.Close()          // abandoned: the write's error is the one to report
+			_ = root.Remove(tmpName) // TempOwner lets a sweep find a leftover
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
@@ -38,55 +57,73 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("frame: write %s: %w", path, err)
+		return fmt.Errorf("frame: write %s: %w", shown, err)
 	}
 	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
+	if st, err := root.Stat(name); err == nil {
 		mode = st.Mode().Perm()
 	}
 	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("frame: write %s: %w", path, err)
+		return fmt.Errorf("frame: write %s: %w", shown, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("frame: write %s: %w", path, err)
+		return fmt.Errorf("frame: write %s: %w", shown, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("frame: write %s: %w", path, err)
+		return fmt.Errorf("frame: write %s: %w", shown, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("frame: write %s: %w", path, err)
+	if err := root.Rename(tmpName, name); err != nil {
+		return fmt.Errorf("frame: write %s: %w", shown, err)
 	}
 	done = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // make the rename durable; not all systems support it
-		d.Close()
+	if d, err := root.Open(dir); err == nil {
+		_ = d.Sync() // make the rename durable; not all systems support it
+		_ = d.Close()
 	}
 	return nil
 }
 
-// TempPath returns a fresh, unused name beside path for a file that will
-// be renamed over path once complete: ".BASE.tmp-RANDOM" followed by
-// path's extension, so a program writing it can still tell the format.
-// The name is reserved by creating the file empty and then removing it,
-// so two callers never get the same one. TempOwner recognises it.
-func TempPath(path string) (string, error) {
-	dir, base := filepath.Split(path)
+// createTempIn creates a new file in dir inside root, named by pattern
+// with its last "*" replaced by a random string, as os.CreateTemp does.
+func createTempIn(root *os.Root, dir, pattern string) (*os.File, string, error) {
+	prefix, suffix, _ := strings.Cut(pattern, "*")
+	if i := strings.LastIndex(pattern, "*"); i >= 0 {
+		prefix, suffix = pattern[:i], pattern[i+1:]
+	}
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)+suffix)
+		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if os.IsExist(err) && try < 10000 {
+			continue
+		}
+		return f, name, err
+	}
+}
+
+// TempFileIn creates an empty file beside name in root, for a program
+// to write and a caller to rename over name once complete:
+// ".BASE.tmp-PID-RANDOM" followed by name's extension, so the program
+// can still tell the format. It returns the file's name in root. The
+// file is created through root and kept (empty), so its name is never
+// another's and is no link a program writing it would follow out of
+// root. TempOwner recognises it.
+func TempFileIn(root *os.Root, name string) (string, error) {
+	dir, base := filepath.Split(name)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, tempPattern(base, filepath.Ext(base)))
+	f, tmp, err := createTempIn(root, dir, tempPattern(base, filepath.Ext(base)))
 	if err != nil {
-		return "", fmt.Errorf("frame: temporary file for %s: %w", path, err)
+		return "", fmt.Errorf("frame: temporary file for %s: %w", filepath.Join(root.Name(), name), err)
 	}
-	name := f.Name()
-	f.Close()
-	if err := os.Remove(name); err != nil {
-		return "", err
+	if err := f.Close(); err != nil {
+		_ = root.Remove(tmp)
+		return "", fmt.Errorf("frame: temporary file for %s: %w", filepath.Join(root.Name(), name), err)
 	}
-	return name, nil
+	return tmp, nil
 }
 
-// tempInfix marks the temporary files WriteFileAtomic and TempPath name:
+// tempInfix marks the temporary files WriteFileAtomic and TempFileIn name:
 // ".BASE.tmp-PID-RANDOM[.EXT]", PID being the writing process's.
 const tempInfix = ".tmp-"
 
@@ -95,7 +132,7 @@ func tempPattern(base, ext string) string {
 }
 
 // TempOwner reports whether a file name (not a path) is one that
-// WriteFileAtomic or TempPath gives its temporary files, and the process
+// WriteFileAtomic or TempFileIn gives its temporary files, and the process
 // id of the writer it names. Such a file whose writer is gone belongs to
 // a write that never finished.
 func TempOwner(name string) (pid int, ok bool) {

@@ -102,7 +102,6 @@ func BenchmarkReadCSV(b *testing.B) {
 	b.ReportAllocs()
 	var f *frame.Frame
 	for b.Loop() {
-		f = nil
 		f, err = frame.ReadCSVFile(path, frame.ReadOptions{})
 		if err != nil {
 			b.Fatal(err)
@@ -321,7 +320,6 @@ func BenchmarkReadCSVMixed(b *testing.B) {
 	b.ReportAllocs()
 	var f *frame.Frame
 	for b.Loop() {
-		f = nil
 		f, err = frame.ReadCSVFile(path, frame.ReadOptions{})
 		if err != nil {
 			b.Fatal(err)

@@ -51,10 +51,17 @@ func splitBlocks(in io.Reader, quotes bool, sizeHint int64, maxBlock int) ([]*bl
 			return nil, total, err
 		}
 		buf = buf[:len(carry)+n]
-		if first && len(buf) >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF {
-			buf = buf[3:]
-			first = false
-		} else if first && (len(buf) >= 3 || eof) {
+		if first {
+			// A byte order mark is looked for in the input's first 3
+			// bytes only: a buffer shorter than that is not cut (its
+			// start would pass for the input's start next time round).
+			if len(buf) < 3 && !eof {
+				carry = buf
+				continue
+			}
+			if len(buf) >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF {
+				buf = buf[3:]
+			}
 			first = false
 		}
 		cut := len(buf)
@@ -119,15 +126,34 @@ func lastQuotedBoundary(buf []byte) int {
 type source struct {
 	ra   io.ReaderAt
 	free chan []byte
+	// bufCap is the capacity a new buffer gets: the largest block, so a
+	// recycled buffer fits any block and a small input is not given a
+	// buffer of maxBlockSize bytes.
+	bufCap int
 }
 
-func newSource(ra io.ReaderAt, workers int) *source {
-	return &source{ra: ra, free: make(chan []byte, workers+1)}
+func newSource(ra io.ReaderAt, workers int, blocks []*block) *source {
+	s := &source{ra: ra, free: make(chan []byte, workers+1)}
+	for _, b := range blocks {
+		s.bufCap = max(s.bufCap, b.n)
+	}
+	return s
+}
+
+// inPlace is an io.ReaderAt whose bytes can be had without copying (a
+// mapped file): slice returns them, done says they are not needed for now.
+type inPlace interface {
+	slice(off int64, n int) []byte
+	done(off int64, n int)
 }
 
 // load makes b.data available.
 func (s *source) load(b *block) error {
 	if s.ra == nil || b.data != nil {
+		return nil
+	}
+	if m, ok := s.ra.(inPlace); ok {
+		b.data = m.slice(b.off, b.n)
 		return nil
 	}
 	var buf []byte
@@ -136,7 +162,7 @@ func (s *source) load(b *block) error {
 	default:
 	}
 	if cap(buf) < b.n {
-		buf = make([]byte, b.n, max(b.n, maxBlockSize))
+		buf = make([]byte, b.n, max(b.n, s.bufCap))
 	}
 	buf = buf[:b.n]
 	n, err := s.ra.ReadAt(buf, b.off)
@@ -155,6 +181,11 @@ func (s *source) release(b *block) {
 	if s.ra == nil || b.data == nil {
 		return
 	}
+	if m, ok := s.ra.(inPlace); ok {
+		m.done(b.off, b.n)
+		b.data = nil
+		return
+	}
 	select {
 	case s.free <- b.data[:0]:
 	default:
@@ -166,7 +197,12 @@ func (s *source) release(b *block) {
 // reading them once through one buffer and keeping only their places.
 func scanBlocks(ra io.ReaderAt, base, size int64, quotes bool, maxBlock int) ([]*block, error) {
 	var blocks []*block
-	buf := make([]byte, max(min(size, int64(maxBlock)), 1))
+	m, mapped := ra.(inPlace)
+	var buf []byte
+	bufLen := int(max(min(size, int64(maxBlock)), 1))
+	if !mapped {
+		buf = make([]byte, bufLen)
+	}
 	pos, end := base, base+size
 	line := 1
 	if size >= 3 {
@@ -179,15 +215,20 @@ func scanBlocks(ra io.ReaderAt, base, size int64, quotes bool, maxBlock int) ([]
 		}
 	}
 	for pos < end {
-		want := int(min(int64(len(buf)), end-pos))
-		n, err := ra.ReadAt(buf[:want], pos)
-		if n < want {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		want := int(min(int64(bufLen), end-pos))
+		var data []byte
+		if mapped {
+			data = m.slice(pos, want)
+		} else {
+			n, err := ra.ReadAt(buf[:want], pos)
+			if n < want {
+				if err == nil || err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, err
 			}
-			return nil, err
+			data = buf[:want]
 		}
-		data := buf[:want]
 		cut := want
 		if pos+int64(want) < end {
 			if quotes && bytes.IndexByte(data, '"') >= 0 {
@@ -196,7 +237,10 @@ func scanBlocks(ra io.ReaderAt, base, size int64, quotes bool, maxBlock int) ([]
 				cut = bytes.LastIndexByte(data, '\n') + 1
 			}
 			if cut == 0 {
-				buf = make([]byte, 2*len(buf))
+				bufLen *= 2
+				if !mapped {
+					buf = make([]byte, bufLen)
+				}
 				continue
 			}
 		}
@@ -207,6 +251,9 @@ func scanBlocks(ra io.ReaderAt, base, size int64, quotes bool, maxBlock int) ([]
 			rows++
 		}
 		blocks = append(blocks, &block{off: pos, n: cut, line: line, maxRows: rows})
+		if mapped {
+			m.done(pos, cut)
+		}
 		line += lines
 		pos += int64(cut)
 	}
@@ -226,7 +273,7 @@ func readBlocks(in io.Reader, quotes bool, sizeHint int64, workers, maxBlock int
 			end, err2 := sk.Seek(0, io.SeekEnd)
 			if err1 == nil && err2 == nil && end >= cur {
 				blocks, err := scanBlocks(ra, cur, end-cur, quotes, maxBlock)
-				return blocks, newSource(ra, workers), end - cur, err
+				return blocks, newSource(ra, workers, blocks), end - cur, err
 			}
 		}
 	}

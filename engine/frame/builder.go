@@ -264,6 +264,8 @@ func (b *Builder) AppendText(s string) error {
 		b.AppendBool(v != 0)
 	case Time:
 		b.AppendUnixNano(int64(v))
+	case String:
+		// appended as text above
 	}
 	return nil
 }

@@ -117,6 +117,7 @@ func CastColumn(c *Column, t Type) (*Column, error) {
 				ns := x * 1e9
 				ok = ns >= -(1<<63) && ns < 1<<63
 				v = uint64(int64(math.Round(ns)))
+			case Float, String: // same type and to-text return earlier
 			}
 		case Int:
 			x := c.Ints[i]
@@ -129,6 +130,7 @@ func CastColumn(c *Column, t Type) (*Column, error) {
 			case Time:
 				ok = x >= -9223372036 && x <= 9223372036
 				v = uint64(x * 1e9)
+			case Int, String: // same type and to-text return earlier
 			}
 		case Bool:
 			var x uint64
@@ -142,6 +144,7 @@ func CastColumn(c *Column, t Type) (*Column, error) {
 				v = x
 			case Time:
 				return nil, fmt.Errorf("frame: cast column %q: cannot cast bool to time: %w", c.Name, ErrType)
+			case Bool, String: // same type and to-text return earlier
 			}
 		case Time:
 			x := c.Times[i]
@@ -156,7 +159,9 @@ func CastColumn(c *Column, t Type) (*Column, error) {
 				v = uint64(s)
 			case Bool:
 				return nil, fmt.Errorf("frame: cast column %q: cannot cast time to bool: %w", c.Name, ErrType)
+			case Time, String: // same type and to-text return earlier
 			}
+		case String: // parsed from its dictionary above
 		}
 		if !ok {
 			return nil, fail(i, fmt.Sprintf("cannot convert %s", c.Str(i)))
@@ -184,6 +189,7 @@ func newRawColumn(name string, t Type, n int) *rawColumn {
 		c.Bools = make([]bool, n)
 	case Time:
 		c.Times = make([]int64, n)
+	case String: // CastColumn builds text with a Builder
 	}
 	return &rawColumn{col: c, n: n}
 }
@@ -198,6 +204,7 @@ func (r *rawColumn) set(i int, v uint64) {
 		c.Bools[i] = v != 0
 	case Time:
 		c.Times[i] = int64(v)
+	case String: // CastColumn builds text with a Builder
 	}
 }
 

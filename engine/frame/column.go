@@ -88,6 +88,7 @@ func (c *Column) Float(i int) (v float64, ok bool) {
 		return 0, true
 	case Time:
 		return float64(c.Times[i]) / 1e9, true
+	case String: // no numeric view
 	}
 	return math.NaN(), false
 }
@@ -256,6 +257,7 @@ func (c *Column) normalized() *Column {
 			d.nulls = nb
 			return &d
 		}
+	case Int, Bool, Time: // missing only through the bitset
 	}
 	return c
 }

@@ -78,7 +78,10 @@ func (r *csvReader) finish(blocks []*block, nrows, workers int) ([]*Column, erro
 				errs[i] = fmt.Errorf("frame: read %s: %w", nameOr(r.name), err)
 				return
 			}
-			r.parseBlock(b, acts)
+			if err := r.guard(func() { r.parseBlock(b, acts) }); err != nil {
+				errs[i] = err
+				return
+			}
 			r.src.release(b)
 			errs[i] = b.err
 		}

@@ -2,8 +2,10 @@ package frame
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -119,7 +121,15 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 					return
 				}
 				pos = end
-				if act != actSkip {
+				if act != actSkip && st.kind == String && !st.restart {
+					// A quoted field is never missing: straight to the dictionary.
+					k, err := r.intern(b, st, text, start, true)
+					if err != nil {
+						b.err = err
+						return
+					}
+					slots[c][g] = uint64(k)
+				} else if act != actSkip {
 					if err := r.store(b, st, act, c, g, row, text, true, start); err != nil {
 						b.err = err
 						return
@@ -165,15 +175,13 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 						}
 					}
 				}
-				if !fast {
-					e := pos
-					for e < n {
-						ch := data[e]
-						if ch == delim || ch == '\n' || ch == '"' {
-							break
-						}
-						e++
+				if !fast && act != actSkip && !st.restart && (st.kind == Time || st.kind == Bool) {
+					if e := r.scanTimeBool(st, data, pos, slots[c][g:g+1]); e >= 0 {
+						pos, fast = e, true
 					}
+				}
+				if !fast {
+					e := fieldEnd(data, pos, delim)
 					if e < n && data[e] == '"' {
 						b.err = r.errAt(b, e, fmt.Errorf("%w: bare \" in unquoted field", ErrQuote))
 						return
@@ -182,8 +190,11 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 					if (e == n || data[e] == '\n') && e > pos && data[e-1] == '\r' {
 						end--
 					}
-					pos = e
-					if act != actSkip {
+					// The field ends before a \r that ends its line, as it
+					// does on the numeric paths: an error after the field
+					// is placed there whatever path the field took.
+					pos = end
+					if act != actSkip && !r.storeString(b, st, c, g, data[start:end], start) {
 						if err := r.store(b, st, act, c, g, row, data[start:end], false, start); err != nil {
 							b.err = err
 							return
@@ -320,6 +331,12 @@ func (r *csvReader) countFields(b *block, pos, ncol int) int {
 			continue
 		}
 		for pos < len(data) && data[pos] != r.delim && data[pos] != '\n' {
+			if data[pos] == '"' {
+				// A bare quote: where the record ends is not known (the
+				// input was cut into blocks by quote parity), so the
+				// count stops at the fields before it.
+				return k
+			}
 			pos++
 		}
 	}
@@ -370,6 +387,7 @@ func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, g, row in
 			slot[g] = math.Float64bits(f)
 			return true
 		}
+	case Bool, String, Time: // the general path parses them
 	}
 	return false
 }
@@ -386,6 +404,86 @@ func (r *csvReader) promote(b *block, c, rows int) {
 	for j, v := range s {
 		s[j] = math.Float64bits(float64(int64(v)))
 	}
+}
+
+// scanTimeBool stores a Time column's 2006-01-02 date or a Bool column's
+// true/false (in any case) that starts at data[pos] and ends its field,
+// into out[0], and returns the offset just past it; -1 leaves the field to
+// the general path. The field's length is 10 (a date), 4 (true) or 5
+// (false).
+func (r *csvReader) scanTimeBool(st *blockCol, data []byte, pos int, out []uint64) int {
+	n := len(data)
+	w := 10
+	if st.kind == Bool {
+		w = 4
+		if pos < n && data[pos]|0x20 == 'f' {
+			w = 5
+		}
+	}
+	e := pos + w
+	if e > n || e < n && data[e] != r.delim && data[e] != '\n' && (data[e] != '\r' || e+1 < n && data[e+1] != '\n') {
+		return -1
+	}
+	t := data[pos:e]
+	if w <= r.maxNull && r.nullFirst[t[0]] {
+		return -1 // may be a missing value
+	}
+	if w == 10 {
+		if t[4] != '-' || t[7] != '-' {
+			return -1
+		}
+		ns, ok, sure := parseDateFast(t)
+		if !ok || !sure {
+			return -1
+		}
+		out[0] = uint64(ns)
+		return e
+	}
+	v, ok := parseBoolText(t)
+	if !ok {
+		return -1
+	}
+	out[0] = uint64(btoi(v))
+	return e
+}
+
+// fieldEnd returns the index of the first delim, newline or double quote
+// in data at or after i, or len(data). It tests eight bytes at a time:
+// a byte equal to one of the three makes a zero byte in the word XORed
+// with it, and the lowest set bit of (v - 0x01…) &^ v & 0x80… marks the
+// first zero byte exactly.
+func fieldEnd(data []byte, i int, delim byte) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	n := len(data)
+	d, nl, q := lo*uint64(delim), uint64(lo*'\n'), uint64(lo*'"')
+	for i+8 <= n {
+		w := binary.LittleEndian.Uint64(data[i:])
+		x, y, z := w^d, w^nl, w^q
+		if m := ((x-lo)&^x | (y-lo)&^y | (z-lo)&^z) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		i += 8
+	}
+	for i < n && data[i] != delim && data[i] != '\n' && data[i] != '"' {
+		i++
+	}
+	return i
+}
+
+// storeString stores an unquoted field of a String column that cannot be
+// a missing value straight into the dictionary, without store's general
+// dispatch (Bool and Time fields have scanTimeBool). It returns false,
+// having stored nothing, for store to handle the field.
+func (r *csvReader) storeString(b *block, st *blockCol, c, g int, t []byte, start int) bool {
+	if st.kind != String || st.restart || len(t) == 0 || len(t) <= r.maxNull && r.nullFirst[t[0]] {
+		return false
+	}
+	k, err := r.intern(b, st, t, start, false)
+	if err != nil {
+		return false // store reports it
+	}
+	r.slots[c][g] = uint64(k)
+	return true
 }
 
 // store parses one field's text into column c at slot row g (block row row).
@@ -478,7 +576,7 @@ func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t [
 	// String, and the block is read again for it.
 	st.kind = String
 	st.restart = true
-	st.nulls, st.dict, st.index = nil, nil, nil
+	st.nulls, st.dict, st.index = nil, nil, dictIndex{}
 	if !utf8.Valid(t) {
 		return r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
 	}
@@ -487,19 +585,16 @@ func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t [
 
 // intern returns the block-local dictionary code of t.
 func (r *csvReader) intern(b *block, st *blockCol, t []byte, start int, quoted bool) (int32, error) {
-	if st.index == nil {
-		st.index = make(map[string]int32)
-	}
-	if k, ok := st.index[string(t)]; ok {
+	k, slot, h := st.index.find(t, st.dict)
+	if k >= 0 {
 		return k, nil
 	}
 	if !utf8.Valid(t) {
 		// Past the opening quote; exact when the field has no doubled quotes.
 		return 0, r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
 	}
-	s := string(t)
-	k := int32(len(st.dict))
-	st.dict = append(st.dict, s)
-	st.index[s] = k
+	k = int32(len(st.dict))
+	st.dict = append(st.dict, string(t))
+	st.index.insert(slot, h, k)
 	return k, nil
 }

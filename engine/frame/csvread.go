@@ -67,7 +67,7 @@ type blockCol struct {
 	redo    bool // read the block again for this column as Float
 	nulls   []int32
 	dict    []string
-	index   map[string]int32
+	index   dictIndex
 }
 
 // csvReader holds what all blocks share.
@@ -140,7 +140,26 @@ func (r *csvReader) isNull(t []byte) bool {
 //
 // The input is parsed in parallel blocks (opts.Workers); the resulting
 // columns are sized exactly.
+//
+// A regular file (an *os.File) is mapped into memory on Linux and parsed
+// in place; a file that shrinks while it is read gives ErrFileChanged.
 func ReadCSV(in io.Reader, opts ReadOptions) (*Frame, error) {
+	if f, ok := in.(*os.File); ok {
+		if m := openMapped(f); m != nil {
+			defer m.unmap() //nolint:errcheck // a read-only mapping: nothing is lost if unmapping fails
+			var fr *Frame
+			err := m.withFaults(opts.Name, func() error {
+				var err error
+				fr, err = readCSV(m, opts)
+				return err
+			})
+			return fr, err
+		}
+	}
+	return readCSV(in, opts)
+}
+
+func readCSV(in io.Reader, opts ReadOptions) (*Frame, error) {
 	r, err := newCSVReader(opts)
 	if err != nil {
 		return nil, err
@@ -220,8 +239,9 @@ func ReadCSV(in io.Reader, opts ReadOptions) (*Frame, error) {
 		}
 		if err := r.src.load(b); err != nil {
 			b.err = fmt.Errorf("frame: read %s: %w", nameOr(r.name), err)
+		} else if err := r.guard(func() { r.parseBlock(b, acts) }); err != nil {
+			b.err = err
 		} else {
-			r.parseBlock(b, acts)
 			r.src.release(b)
 		}
 		if b.err != nil {
@@ -272,6 +292,17 @@ func indexOf(names []string, name string) int {
 	return -1
 }
 
+// guard runs fn, which reads blocks' data, with a fault on a mapped
+// file's page turned into ErrFileChanged (see mappedFile).
+func (r *csvReader) guard(fn func()) error {
+	m, ok := r.src.ra.(*mappedFile)
+	if !ok {
+		fn()
+		return nil
+	}
+	return m.withFaults(r.name, func() error { fn(); return nil })
+}
+
 // runBlocks calls fn(i) for i in [0, n) on up to workers goroutines, handing
 // out indexes in increasing order.
 func runBlocks(n, workers int, fn func(i int)) {
@@ -309,7 +340,7 @@ func ReadCSVFile(path string, opts ReadOptions) (*Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frame: %w", err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	if opts.Name == "" {
 		opts.Name = path
 	}

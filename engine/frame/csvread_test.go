@@ -96,6 +96,15 @@ func TestReadCSVFormat(t *testing.T) {
 		{"schema forces int", "a\n1\n\n2\n", frame.ReadOptions{Schema: map[string]frame.Type{"a": frame.Int}}, "a\n1\n∅\n2"},
 		{"schema forces bool", "a\nTRUE\nfalse\n", frame.ReadOptions{Schema: map[string]frame.Type{"a": frame.Bool}}, "a\ntrue\nfalse"},
 		{"schema forces time", "a\n2020-05-06\n", frame.ReadOptions{Schema: map[string]frame.Type{"a": frame.Time}}, "a\n2020-05-06"},
+		{"dates and bools at record ends", "a,b\r\n2024-02-29,TRUE\r\n1999-12-31,False\r\n2000-01-01,true", frame.ReadOptions{},
+			"a|b\n2024-02-29|true\n1999-12-31|false\n2000-01-01|true"},
+		{"date then longer text is string", "a,b\n2024-01-02,1\n2024-01-03x,2\n", frame.ReadOptions{}, "a|b\n2024-01-02|1\n2024-01-03x|2"},
+		{"bool then longer text is string", "a\ntrue\ntruer\nfalse\n", frame.ReadOptions{}, "a\ntrue\ntruer\nfalse"},
+		{"impossible date is string", "a\n2023-02-28\n2023-02-29\n", frame.ReadOptions{}, "a\n2023-02-28\n2023-02-29"},
+		{"null values that look like dates and bools", "a,b,c\n2024-01-01,false,x\n2024-01-02,true,none\n", frame.ReadOptions{NullValues: []string{"2024-01-02", "true", "none"}},
+			"a|b|c\n2024-01-01|false|x\n∅|∅|∅"},
+		{"strings up to and past 16 bytes", "a\nabcdefghijklmnopq\nabcdefghijklmnop\nabc\nabcdefghijklmnopq\nabcdefghijklmnop\nab\n", frame.ReadOptions{},
+			"a\nabcdefghijklmnopq\nabcdefghijklmnop\nabc\nabcdefghijklmnopq\nabcdefghijklmnop\nab"},
 	}
 	for _, tt := range tests {
 		for _, rd := range readers {
@@ -218,6 +227,31 @@ func TestReadCSVBadOptions(t *testing.T) {
 	for _, d := range []rune{'"', '\n', '\r', 'é'} {
 		if _, err := frame.ReadCSV(strings.NewReader("a\n1\n"), frame.ReadOptions{Delimiter: d}); err == nil {
 			t.Errorf("delimiter %q: got no error", d)
+		}
+	}
+}
+
+// TestReadCSVDictionary checks that each distinct string gets one code,
+// in order of first appearance, for texts of every length the field hash
+// treats differently (1–3, 4–7, 8–16 and over 16 bytes).
+func TestReadCSVDictionary(t *testing.T) {
+	t.Parallel()
+	words := []string{"a", "ab", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghijklmnop", "abcdefghijklmnopq", "b", "bbcd", "abcdefgi"}
+	var in strings.Builder
+	in.WriteString("w\n")
+	for rep := 0; rep < 3; rep++ {
+		for _, w := range words {
+			in.WriteString(w + "\n")
+		}
+	}
+	f := mustRead(t, in.String(), frame.ReadOptions{})
+	c := f.Col(0)
+	if strings.Join(c.Dict, ",") != strings.Join(words, ",") {
+		t.Fatalf("dictionary: got %q, want %q", c.Dict, words)
+	}
+	for i, code := range c.Codes {
+		if int(code) != i%len(words) {
+			t.Fatalf("row %d: code %d, want %d", i, code, i%len(words))
 		}
 	}
 }

@@ -37,7 +37,9 @@ func ExampleParseError() {
 func ExampleFrame_SortBy() {
 	f, _ := frame.ReadCSV(strings.NewReader("name,score\nann,3\nbob,\ncid,5\n"), frame.ReadOptions{})
 	f, _ = f.SortBy([]frame.SortKey{{Column: "score", Desc: true}})
-	frame.WriteCSV(os.Stdout, f)
+	if err := frame.WriteCSV(os.Stdout, f); err != nil {
+		fmt.Println(err)
+	}
 	// Output:
 	// name,score
 	// cid,5
@@ -49,7 +51,9 @@ func ExampleJoin() {
 	people, _ := frame.ReadCSV(strings.NewReader("id,name\n1,ann\n2,bob\n"), frame.ReadOptions{})
 	orders, _ := frame.ReadCSV(strings.NewReader("id,total\n2,9.5\n2,1.25\n3,4.0\n"), frame.ReadOptions{})
 	j, _ := frame.Join(people, orders, []string{"id"}, "left")
-	frame.WriteCSV(os.Stdout, j)
+	if err := frame.WriteCSV(os.Stdout, j); err != nil {
+		fmt.Println(err)
+	}
 	// Output:
 	// id,name,total
 	// 1,ann,

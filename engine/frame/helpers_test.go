@@ -2,6 +2,7 @@ package frame_test
 
 import (
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -21,6 +22,25 @@ var readers = []struct {
 }{
 	{"readerAt", func(s string) io.Reader { return strings.NewReader(s) }},
 	{"stream", func(s string) io.Reader { return plainReader{strings.NewReader(s)} }},
+	{"file", tempFile}, // mapped into memory on Linux
+}
+
+// tempFile writes s to a temporary file and returns it open at its start.
+// The file is removed at once: on Linux it stays readable while open, and
+// the open file is closed when collected.
+func tempFile(s string) io.Reader {
+	f, err := os.CreateTemp("", "frame-test-*.csv")
+	if err != nil {
+		panic(err)
+	}
+	if _, err := f.WriteString(s); err != nil {
+		panic(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		panic(err)
+	}
+	_ = os.Remove(f.Name()) // best effort: a leftover temporary file
+	return f
 }
 
 func mustRead(t testing.TB, s string, opts frame.ReadOptions) *frame.Frame {

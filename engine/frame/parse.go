@@ -233,37 +233,46 @@ func parseTimeText(b []byte) (int64, bool) {
 // false when it leaves the text to time.Parse: a year outside 1700–2200
 // (where int64 nanoseconds may not hold the date) or a non-digit.
 func parseDateFast(b []byte) (ns int64, ok, sure bool) {
-	var d [8]int
-	for i, j := range [8]int{0, 1, 2, 3, 5, 6, 8, 9} {
-		c := b[j] - '0'
-		if c > 9 {
-			return 0, false, false
-		}
-		d[i] = int(c)
+	if len(b) < 10 {
+		return 0, false, false
 	}
-	y := d[0]*1000 + d[1]*100 + d[2]*10 + d[3]
-	m := d[4]*10 + d[5]
-	day := d[6]*10 + d[7]
+	y0, y1, y2, y3 := b[0]-'0', b[1]-'0', b[2]-'0', b[3]-'0'
+	m0, m1, d0, d1 := b[5]-'0', b[6]-'0', b[8]-'0', b[9]-'0'
+	if y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9 {
+		return 0, false, false
+	}
+	y := int(y0)*1000 + int(y1)*100 + int(y2)*10 + int(y3)
+	m := int(m0)*10 + int(m1)
+	day := int(d0)*10 + int(d1)
 	if y < 1700 || y > 2200 {
 		return 0, false, false
 	}
-	leap := y%4 == 0 && (y%100 != 0 || y%400 == 0)
+	first := yearStart[y-1700]
+	leap := yearStart[y-1700+1]-first == 366
 	if m < 1 || m > 12 || day < 1 || day > daysIn(m, leap) {
 		return 0, false, true
 	}
-	// Days from 1970-01-01 (the civil-from-days inverse on a March-based
-	// year).
-	if m <= 2 {
-		y--
+	days := int(first) + daysBefore[m] + day - 1
+	if leap && m > 2 {
+		days++
 	}
-	era := y / 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + day - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	days := int64(era*146097+doe) - 719468
-	return days * 86400e9, true, true
+	return int64(days) * 86400e9, true, true
 }
+
+// yearStart[i] is the day of 1 January of year 1700+i counted from
+// 1970-01-01, for the years parseDateFast reads and the one after.
+var yearStart = func() (t [502]int32) {
+	for i := range t {
+		y := 1700 + i
+		py := y - 1
+		// Whole years, and the leap days before y less those before 1970.
+		t[i] = int32(365*(y-1970) + (py/4 - py/100 + py/400) - 477)
+	}
+	return t
+}()
+
+// daysBefore[m] is the number of days in a common year before month m.
+var daysBefore = [13]int{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334}
 
 func daysIn(m int, leap bool) int {
 	switch m {
@@ -297,6 +306,7 @@ func parseAs(b []byte, t Type) (uint64, bool) {
 	case Time:
 		v, ok := parseTimeText(b)
 		return uint64(v), ok
+	case String: // the caller keeps text as it is
 	}
 	return 0, false
 }

@@ -126,15 +126,21 @@ func TestWriteFileAtomic(t *testing.T) {
 	before, _ := os.ReadFile(path)
 	boom := errors.New("boom")
 	err = frame.WriteFileAtomic(path, func(w io.Writer) error {
-		io.WriteString(w, "half a file")
+		if _, err := io.WriteString(w, "half a file"); err != nil {
+			return err
+		}
 		return boom
 	})
 	if !errors.Is(err, boom) {
 		t.Errorf("got %v, want boom", err)
 	}
 	func() {
-		defer func() { recover() }()
-		frame.WriteFileAtomic(path, func(w io.Writer) error { panic("crash") })
+		defer func() {
+			if recover() == nil {
+				t.Error("the writer's panic did not reach the caller")
+			}
+		}()
+		_ = frame.WriteFileAtomic(path, func(w io.Writer) error { panic("crash") })
 	}()
 	after, _ := os.ReadFile(path)
 	if !bytes.Equal(before, after) {

@@ -222,8 +222,8 @@ func TestOverlap(t *testing.T) {
 			}
 			// queue: b waits for a's run, then runs its own.
 			select {
-			case <-bDone:
-				t.Fatal("b returned while a's run was still going")
+			case err := <-bDone:
+				t.Fatalf("b returned (%v) while a's run was still going", err)
 			case <-time.After(50 * time.Millisecond):
 			}
 			if n := r.count(); n != 1 {

@@ -47,7 +47,7 @@ func execStage() *engine.StageType {
 	}
 }
 
-func checkExec(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+func checkExec(p engine.Params, in []engine.Shape, env engine.CheckEnv) (engine.Shape, []error) {
 	var errs []error
 	argv := p.Strings("command")
 	if len(argv) == 0 || argv[0] == "" {
@@ -56,7 +56,7 @@ func checkExec(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
 	if _, err := execEnv(p.Map("env")); err != nil {
 		errs = append(errs, err)
 	}
-	dir := p.PipelineDir()
+	dir := env.Dir
 	if d := p.String("dir"); d != "" {
 		dir = engine.ResolvePath(dir, d)
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
@@ -156,7 +156,7 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(tmp)
+		defer os.RemoveAll(tmp) //nolint:errcheck // best effort; the exec scratch sweep removes leftovers
 		path := filepath.Join(tmp, "input.csv")
 		if err := frame.WriteFileAtomic(path, func(w io.Writer) error { return frame.WriteCSV(w, in) }); err != nil {
 			return nil, fmt.Errorf("write the input for the command: %w", frameError{err})
@@ -169,16 +169,15 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		if outPath, err = sc.OutputPath(outName); err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
-			return nil, err
-		}
 		// Each attempt writes a private file, renamed over the output only
 		// once read back whole: two runs at once never share one, and a
-		// failed attempt leaves the old output as it was.
-		if scratch, err = frame.TempPath(outPath); err != nil {
+		// failed attempt leaves the old output as it was. The file is made
+		// (empty) in the output's confined folder, through the same
+		// os.Root the rename goes through.
+		if scratch, err = sc.OutputTemp(outName); err != nil {
 			return nil, err
 		}
-		defer os.Remove(scratch) // gone after the rename; else a failed attempt's
+		defer os.Remove(scratch) //nolint:errcheck // gone after the rename; else a failed attempt's
 		env = append(env, "SLUICE_OUTPUT="+scratch)
 	}
 
@@ -202,8 +201,8 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 			err = nil
 		}
 	}
-	stdout.Close()
-	stderr.Close()
+	_ = stdout.Close() // flushes a last unterminated line into the log; never fails
+	_ = stderr.Close()
 	took := time.Since(began).Round(time.Millisecond)
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%s stopped after %s: %w", argv[0], took, context.Cause(ctx))
@@ -227,7 +226,7 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 	switch {
 	case outPath != "":
 		fi, err := os.Stat(scratch)
-		if err != nil {
+		if err != nil || fi.Size() == 0 {
 			return nil, fmt.Errorf("%s exited without writing output %s (to $SLUICE_OUTPUT)", argv[0], outName)
 		}
 		format := formatCSV
@@ -238,12 +237,12 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		if err != nil {
 			return nil, err
 		}
-		defer file.Close()
+		defer file.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 		f, err := format.read(&ctxReader{ctx: ctx, r: file}, frame.ReadOptions{Name: outName, Size: fi.Size()})
 		if err != nil {
 			return nil, frameError{err}
 		}
-		if err := os.Rename(scratch, outPath); err != nil {
+		if _, err := sc.RenameOutput(outName, scratch); err != nil {
 			return nil, err
 		}
 		if err := recordInput(sc, outPath); err != nil {

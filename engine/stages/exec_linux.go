@@ -3,6 +3,7 @@
 package stages
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,18 +15,72 @@ import (
 
 const prSetChildSubreaper = 36 // PR_SET_CHILD_SUBREAPER, linux/prctl.h
 
-var subreaper sync.Once
+var (
+	subreaper sync.Once
+	nsOnce    sync.Once
+	nsFlags   uintptr // the namespaces a command gets; 0 when none can be made
+)
 
 // platformExec gives the command SIGKILL as its parent-death signal, so a
 // sluice killed with SIGKILL takes its commands down with it, and makes
 // sluice the subreaper of its descendants: a grandchild that left the
 // command's process group (setsid) is handed to sluice, not to init, when
 // its parent exits, where reapOrphans finds it.
+//
+// Where the system allows it, the command also starts in a PID namespace
+// of its own (with a user namespace mapping only the user's own ids when
+// sluice is not root), whose first process it is. When that process dies
+// the kernel kills everything else in the namespace, so even a setsid
+// grandchild cannot outlive the command, however sluice ends: a SIGKILL of
+// sluice kills the command by the parent-death signal, and the kernel the
+// rest.
 func platformExec(attr *syscall.SysProcAttr) {
 	attr.Pdeathsig = syscall.SIGKILL
 	subreaper.Do(func() {
 		_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
 	})
+	nsOnce.Do(probeNamespaces)
+	withNamespaces(attr, nsFlags)
+}
+
+// withNamespaces sets attr up to start a process in new namespaces.
+func withNamespaces(attr *syscall.SysProcAttr, flags uintptr) {
+	attr.Cloneflags |= flags
+	if flags&syscall.CLONE_NEWUSER != 0 {
+		uid, gid := os.Getuid(), os.Getgid()
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+	}
+}
+
+// probeNamespaces finds which namespaces a command can start in: a PID
+// namespace alone for root (CAP_SYS_ADMIN), with a user namespace for
+// anyone else where unprivileged user namespaces are allowed, or none
+// (containers without the capability, kernels or policies that forbid
+// them). It starts a process that fails to exec a path that does not
+// exist: ENOENT means the namespaces were made.
+func probeNamespaces() {
+	try := []uintptr{syscall.CLONE_NEWPID, syscall.CLONE_NEWPID | syscall.CLONE_NEWUSER}
+	if os.Geteuid() != 0 {
+		try = try[1:]
+	}
+	for _, flags := range try {
+		attr := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		withNamespaces(attr, flags)
+		_, err := syscall.ForkExec("/nonexistent/sluice-namespace-probe", []string{"probe"}, &syscall.ProcAttr{Sys: attr})
+		if errors.Is(err, syscall.ENOENT) {
+			nsFlags = flags
+			return
+		}
+	}
+}
+
+// ExecIsolated reports whether exec commands run in a PID namespace of
+// their own on this system, so nothing they start outlives them.
+func ExecIsolated() bool {
+	nsOnce.Do(probeNamespaces)
+	return nsFlags != 0
 }
 
 // running holds the pids of exec commands still running, which

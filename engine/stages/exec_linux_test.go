@@ -28,13 +28,13 @@ func TestExecCancelLeavesNoProcess(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/setsid"); err != nil {
 		t.Skip("no setsid")
 	}
-	script := `trap "" TERM; setsid sleep 30 & echo $! > grandchild; echo $$ > pid; while :; do sleep 0.05; done`
+	script := `trap "" TERM; setsid sh -c '` + hostPID + ` > g.tmp; mv g.tmp grandchild; exec sleep 30' & while [ ! -s grandchild ]; do sleep 0.01; done; ` + hostPID + ` > pid; while :; do sleep 0.05; done`
 	path := execPipeline(t, script, "", false)
 	plan := mustPlan(t, path)
 	dir := filepath.Dir(path)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for range 500 {
+		for range 6000 { // until the command and its grandchild run (a minute at most)
 			if b, err := os.ReadFile(filepath.Join(dir, "pid")); err == nil && strings.HasSuffix(string(b), "\n") {
 				break
 			}
@@ -64,7 +64,7 @@ func TestExecCancelLeavesNoProcess(t *testing.T) {
 // leave it running after the stage.
 func TestExecLeavesNoBackgroundJob(t *testing.T) {
 	t.Parallel()
-	path := execPipeline(t, `sleep 30 & echo $! > job; setsid sleep 30 & echo $! > escaped; sleep 0.1`, "", false)
+	path := execPipeline(t, `sh -c '`+hostPID+` > j.tmp; mv j.tmp job; exec sleep 30' & setsid sh -c '`+hostPID+` > e.tmp; mv e.tmp escaped; exec sleep 30' & while [ ! -s job ] || [ ! -s escaped ]; do sleep 0.01; done`, "", false)
 	run, _ := execute(t, context.Background(), mustPlan(t, path))
 	if run.Status != engine.StatusSucceeded {
 		t.Fatalf("run: got %s (%s)", run.Status, run.Error)

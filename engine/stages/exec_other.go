@@ -12,3 +12,7 @@ func endGroup(*exec.Cmd) {}
 
 func startExec(cmd *exec.Cmd) error { return cmd.Start() }
 func untrackExec(int)               {}
+
+// ExecIsolated reports whether exec commands run in a PID namespace of
+// their own: only on Linux.
+func ExecIsolated() bool { return false }

@@ -15,3 +15,7 @@ func untrackExec(int)               {}
 
 // reapOrphans has nothing to find without a subreaper.
 func reapOrphans() {}
+
+// ExecIsolated reports whether exec commands run in a PID namespace of
+// their own: only on Linux.
+func ExecIsolated() bool { return false }

@@ -71,6 +71,15 @@ type exprProg struct {
 	cols      []string     // the columns it reads, in schema order
 	nullAware bool         // evaluated on rows with missing values
 	typ       reflect.Type // the result type; nil when known only per row
+	// maxRowTime overrides exprMaxRowTime (for a test); 0 keeps it.
+	maxRowTime time.Duration
+	// maxStageSteps overrides exprMaxStageSteps (for a test); 0 keeps it.
+	maxStageSteps int64
+	// budget is the one prog charges, loops whether prog has closures;
+	// busy says a worker is using prog (the others compile copies).
+	budget *textBudget
+	loops  bool
+	busy   atomic.Bool
 }
 
 // exprError is an expression that does not compile or fails on a row,
@@ -154,11 +163,12 @@ func compileExpr(src string, s frame.Schema, asBool bool) (*exprProg, error) {
 	if asBool {
 		opts = append(opts, expr.AsBool())
 	}
-	prog, err := expr.Compile(src, append(opts, boundedText(&textBudget{})...)...)
+	budget, ticks := &textBudget{}, &tickPatch{}
+	prog, err := expr.Compile(src, append(opts, boundedText(budget, ticks)...)...)
 	if err != nil {
 		return nil, newExprError(err, src, s.Names())
 	}
-	p := &exprProg{src: src, opts: opts, prog: prog}
+	p := &exprProg{src: src, opts: opts, prog: prog, budget: budget, loops: ticks.loops}
 	v := &refVisitor{used: map[string]bool{}}
 	node := prog.Node()
 	ast.Walk(&node, v)
@@ -269,21 +279,27 @@ func (p *exprProg) eval(ctx context.Context, f *frame.Frame, put func(i int, v a
 	chunks := (n + evalChunk - 1) / evalChunk
 	errs := make([]error, chunks)
 	var next atomic.Int64
+	steps := &stageSteps{max: exprMaxStageSteps}
+	if p.maxStageSteps > 0 {
+		steps.max = p.maxStageSteps
+	}
 	work := func() {
 		env := make(map[string]any, len(readers))
 		m := vm.VM{MemoryBudget: exprMemoryBudget}
-		prog, budget, err := p.forWorker()
+		prog, budget, loops, release, err := p.forWorker()
 		if err != nil {
 			errs[0] = err
 			return
 		}
+		defer release()
+		budget.stage = steps
 		for {
 			k := int(next.Add(1) - 1)
 			if k >= chunks || ctx.Err() != nil {
 				return
 			}
 			lo, hi := k*evalChunk, min((k+1)*evalChunk, n)
-			errs[k] = p.evalRange(&m, prog, budget, env, readers, lo, hi, put)
+			errs[k] = p.evalRange(ctx, &m, prog, budget, loops, env, readers, lo, hi, put)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), chunks)
@@ -307,18 +323,25 @@ func (p *exprProg) eval(ctx context.Context, f *frame.Frame, put func(i int, v a
 	return nil
 }
 
-// forWorker compiles a copy of the program whose text operations charge
-// a budget of its own, for one goroutine.
-func (p *exprProg) forWorker() (*vm.Program, *textBudget, error) {
-	b := &textBudget{}
-	prog, err := expr.Compile(p.src, append(p.opts, boundedText(b)...)...)
-	if err != nil {
-		return nil, nil, newExprError(err, p.src, nil)
+// forWorker gives one goroutine a program whose text operations and
+// closures charge a budget of its own: the compiled program itself to
+// the first that asks (release hands it back), a copy compiled anew to
+// any other at the same time.
+func (p *exprProg) forWorker() (prog *vm.Program, b *textBudget, loops bool, release func(), err error) {
+	if p.budget != nil && p.busy.CompareAndSwap(false, true) {
+		p.budget.maxTime = p.maxRowTime
+		return p.prog, p.budget, p.loops, func() { p.busy.Store(false) }, nil
 	}
-	return prog, b, nil
+	b = &textBudget{maxTime: p.maxRowTime}
+	t := &tickPatch{}
+	prog, err = expr.Compile(p.src, append(p.opts, boundedText(b, t)...)...)
+	if err != nil {
+		return nil, nil, false, nil, newExprError(err, p.src, nil)
+	}
+	return prog, b, t.loops, func() {}, nil
 }
 
-func (p *exprProg) evalRange(m *vm.VM, prog *vm.Program, budget *textBudget, env map[string]any, readers []*colReader, lo, hi int, put func(int, any, bool) error) error {
+func (p *exprProg) evalRange(ctx context.Context, m *vm.VM, prog *vm.Program, budget *textBudget, loops bool, env map[string]any, readers []*colReader, lo, hi int, put func(int, any, bool) error) error {
 	for i := lo; i < hi; i++ {
 		missing := false
 		for _, r := range readers {
@@ -338,10 +361,21 @@ func (p *exprProg) evalRange(m *vm.VM, prog *vm.Program, budget *textBudget, env
 			}
 			continue
 		}
-		budget.used = 0
+		budget.reset(ctx, loops)
 		v, err := m.Run(prog, env)
+		if err == nil {
+			err = budget.flush()
+			budget.failed = err
+		}
+		var serr *stageStepsError
+		if err != nil && errors.As(budget.failed, &serr) {
+			serr.row = i + 1
+			return serr
+		}
 		if err != nil {
-			if missing {
+			// A broken bound fails the row even where other failures on
+			// a row with a missing value give a missing value.
+			if missing && budget.failed == nil && !strings.Contains(err.Error(), "memory budget exceeded") {
 				v = nil
 			} else {
 				return fmt.Errorf("row %d: %w", i+1, newExprError(err, p.src, nil))
@@ -482,9 +516,9 @@ func (c *collector) column(name string) *frame.Column {
 		return frame.NewBool(name, c.bools, c.nulls)
 	case frame.String:
 		return frame.NewString(name, c.strs, c.nulls)
-	default:
-		return frame.NewTime(name, c.times, c.nulls)
+	case frame.Time:
 	}
+	return frame.NewTime(name, c.times, c.nulls)
 }
 
 func toFloat(v any) (float64, bool) {

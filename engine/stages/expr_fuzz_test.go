@@ -17,6 +17,7 @@ func FuzzExpr(f *testing.F) {
 		"coalesce(weight, 0.0)", "weight ?? count", "isnull(ripe)", `name + "x"`,
 		`repeat(name, 3)`, `replace(name, "p", "PP")`, `join(split(name, "e"), "-")`,
 		`len(map(1..100, #))`, `let a = name + name; a + a`, `$env["count"] / 0`, `count % (count - 7)`,
+		`let l = 1..300; count(l, count(l, # > count) == 300)`, `notnull(weight) || all(1..50, any(1..50, # == 0))`,
 	} {
 		f.Add(s, false)
 		f.Add(s, true)

@@ -76,21 +76,21 @@ func openData(path string) (*dataFile, error) {
 	case "gzip":
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			f.Close()
+			_ = f.Close() // opened for reading; the gzip error is the one to report
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		d.r, d.close = zr, func() { zr.Close() }
+		d.r, d.close = zr, func() { _ = zr.Close() } // a reader's Close frees it; nothing to report
 	case "zstd":
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
 		d.r, d.close = zr, zr.Close
 	default:
 		// Plain: read the file itself (seek back over the peeked bytes).
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, err
 		}
 		d.raw = &countingReader{r: f}

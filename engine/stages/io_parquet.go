@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -30,12 +29,12 @@ func readParquetStage() *engine.StageType {
 }
 
 // checkReadParquet reads the footer of the first file for the columns.
-func checkReadParquet(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
-	names, err := engine.ExpandInput(p.PipelineDir(), p.String("path"))
+func checkReadParquet(p engine.Params, in []engine.Shape, env engine.CheckEnv) (engine.Shape, []error) {
+	names, err := engine.ExpandInput(env.Dir, p.String("path"))
 	if err != nil {
 		return tableShape(nil), nil // validation reports a missing file itself
 	}
-	s, err := parquetSchema(engine.ResolvePath(p.PipelineDir(), names[0]), p.Strings("columns"))
+	s, err := parquetSchema(engine.ResolvePath(env.Dir, names[0]), p.Strings("columns"))
 	if err != nil {
 		if _, ok := err.(parquetColumnsError); ok {
 			return tableShape(nil), []error{paramErr("columns", "%s: %v", names[0], err)}
@@ -54,7 +53,7 @@ func parquetSchema(path string, columns []string) (frame.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -90,7 +89,7 @@ func runReadParquet(ctx context.Context, sc *engine.StageContext) (*engine.Outpu
 		if err != nil {
 			return nil, err
 		}
-		defer file.Close()
+		defer file.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 		st, err := file.Stat()
 		if err != nil {
 			return nil, err
@@ -131,8 +130,8 @@ func writeParquetStage() *engine.StageType {
 			{Name: "path", Type: engine.TypePath, Required: true, Output: true, Doc: "the file to write, relative to the pipeline file; folders are created"},
 			{Name: "compression", Type: engine.TypeEnum, Enum: ParquetCompressions, Default: ParquetCompressions[0], Doc: "the codec of the data pages"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
-			path := engine.ResolvePath(p.PipelineDir(), p.String("path"))
+		Check: func(p engine.Params, in []engine.Shape, env engine.CheckEnv) (engine.Shape, []error) {
+			path := engine.ResolvePath(env.Dir, p.String("path"))
 			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 				return engine.Shape{}, []error{paramErr("path", "%s is a folder, not a file", p.String("path"))}
 			}
@@ -146,28 +145,12 @@ func writeParquetStage() *engine.StageType {
 			if err != nil {
 				return nil, err
 			}
-			name := sc.Params.String("path")
-			path, err := sc.OutputPath(name)
-			if err != nil {
-				return nil, err
-			}
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return nil, err
-			}
-			var written int64
-			err = frame.WriteFileAtomic(path, func(w io.Writer) error {
-				cw := &ctxWriter{ctx: ctx, w: w, onWrite: func(n int64) { sc.Progress(n, 0, "bytes") }}
-				err := WriteParquet(cw, f, sc.Params.String("compression"))
-				written = cw.n
-				return err
+			name, written, err := writeOutput(ctx, sc, func(_ string, w io.Writer) error {
+				return WriteParquet(w, f, sc.Params.String("compression"))
 			})
 			if err != nil {
-				if ctx.Err() != nil {
-					return nil, fmt.Errorf("%s not written: %w", name, ctx.Err())
-				}
-				return nil, fmt.Errorf("%s: %w", name, err)
+				return nil, err
 			}
-			sc.Progress(written, written, "bytes")
 			sc.Logf("wrote %s to %s (%d bytes, %s)", rowsText(f), name, written, sc.Params.String("compression"))
 			return tableOutput(f), nil
 		},

@@ -118,16 +118,16 @@ func delimiter(s string) (rune, error) {
 }
 
 func checkRead(format fileFormat) engine.CheckFunc {
-	return func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+	return func(p engine.Params, in []engine.Shape, env engine.CheckEnv) (engine.Shape, []error) {
 		opts, errs := readOptions(p)
 		if len(errs) > 0 {
 			return tableShape(nil), errs
 		}
-		names, err := engine.ExpandInput(p.PipelineDir(), p.String("path"))
+		names, err := engine.ExpandInput(env.Dir, p.String("path"))
 		if err != nil {
 			return tableShape(nil), nil // validation reports a missing file itself
 		}
-		s, errs := sniff(engine.ResolvePath(p.PipelineDir(), names[0]), names[0], format, opts)
+		s, errs := sniff(engine.ResolvePath(env.Dir, names[0]), names[0], format, opts)
 		return tableShape(withSourceSchema(p, s)), errs
 	}
 }
@@ -148,7 +148,7 @@ func sniff(path, name string, format fileFormat, opts frame.ReadOptions) (frame.
 	if err != nil {
 		return nil, nil
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 	buf := make([]byte, sniffBytes)
 	n, err := io.ReadFull(f.r, buf)
 	whole := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
@@ -245,7 +245,7 @@ func runRead(format fileFormat) engine.RunFunc {
 			if err != nil {
 				return nil, err
 			}
-			defer d.Close()
+			defer d.Close() //nolint:errcheck // opened for reading: a failed close loses nothing
 			o := opts
 			o.Name = name
 			if d.codec == "" {

@@ -21,7 +21,9 @@ func gzipBytes(t *testing.T, b []byte) string {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +37,9 @@ func zstdBytes(t *testing.T, b []byte) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zw.Write(b)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -288,21 +292,23 @@ func TestParquetStages(t *testing.T) {
 	load := tables["load"]
 	half := load.NumRows() / 2
 	dir := filepath.Join(filepath.Dir(path), "parts")
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for name, f := range map[string]*frame.Frame{"part-0001.parquet": load.Slice(0, half), "part-0002.parquet": load.Slice(half, load.NumRows())} {
 		var buf bytes.Buffer
 		if err := stages.WriteParquet(&buf, f, "zstd"); err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
+		mustWriteFile(t, filepath.Join(dir, name), buf.Bytes())
 	}
-	os.WriteFile(filepath.Join(dir, "_SUCCESS"), nil, 0o644)
+	mustWriteFile(t, filepath.Join(dir, "_SUCCESS"), nil)
 	path2 := filepath.Join(filepath.Dir(path), "parts.yaml")
-	os.WriteFile(path2, []byte(`name: parts
+	mustWriteFile(t, path2, []byte(`name: parts
 stages:
   - {id: folder, uses: read_parquet, with: {path: parts}}
   - {id: glob, uses: read_parquet, with: {path: "parts/part-*.parquet", with_source: true}}
-`), 0o644)
+`))
 	tables, err = outputs(t, mustPlan(t, path2))
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +372,7 @@ func TestWritersAtomic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			os.WriteFile(filepath.Join(filepath.Dir(path), tt.out), []byte("old\n"), 0o644)
+			mustWriteFile(t, filepath.Join(filepath.Dir(path), tt.out), []byte("old\n"))
 			ps, _ := plan.Stage("save")
 			sc := engine.NewStageContext(plan, ps, []engine.Value{stages.Table(tables["load"])}, nil)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -403,7 +409,7 @@ func TestSourcesProgress(t *testing.T) {
   - {id: back, uses: read_sql, with: {connection: local, table: iris}}
 `, map[string]string{"in/a.csv": iris, "in/b.csv.gz": gz, "connections": "connections:\n  local: sqlite:local.db\n"})
 	path2 := filepath.Join(filepath.Dir(path), "read.yaml")
-	os.WriteFile(path2, []byte("name: read\nstages:\n  - {id: rpq, uses: read_parquet, with: {path: out.parquet}}\n"), 0o644)
+	mustWriteFile(t, path2, []byte("name: read\nstages:\n  - {id: rpq, uses: read_parquet, with: {path: out.parquet}}\n"))
 	last := map[string]engine.Progress{}
 	for _, p := range []string{path, path2} {
 		plan := mustPlan(t, p)

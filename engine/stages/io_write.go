@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/sluice-ml/sluice/engine"
-	"github.com/sluice-ml/sluice/engine/frame"
 )
 
 func writeCSVStage() *engine.StageType {
@@ -29,8 +27,8 @@ func writeStage(format fileFormat, name, doc string) *engine.StageType {
 		Params: []engine.Param{
 			{Name: "path", Type: engine.TypePath, Required: true, Output: true, Doc: "the file to write, relative to the pipeline file; folders are created; compressed when it ends in .gz (gzip) or .zst (zstd)"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
-			path := engine.ResolvePath(p.PipelineDir(), p.String("path"))
+		Check: func(p engine.Params, in []engine.Shape, env engine.CheckEnv) (engine.Shape, []error) {
+			path := engine.ResolvePath(env.Dir, p.String("path"))
 			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 				return engine.Shape{}, []error{paramErr("path", "%s is a folder, not a file", p.String("path"))}
 			}
@@ -41,37 +39,51 @@ func writeStage(format fileFormat, name, doc string) *engine.StageType {
 			if err != nil {
 				return nil, err
 			}
-			name := sc.Params.String("path")
-			path, err := sc.OutputPath(name)
-			if err != nil {
-				return nil, err
-			}
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return nil, err
-			}
-			var written int64
-			err = frame.WriteFileAtomic(path, func(w io.Writer) error {
-				cw := &ctxWriter{ctx: ctx, w: w, onWrite: func(n int64) { sc.Progress(n, 0, "bytes") }}
-				zw, finish, err := compressingWriter(name, cw)
+			name, written, err := writeOutput(ctx, sc, func(name string, w io.Writer) error {
+				zw, finish, err := compressingWriter(name, w)
 				if err != nil {
 					return err
 				}
 				if err := format.write(zw, f); err != nil {
 					return err
 				}
-				err = finish()
-				written = cw.n
-				return err
+				return finish()
 			})
 			if err != nil {
-				if ctx.Err() != nil {
-					return nil, fmt.Errorf("%s not written: %w", name, ctx.Err())
-				}
-				return nil, frameError{err}
+				return nil, err
 			}
-			sc.Progress(written, written, "bytes")
 			sc.Logf("wrote %s to %s (%d bytes)", rowsText(f), name, written)
 			return tableOutput(f), nil
 		},
+	}
+}
+
+// writeOutput writes a stage's file, the one its path parameter names, for
+// the write_* stages: folders are created, the bytes go to a temporary
+// file renamed over the path only once complete (frame.WriteFileAtomic),
+// progress counts bytes, and a cancelled run stops at the next write. It
+// returns the path as the pipeline wrote it and the bytes written. Errors
+// name the file: "PATH not written: context canceled" when the run was
+// stopped, "PATH: …" when encode failed, and the write's own error
+// (which names it) otherwise.
+func writeOutput(ctx context.Context, sc *engine.StageContext, encode func(name string, w io.Writer) error) (name string, written int64, err error) {
+	name = sc.Params.String("path")
+	var encErr error
+	_, err = sc.WriteOutput(name, func(w io.Writer) error {
+		cw := &ctxWriter{ctx: ctx, w: w, onWrite: func(n int64) { sc.Progress(n, 0, "bytes") }}
+		encErr = encode(name, cw)
+		written = cw.n
+		return encErr
+	})
+	switch {
+	case err == nil:
+		sc.Progress(written, written, "bytes")
+		return name, written, nil
+	case ctx.Err() != nil:
+		return name, 0, fmt.Errorf("%s not written: %w", name, ctx.Err())
+	case encErr != nil:
+		return name, 0, fmt.Errorf("%s: %w", name, frameError{encErr})
+	default:
+		return name, 0, frameError{err}
 	}
 }

@@ -70,6 +70,8 @@ func inferTask(c *frame.Column) string {
 			}
 		}
 		return taskClassification
+	case frame.Float, frame.Time:
+		return taskRegression
 	}
 	return taskRegression
 }

@@ -25,7 +25,7 @@ func evaluateStage() *engine.StageType {
 			if err != nil {
 				return nil, err
 			}
-			sc.Logf("%s on %d test rows: %s", m.Type, len(m.Split.YTest), metricLine(rep.Metrics))
+			sc.Logf("%s on %d test rows: %s", m.Type, len(m.Split.YTest), engine.MetricsLine(rep.Metrics, 0))
 			return reportOutput(rep)
 		},
 	}
@@ -51,7 +51,7 @@ func evaluate(m *Model) (*Report, error) {
 		return nil, err
 	}
 	pred := m.Estimator.Predict(nil, X)
-	rep := &Report{Metrics: map[string]float64{}, Details: map[string]any{"model": m.Type, "stage": m.Stage, "test_rows": len(pred)}}
+	rep := &Report{Metrics: map[string]float64{}, Details: engine.ReportDetails{Model: m.Type, Stage: m.Stage, TestRows: len(pred)}}
 	switch {
 	case m.Type == "kmeans":
 		rep.Metrics["inertia"] = kmeansInertia(m.Estimator)
@@ -64,20 +64,20 @@ func evaluate(m *Model) (*Report, error) {
 		rep.Metrics["precision_macro"] = ml.Precision(y, pred, ml.Macro)
 		rep.Metrics["recall_macro"] = ml.Recall(y, pred, ml.Macro)
 		rep.Metrics["f1_macro"] = ml.F1(y, pred, ml.Macro)
-		rep.Details["classes"] = s.Classes
-		rep.Details["confusion_matrix"] = ml.ConfusionMatrix(y, pred, len(s.Classes))
+		rep.Details.Classes = s.Classes
+		rep.Details.Confusion = ml.ConfusionMatrix(y, pred, len(s.Classes))
 		if c, ok := m.Estimator.(ml.Classifier); ok && distinct(y) > 1 {
 			proba := c.PredictProba(nil, X)
 			if len(s.Classes) == 2 {
 				score := mat.Col(nil, 1, proba)
 				rep.Metrics["roc_auc"] = ml.ROCAUC(y, score)
 				fpr, tpr, thr := ml.ROCCurve(y, score)
-				rep.Details["roc_curve"] = map[string]any{"fpr": fpr, "tpr": tpr, "thresholds": finite(thr)}
+				rep.Details.ROC = &engine.ROCCurve{FPR: fpr, TPR: tpr, Thresholds: finite(thr)}
 			} else if distinct(y) == len(s.Classes) {
 				rep.Metrics["roc_auc_ovr"] = ml.ROCAUCOvR(y, proba)
 			}
 			rep.Metrics["log_loss"] = ml.LogLoss(y, proba)
-			rep.Details["class_curves"] = classCurves(y, proba, s.Classes)
+			rep.Details.Curves = classCurves(y, proba, s.Classes)
 		}
 	default:
 		y := s.YTest
@@ -90,26 +90,22 @@ func evaluate(m *Model) (*Report, error) {
 		}
 		mean, std, lo, hi := summary(res)
 		rep.Metrics["residual_mean"], rep.Metrics["residual_std"] = mean, std
-		rep.Details["residuals"] = map[string]float64{"mean": mean, "std": std, "min": lo, "max": hi}
+		rep.Details.Residuals = &engine.ResidualSummary{Mean: mean, Std: std, Min: lo, Max: hi}
 		idx := thinIndex(len(y), maxCurvePoints)
-		pts := map[string][]float64{"predicted": make([]float64, len(idx)), "residual": make([]float64, len(idx))}
+		pts := &engine.ResidualPoints{Predicted: make([]float64, len(idx)), Residual: make([]float64, len(idx))}
 		for j, i := range idx {
-			pts["predicted"][j], pts["residual"][j] = pred[i], res[i]
+			pts.Predicted[j], pts.Residual[j] = pred[i], res[i]
 		}
-		rep.Details["residual_points"] = pts
-		rep.Details["residual_histogram"] = histogram(res, 20, lo, hi)
+		rep.Details.Points = pts
+		rep.Details.Histogram = histogram(res, 20, lo, hi)
 	}
 	if imp := importances(m.Estimator); len(imp) == len(m.Features) {
-		type fi struct {
-			Feature string  `json:"feature"`
-			Value   float64 `json:"importance"`
-		}
-		list := make([]fi, len(imp))
+		list := make([]engine.Importance, len(imp))
 		for i, v := range imp {
-			list[i] = fi{m.Features[i], v}
+			list[i] = engine.Importance{Feature: m.Features[i], Value: v}
 		}
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Value > list[j].Value })
-		rep.Details["feature_importances"] = list
+		rep.Details.Importances = list
 	}
 	return rep, nil
 }
@@ -118,23 +114,11 @@ func evaluate(m *Model) (*Report, error) {
 // scatter, so a report stays small whatever the test set.
 const maxCurvePoints = 500
 
-// classCurve is one class against the rest: its ROC and precision-recall
-// curves, as the report view draws them.
-type classCurve struct {
-	Class            string    `json:"class"`
-	FPR              []float64 `json:"fpr"`
-	TPR              []float64 `json:"tpr"`
-	ROCAUC           float64   `json:"roc_auc"`
-	Precision        []float64 `json:"precision"`
-	Recall           []float64 `json:"recall"`
-	AveragePrecision float64   `json:"average_precision"`
-}
-
 // classCurves computes each class's curves one-vs-rest from the
 // predicted probabilities (a class absent from the test rows, or the
 // only one there, has none).
-func classCurves(y []float64, proba *mat.Dense, classes []string) []classCurve {
-	var out []classCurve
+func classCurves(y []float64, proba *mat.Dense, classes []string) []engine.ClassCurve {
+	var out []engine.ClassCurve
 	for k, name := range classes {
 		yk := make([]float64, len(y))
 		pos := 0
@@ -150,7 +134,7 @@ func classCurves(y []float64, proba *mat.Dense, classes []string) []classCurve {
 		score := mat.Col(nil, k, proba)
 		fpr, tpr, _ := ml.ROCCurve(yk, score)
 		prec, rec, _ := ml.PrecisionRecallCurve(yk, score)
-		c := classCurve{Class: name, ROCAUC: ml.ROCAUC(yk, score), AveragePrecision: ml.AveragePrecision(yk, score)}
+		c := engine.ClassCurve{Class: name, ROCAUC: ml.ROCAUC(yk, score), AveragePrecision: ml.AveragePrecision(yk, score)}
 		for _, i := range thinIndex(len(fpr), maxCurvePoints) {
 			c.FPR, c.TPR = append(c.FPR, fpr[i]), append(c.TPR, tpr[i])
 		}
@@ -180,7 +164,7 @@ func thinIndex(n, limit int) []int {
 }
 
 // histogram counts v in bins equal bins over [lo, hi].
-func histogram(v []float64, bins int, lo, hi float64) map[string]any {
+func histogram(v []float64, bins int, lo, hi float64) *engine.ResidualHistogram {
 	counts := make([]int, bins)
 	width := (hi - lo) / float64(bins)
 	for _, x := range v {
@@ -194,7 +178,7 @@ func histogram(v []float64, bins int, lo, hi float64) map[string]any {
 	for i := range edges {
 		edges[i] = lo + float64(i)*width
 	}
-	return map[string]any{"edges": edges, "counts": counts}
+	return &engine.ResidualHistogram{Counts: counts, Edges: edges}
 }
 
 func distinct(y []float64) int {

@@ -15,7 +15,7 @@ func preprocessStages() []*engine.StageType {
 		return &engine.StageType{
 			Name: name, Group: "preprocess", Doc: doc, In: engine.KindSplit, MinIn: 1, MaxIn: 1, Out: engine.KindSplit,
 			Params: append([]engine.Param{pColumns}, params...),
-			Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+			Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 				out := in[0]
 				if out.Schema == nil {
 					return out, nil

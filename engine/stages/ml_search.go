@@ -2,10 +2,9 @@ package stages
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
-
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ml"
@@ -34,15 +33,13 @@ func searchStage(name string) *engine.StageType {
 	}
 	return &engine.StageType{
 		Name: name, Group: "tune", Doc: doc, In: engine.KindSplit, MinIn: 1, MaxIn: 1, Out: engine.KindModel, Params: params,
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			d, _ := estimatorByName(p.String("model"))
 			if d == nil {
 				return in[0], nil
 			}
 			var errs []error
-			for _, e := range checkEstimatorInput(d, in[0]) {
-				errs = append(errs, e)
-			}
+			errs = append(errs, checkEstimatorInput(d, in[0])...)
 			_, err := searchSpace(d, p.Map(gridParam))
 			if err != nil {
 				errs = append(errs, &engine.ParamError{Param: gridParam, Msg: err.Error()})
@@ -52,9 +49,7 @@ func searchStage(name string) *engine.StageType {
 			}
 			return in[0], errs
 		},
-		Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
-			return runSearch(ctx, sc, random, gridParam)
-		},
+		FanOut: searchFanOut(random, gridParam),
 	}
 }
 
@@ -175,68 +170,84 @@ func foldsFor(task string, k int) ml.Splitter {
 	return ml.KFold{NSplits: k}
 }
 
-func runSearch(ctx context.Context, sc *engine.StageContext, random bool, gridParam string) (*engine.Output, error) {
-	s, d, fixed, score, err := tuneInputs(sc)
-	if err != nil {
-		return nil, err
-	}
+// searchCandidates lists a search's candidates in order: every
+// combination of the grid, or random_search's draws from the pipeline
+// seed.
+func searchCandidates(sc *engine.StageContext, d *estimatorDef, random bool, gridParam string) ([]map[string]any, error) {
 	space, err := searchSpace(d, sc.Params.Map(gridParam))
 	if err != nil {
 		return nil, err
 	}
-	factory := newChainFactory(s, d, fixed, sc.Seed)
-	cv := foldsFor(s.Task, sc.Params.Int("cv"))
-	folds, err := cv.Split(s.YTrain)
-	if err != nil {
-		return nil, err
-	}
-	var cands []map[string]any
-	var fit interface {
-		Fit(mat.Matrix, []float64) error
-		SetProgress(ml.Progress)
-	}
-	var result func() ml.SearchResult
 	if random {
-		rs := &ml.RandomSearch{Factory: factory, Lists: space, NIter: sc.Params.Int("n_iter"), Seed: sc.Seed, CV: cv}
-		cands = rs.Candidates()
-		rs.Scorer = foldLogger(sc, score, s.Task, cands, folds)
-		fit, result = rs, func() ml.SearchResult { return rs.Result }
-	} else {
-		cands = ml.ParameterGrid(space)
-		gs := &ml.GridSearch{Factory: factory, Grid: space, CV: cv, Scorer: foldLogger(sc, score, s.Task, cands, folds)}
-		fit, result = gs, func() ml.SearchResult { return gs.Result }
+		return (&ml.RandomSearch{Lists: space, NIter: sc.Params.Int("n_iter"), Seed: sc.Seed}).Candidates(), nil
 	}
-	sc.Logf("%d candidates × %d folds = %d fits of %s", len(cands), sc.Params.Int("cv"), len(cands)*sc.Params.Int("cv"), d.name)
-	fit.SetProgress(progressHook(ctx, sc, "fits"))
-	if err := fit.Fit(rowIndex(len(s.YTrain)), s.YTrain); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, err
+	return ml.ParameterGrid(space), nil
+}
+
+// searchFanOut is grid_search's and random_search's work: one unit per
+// candidate × fold fit, then the ranking and the refit of the best on
+// every training row. Progress counts fits, the refit the last one.
+func searchFanOut(random bool, gridParam string) *engine.FanOut {
+	return &engine.FanOut{
+		Units: func(ctx context.Context, sc *engine.StageContext) ([]json.RawMessage, error) {
+			j, err := newFoldJob(sc, true)
+			if err != nil {
+				return nil, err
+			}
+			cands, err := searchCandidates(sc, j.def, random, gridParam)
+			if err != nil {
+				return nil, err
+			}
+			// Parameter errors surface before any fit, in candidate order.
+			for c, p := range cands {
+				if _, err := j.def.newEstimator(j.withFixed(p), j.seed); err != nil {
+					return nil, fmt.Errorf("candidate %d %v: %w", c, p, err)
+				}
+			}
+			n := len(cands) * len(j.folds)
+			sc.Logf("%d candidates × %d folds = %d fits of %s", len(cands), len(j.folds), n, j.def.name)
+			sc.Progress(0, int64(n+1), "fits")
+			return unitsFor(cands, len(j.folds))
+		},
+		RunUnit: func(ctx context.Context, sc *engine.StageContext, unit json.RawMessage) (json.RawMessage, error) {
+			return runFoldUnit(ctx, sc, unit, true)
+		},
+		Reduce: func(ctx context.Context, sc *engine.StageContext, results []json.RawMessage) (*engine.Output, error) {
+			j, err := newFoldJob(sc, true)
+			if err != nil {
+				return nil, err
+			}
+			cands, err := searchCandidates(sc, j.def, random, gridParam)
+			if err != nil {
+				return nil, err
+			}
+			scores, err := foldScores(results, len(cands), len(j.folds))
+			if err != nil {
+				return nil, err
+			}
+			return refitBest(ctx, sc, j, ml.RankCandidates(cands, scores))
+		},
 	}
-	res := result()
+}
+
+// refitBest logs a search's ranking, refits the best candidate on the
+// whole training set with the chain fitted there, and gives the model.
+func refitBest(ctx context.Context, sc *engine.StageContext, j *foldJob, res ml.SearchResult) (*engine.Output, error) {
 	for i, c := range res.Candidates {
 		sc.Logf("candidate %d/%d %s: %.4f ± %.4f (rank %d)", i+1, len(res.Candidates), paramText(c.Params), c.Mean, c.Std, c.Rank)
 	}
 	sc.Logf("best %s: %.4f", paramText(res.BestParams), res.BestScore)
-	// Refit the best on the whole training set with the chain fitted there.
-	all := map[string]any{}
-	for k, v := range fixed {
-		all[k] = v
-	}
-	for k, v := range res.BestParams {
-		all[k] = v
-	}
-	est, err := d.newEstimator(all, sc.Seed)
+	all := j.withFixed(res.BestParams)
+	est, err := j.def.newEstimator(all, j.seed)
 	if err != nil {
 		return nil, err
 	}
 	// The refit is one more fit: the count stays in fits, and the
 	// estimator's own iterations only check for cancellation.
-	nFits := int64(len(res.Candidates) * sc.Params.Int("cv"))
+	nFits := int64(len(res.Candidates) * len(j.folds))
 	sc.Phase("refitting best")
 	sc.Progress(nFits, nFits+1, "fits")
-	m, err := fitModel(ctx, sc, d, est, s, all, func(int, int) error { return ctx.Err() })
+	m, err := fitModel(ctx, sc, j.def, est, j.split, all, func(int, int) error { return ctx.Err() })
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +281,7 @@ func crossValidateStage() *engine.StageType {
 			{Name: "cv", Type: engine.TypeInt, Default: 5, Min: engine.Range(2), Doc: "folds (stratified for classifiers)"},
 			{Name: "scoring", Type: engine.TypeEnum, Enum: append([]string{"default"}, ml.ScorerNames()...), Default: "default", Doc: "the score (default: accuracy or r2)"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			d, _ := estimatorByName(p.String("model"))
 			if d == nil {
 				return engine.Shape{}, nil
@@ -281,30 +292,46 @@ func crossValidateStage() *engine.StageType {
 			}
 			return engine.Shape{}, errs
 		},
-		Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
-			s, d, fixed, score, err := tuneInputs(sc)
+		FanOut: crossValidateFanOut(),
+	}
+}
+
+// crossValidateFanOut is cross_validate's work: one unit per fold, then
+// the report. Progress counts folds.
+func crossValidateFanOut() *engine.FanOut {
+	return &engine.FanOut{
+		Units: func(ctx context.Context, sc *engine.StageContext) ([]json.RawMessage, error) {
+			j, err := newFoldJob(sc, false)
 			if err != nil {
 				return nil, err
 			}
-			folds, err := foldsFor(s.Task, sc.Params.Int("cv")).Split(s.YTrain)
+			if _, err := j.def.newEstimator(j.fixed, j.seed); err != nil {
+				return nil, fmt.Errorf("candidate 0 %v: %w", j.fixed, err)
+			}
+			sc.Progress(0, int64(len(j.folds)), "folds")
+			return unitsFor([]map[string]any{nil}, len(j.folds))
+		},
+		RunUnit: func(ctx context.Context, sc *engine.StageContext, unit json.RawMessage) (json.RawMessage, error) {
+			return runFoldUnit(ctx, sc, unit, false)
+		},
+		Reduce: func(ctx context.Context, sc *engine.StageContext, results []json.RawMessage) (*engine.Output, error) {
+			j, err := newFoldJob(sc, false)
 			if err != nil {
 				return nil, err
 			}
-			scores, err := ml.CrossValScore(newChainFactory(s, d, fixed, sc.Seed), nil, rowIndex(len(s.YTrain)), s.YTrain, folds, score, progressHook(ctx, sc, "folds"))
+			all, err := foldScores(results, 1, len(j.folds))
 			if err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
 				return nil, err
 			}
-			rep := &Report{Metrics: map[string]float64{}, Details: map[string]any{"model": d.name, "folds": scores}}
+			scores := all[0]
+			rep := &Report{Metrics: map[string]float64{}, Details: engine.ReportDetails{Model: j.def.name, Folds: scores}}
 			for i, v := range scores {
 				rep.Metrics[fmt.Sprintf("fold%d", i+1)] = v
 				sc.Logf("fold %d/%d: %.4f", i+1, len(scores), v)
 			}
 			mean, std, _, _ := summary(scores)
 			rep.Metrics["mean"], rep.Metrics["std"] = mean, std
-			sc.Logf("%s: %.4f ± %.4f over %d folds", d.name, mean, std, len(scores))
+			sc.Logf("%s: %.4f ± %.4f over %d folds", j.def.name, mean, std, len(scores))
 			return reportOutput(rep)
 		},
 	}

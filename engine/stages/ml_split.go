@@ -22,7 +22,7 @@ func splitStage() *engine.StageType {
 			{Name: "task", Type: engine.TypeEnum, Enum: []string{"auto", taskClassification, taskRegression}, Default: "auto", Doc: "what the target is; auto: labels and small integer sets are classes"},
 			{Name: "features", Type: engine.TypeStrings, Doc: "feature columns (default: every column but the target)"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			var errs []error
 			target := p.String("target")
 			out := engine.Shape{Target: target}

@@ -22,25 +22,21 @@ type Model struct {
 }
 
 // Report is what flows along a report edge: metrics and the details
-// behind them (confusion matrix, curves, importances, folds).
-type Report struct {
-	Metrics map[string]float64 `json:"metrics"`
-	Details map[string]any     `json:"details"`
-}
-
-// Version is written into model files; ui/cli sets it at start-up.
-var Version = "dev"
+// behind them (confusion matrix, curves, importances, folds), typed as
+// engine.ReportFile, which reads the artifact back; Report adds the
+// methods of an engine.Value.
+type Report engine.ReportFile
 
 // mlStages are the split, preprocess, train, tune, evaluate and export
 // stage types.
 func mlStages() []*engine.StageType {
-	out := []*engine.StageType{splitStage()}
+	out := []*engine.StageType{withMetrics(splitStage(), splitMetrics)}
 	out = append(out, preprocessStages()...)
 	for _, d := range estimators {
-		out = append(out, trainStage(d))
+		out = append(out, withMetrics(trainStage(d), fitMetrics))
 	}
-	out = append(out, searchStage("grid_search"), searchStage("random_search"))
-	out = append(out, evaluateStage(), crossValidateStage(), exportStage())
+	out = append(out, withMetrics(searchStage("grid_search"), searchMetrics), withMetrics(searchStage("random_search"), searchMetrics))
+	out = append(out, withMetrics(evaluateStage(), evaluateMetrics), withMetrics(crossValidateStage(), crossValidateMetrics), exportStage())
 	return out
 }
 

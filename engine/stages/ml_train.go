@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/sluice-ml/sluice/engine"
@@ -27,7 +26,7 @@ func trainStage(d *estimatorDef) *engine.StageType {
 	return &engine.StageType{
 		Name: d.name, Group: "train", Doc: d.doc, In: engine.KindSplit, MinIn: 1, MaxIn: 1, Out: engine.KindModel,
 		Params: d.params,
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			errs := checkEstimatorInput(d, in[0])
 			if err := checkHyper("max_bins", p["max_bins"]); err != nil {
 				errs = append(errs, err)
@@ -101,21 +100,8 @@ func fitModel(ctx context.Context, sc *engine.StageContext, d *estimatorDef, est
 	if err != nil {
 		return nil, err
 	}
-	sc.Logf("fitted %s on %d rows × %d features; test %s", d.name, len(s.YTrain), len(m.Features), metricLine(m.Metrics))
+	sc.Logf("fitted %s on %d rows × %d features; test %s", d.name, len(s.YTrain), len(m.Features), engine.MetricsLine(m.Metrics, 0))
 	return m, nil
-}
-
-func metricLine(m map[string]float64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%.4f", k, m[k])
-	}
-	return strings.Join(parts, " ")
 }
 
 // testScores are the headline scores of a fitted model on its test rows.
@@ -155,7 +141,7 @@ func toInts(v []float64) []int {
 func modelOutput(sc *engine.StageContext, m *Model) (*engine.Output, error) {
 	src := ModelSource{Pipeline: sc.Plan.Spec.Name, Stage: sc.ID(), SpecHash: sc.Plan.Spec.Hash()}
 	sc.Phase("encoding model")
-	b, err := encodeModel(m, Version, src)
+	b, err := encodeModel(m, sc.Version, src)
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,12 @@ func checkDeclaredSizes(est ml.Estimator, nFeatures, nClasses int) error {
 		if err := features(m.NFeatures); err != nil {
 			return err
 		}
+		if m.PerClassTrees && m.NClasses > 2 {
+			if len(m.Trees)%m.NClasses != 0 {
+				return fmt.Errorf("%d per-class trees for %d classes", len(m.Trees), m.NClasses)
+			}
+			return trees(m.Trees, 1)
+		}
 		return trees(m.Trees, m.NClasses)
 	case *ml.RandomForestRegressor:
 		if err := features(m.NFeatures); err != nil {

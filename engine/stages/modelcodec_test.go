@@ -147,3 +147,41 @@ func TestPackedStateNeverTrustsItsCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedStatePerClassForest round-trips a forest of per-class trees
+// (one value per node, NClasses trees per member) and checks the size
+// check takes it and refuses one whose trees do not divide by the
+// classes.
+func TestPackedStatePerClassForest(t *testing.T) {
+	X, y := treeData()
+	est := ml.NewRandomForestClassifier()
+	est.NEstimators, est.PerClassTrees = 4, true
+	if err := est.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	raw, enc, err := packState(est)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := estimatorByName("random_forest_classifier")
+	got := def.new().(*ml.RandomForestClassifier)
+	if err := unpackState(got, enc, raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Trees) != 12 || !got.PerClassTrees {
+		t.Fatalf("unpacked %d trees (per-class %v), want 12 per-class trees", len(got.Trees), got.PerClassTrees)
+	}
+	want, have := est.PredictProba(nil, X).RawMatrix().Data, got.PredictProba(nil, X).RawMatrix().Data
+	for i := range want {
+		if want[i] != have[i] {
+			t.Fatalf("probability %d: %v after the round trip, %v before", i, have[i], want[i])
+		}
+	}
+	if err := checkDeclaredSizes(got, 6, 3); err != nil {
+		t.Errorf("size check refuses a per-class forest: %v", err)
+	}
+	got.Trees = got.Trees[:11]
+	if err := checkDeclaredSizes(got, 6, 3); err == nil {
+		t.Error("size check takes 11 per-class trees for 3 classes")
+	}
+}

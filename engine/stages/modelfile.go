@@ -13,6 +13,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/frame"
 	"github.com/sluice-ml/sluice/ml"
 )
@@ -75,8 +76,16 @@ type ModelSource struct {
 	Data        map[string]string `json:"data,omitempty"` // file → SHA-256
 }
 
-// encodeModel writes m as a model file of the current format.
+// unversioned is the sluice_version of a model file fitted outside a
+// versioned executor (tests, a stage run alone).
+const unversioned = "dev"
+
+// encodeModel writes m as a model file of the current format; version is
+// the sluice version fitting it (StageContext.Version).
 func encodeModel(m *Model, version string, src ModelSource) ([]byte, error) {
+	if version == "" {
+		version = unversioned
+	}
 	params := map[string]any{}
 	for k, v := range m.Params {
 		params[k] = v
@@ -441,4 +450,35 @@ func (p *Predictor) ProbaColumns() []string {
 		out[i] = "proba_" + c
 	}
 	return out
+}
+
+// DescribeModel reads a model file (name places its errors, as LoadModel)
+// and describes it for people: the estimator, task, target, classes, the
+// preprocessing chain one line a step, parameters, the metrics it scored
+// and its feature importances when the estimator has them. The caller
+// adds what the file does not hold (run, stage, hash, confusion matrix).
+func DescribeModel(name string, data []byte) (*engine.ModelDescription, error) {
+	p, err := LoadModel(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return p.Describe(), nil
+}
+
+// Describe describes the loaded model (see DescribeModel).
+func (p *Predictor) Describe() *engine.ModelDescription {
+	mf := p.File
+	d := &engine.ModelDescription{Estimator: mf.Estimator.Type, Task: mf.Task, Target: mf.Target,
+		Classes: mf.Classes, Params: mf.Estimator.Params, Metrics: mf.Metrics}
+	for _, s := range mf.Chain {
+		d.Chain = append(d.Chain, s.Describe())
+	}
+	for i, x := range importances(p.est) {
+		name := fmt.Sprint(i)
+		if i < len(mf.Features) {
+			name = mf.Features[i]
+		}
+		d.Importances = append(d.Importances, engine.Importance{Feature: name, Value: x})
+	}
+	return d
 }

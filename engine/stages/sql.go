@@ -49,9 +49,9 @@ func readSQLStage() *engine.StageType {
 			{Name: "query", Type: engine.TypeString, Doc: "the SELECT to run (give query or table)"},
 			{Name: "table", Type: engine.TypeString, Doc: "or the table to read whole, e.g. sales or analytics.sales"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, env engine.CheckEnv) (engine.Shape, []error) {
 			var errs []error
-			if err := checkConnection(p); err != nil {
+			if err := checkConnection(p, env.Dir); err != nil {
 				errs = append(errs, err)
 			}
 			q, tb := strings.TrimSpace(p.String("query")), strings.TrimSpace(p.String("table"))
@@ -80,9 +80,9 @@ func writeSQLStage() *engine.StageType {
 			{Name: "mode", Type: engine.TypeEnum, Enum: []string{"fail", "replace", "append"}, Default: "fail",
 				Doc: "when the table exists: fail, replace it (drop and create), or append the rows"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, env engine.CheckEnv) (engine.Shape, []error) {
 			var errs []error
-			if err := checkConnection(p); err != nil {
+			if err := checkConnection(p, env.Dir); err != nil {
 				errs = append(errs, err)
 			}
 			if _, err := quoteTable(p.String("table")); err != nil {
@@ -99,8 +99,8 @@ func writeSQLStage() *engine.StageType {
 
 // checkConnection validates the connection parameter at validation time:
 // a name, defined where the pipeline can see it.
-func checkConnection(p engine.Params) error {
-	_, err := resolveConnection(p.String("connection"), p.PipelineDir())
+func checkConnection(p engine.Params, dir string) error {
+	_, err := resolveConnection(p.String("connection"), dir)
 	return err
 }
 
@@ -147,7 +147,7 @@ func runReadSQL(ctx context.Context, sc *engine.StageContext) (*engine.Output, e
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // a read: nothing to lose; the query's errors are checked
 	f, err := readQuery(ctx, db, conn, query, func(n int64) { sc.Progress(n, 0, "rows") })
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func readQuery(ctx context.Context, db *sql.DB, conn *connection, query string, 
 		}
 		return nil, conn.errorf("connection %s: query failed: %v", conn.name, err)
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // rows.Err is checked after the loop
 	types, err := rows.ColumnTypes()
 	if err != nil {
 		return nil, conn.errorf("connection %s: %v", conn.name, err)
@@ -254,7 +254,7 @@ func sqlFrameType(dialect, decl string) (frame.Type, error) {
 		return frame.String, nil
 	case strings.Contains(d, "DATE"), strings.Contains(d, "TIME"):
 		return frame.Time, nil
-	case strings.Contains(d, "REAL"), strings.Contains(d, "FLOA"), strings.Contains(d, "DOUB"),
+	case strings.Contains(d, "REAL"), strings.Contains(d, "FLOA"), strings.Contains(d, "DOUBLE"),
 		strings.Contains(d, "NUM"), strings.Contains(d, "DEC"):
 		return frame.Float, nil
 	}
@@ -319,6 +319,7 @@ func (c *sqlColumn) add(v any) error {
 			v = t
 		case frame.Int, frame.Bool:
 			return c.b.AppendText(x)
+		case frame.String: // appended as it is, below
 		}
 	case int64:
 		if c.t == frame.Bool {
@@ -392,6 +393,7 @@ func sqlColumnType(dialect string, t frame.Type) string {
 			return "TIMESTAMPTZ"
 		}
 		return "TIMESTAMP"
+	case frame.String:
 	}
 	return "TEXT"
 }
@@ -411,7 +413,7 @@ func runWriteSQL(ctx context.Context, sc *engine.StageContext) (*engine.Output, 
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // the rows are committed (or the error returned) before it closes
 	n, err := writeTable(ctx, db, conn, f, table, mode, func(done int64) { sc.Progress(done, int64(f.NumRows()), "rows") })
 	if err != nil {
 		return nil, err
@@ -441,7 +443,7 @@ func writeTable(ctx context.Context, db *sql.DB, conn *connection, f *frame.Fram
 	if err != nil {
 		return 0, fail("begin", err)
 	}
-	defer tx.Rollback() // a no-op after Commit
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; after a failure, the failure is the error
 	exists, err := tableExists(ctx, tx, conn.dialect(), table)
 	if err != nil {
 		return 0, fail("looking the table up", err)
@@ -482,7 +484,7 @@ func writeTable(ctx context.Context, db *sql.DB, conn *connection, f *frame.Fram
 		hi := min(lo+batch, f.NumRows())
 		if stmt == nil || stmtRows != hi-lo {
 			if stmt != nil {
-				stmt.Close()
+				_ = stmt.Close() // a prepared insert of the previous batch size; its inserts have run
 			}
 			stmt, err = tx.PrepareContext(ctx, insertSQL(conn.dialect(), qt, names, hi-lo))
 			if err != nil {
@@ -497,7 +499,7 @@ func writeTable(ctx context.Context, db *sql.DB, conn *connection, f *frame.Fram
 			}
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			stmt.Close()
+			_ = stmt.Close() // the insert's error is the one to report
 			return 0, fail(fmt.Sprintf("insert of rows %d-%d", lo+1, hi), err)
 		}
 		done = int64(hi)
@@ -506,7 +508,7 @@ func writeTable(ctx context.Context, db *sql.DB, conn *connection, f *frame.Fram
 		}
 	}
 	if stmt != nil {
-		stmt.Close()
+		_ = stmt.Close()
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fail("commit", err)

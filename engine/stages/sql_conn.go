@@ -202,7 +202,7 @@ func (c *connection) open(ctx context.Context, create bool) (*sql.DB, error) {
 		return nil, c.errorf("connection %s: %v", c.name, err)
 	}
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		_ = db.Close() // the ping's error is the one to report
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

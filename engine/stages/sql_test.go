@@ -54,7 +54,9 @@ func postgresURL(t *testing.T) string {
 	}
 	t.Cleanup(func() {
 		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+				t.Logf("drop test schema %s: %v", schema, err)
+			}
 			db.Close()
 		}
 	})
@@ -435,8 +437,8 @@ func TestSQLSecretsNeverShown(t *testing.T) {
 	t.Setenv("SLUICE_CONN_DOWN", bad.String())
 
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "iris.csv"), []byte(irisDirty(t)), 0o644)
-	os.WriteFile(filepath.Join(dir, "connections"), []byte("connections:\n  filed: "+good+"\n"), 0o644)
+	mustWriteFile(t, filepath.Join(dir, "iris.csv"), []byte(irisDirty(t)))
+	mustWriteFile(t, filepath.Join(dir, "connections"), []byte("connections:\n  filed: "+good+"\n"))
 	for _, tt := range []struct {
 		name   string
 		stages string
@@ -461,7 +463,7 @@ func TestSQLSecretsNeverShown(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(dir, "p.yaml")
 			src := "name: secrets\nstages:\n" + tt.stages
-			os.WriteFile(path, []byte(src), 0o644)
+			mustWriteFile(t, path, []byte(src))
 			plan := mustPlan(t, path)
 			run, rec := execute(t, context.Background(), plan)
 			if (run.Status == engine.StatusFailed) != tt.fails {

@@ -22,7 +22,7 @@ func dropnaStage() *engine.StageType {
 			{Name: "subset", Type: engine.TypeStrings, Doc: "look only at these columns (default: all)"},
 			{Name: "how", Type: engine.TypeEnum, Enum: []string{"any", "all"}, Default: "any", Doc: "drop a row when any of the columns is missing, or only when all are"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			return passShape(in), checkColumns("subset", p.Strings("subset"), inSchema(in))
 		},
 		Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
@@ -50,7 +50,7 @@ func dedupeStage() *engine.StageType {
 			{Name: "subset", Type: engine.TypeStrings, Doc: "rows repeat when these columns are equal (default: all columns)"},
 			{Name: "keep", Type: engine.TypeEnum, Enum: []string{"first", "last"}, Default: "first", Doc: "which of the repeated rows to keep"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			return passShape(in), checkColumns("subset", p.Strings("subset"), inSchema(in))
 		},
 		Run: func(ctx context.Context, sc *engine.StageContext) (*engine.Output, error) {
@@ -100,7 +100,7 @@ func fillnaStage() *engine.StageType {
 			{Name: "method", Type: engine.TypeEnum, Enum: fillMethods, Doc: "fill from the column instead: mean, median (numeric columns), mode, ffill (previous value), bfill (next value)"},
 			{Name: "subset", Type: engine.TypeStrings, Doc: "fill only these columns (default: every column the value or method fits)"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			s := inSchema(in)
 			plan, errs := planFill(p, s)
 			if s == nil || len(errs) > 0 {

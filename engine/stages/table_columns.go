@@ -19,7 +19,7 @@ func selectStage() *engine.StageType {
 		Params: []engine.Param{
 			{Name: "columns", Type: engine.TypeStrings, Required: true, Doc: "the columns to keep"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			cols := p.Strings("columns")
 			if len(cols) == 0 {
 				return engine.Shape{}, []error{paramErr("columns", "list at least one column")}
@@ -57,7 +57,7 @@ func dropStage() *engine.StageType {
 		Params: []engine.Param{
 			{Name: "columns", Type: engine.TypeStrings, Required: true, Doc: "the columns to remove"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			cols := p.Strings("columns")
 			s := inSchema(in)
 			if errs := checkColumns("columns", cols, s); len(errs) > 0 || s == nil {
@@ -110,7 +110,7 @@ func renameStage() *engine.StageType {
 		Params: []engine.Param{
 			{Name: "columns", Type: engine.TypeMap, Required: true, Doc: "old name → new name, e.g. {sepal_len: sepal_length}"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			names, errs := renames(p.Map("columns"))
 			s := inSchema(in)
 			if s == nil || len(errs) > 0 {
@@ -184,7 +184,7 @@ func castStage() *engine.StageType {
 			{Name: "columns", Type: engine.TypeMap, Required: true, Doc: "column → type (float, int, bool, string, time), e.g. {sepal_width: float}"},
 			{Name: "errors", Type: engine.TypeEnum, Enum: []string{"raise", "coerce"}, Default: "raise", Doc: "a value that does not convert: raise fails the stage, coerce makes it missing"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			types, errs := typeMap("columns", p.Map("columns"))
 			if len(p.Map("columns")) == 0 {
 				errs = append(errs, paramErr("columns", "give at least one column: type pair"))

@@ -19,7 +19,7 @@ func joinStage() *engine.StageType {
 			{Name: "how", Type: engine.TypeEnum, Enum: []string{"inner", "left", "right", "outer"}, Default: "inner", Doc: "which rows without a match to keep: none, the left's, the right's, or both"},
 			{Name: "suffixes", Type: engine.TypeStrings, Default: []string{"_x", "_y"}, Doc: "added to the names of non-key columns that both tables have, left then right"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			on, sfx := p.Strings("on"), p.Strings("suffixes")
 			var errs []error
 			if len(on) == 0 {
@@ -152,7 +152,7 @@ func concatStage() *engine.StageType {
 		Params: []engine.Param{
 			{Name: "join", Type: engine.TypeEnum, Enum: []string{"outer", "inner"}, Default: "outer", Doc: "keep every column (missing where a table lacks it), or only the columns all tables have"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			schemas := make([]frame.Schema, len(in))
 			for i, s := range in {
 				if s.Schema == nil {

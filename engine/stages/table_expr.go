@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sluice-ml/sluice/engine"
@@ -17,7 +18,7 @@ func filterStage() *engine.StageType {
 		Params: []engine.Param{
 			{Name: "expr", Type: engine.TypeExpr, Required: true, Doc: "a bool expression over the columns, e.g. petal_width > 0 && species != \"setosa\""},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			src := p.String("expr")
 			s := inSchema(in)
 			if s == nil {
@@ -57,7 +58,7 @@ func runFilter(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("expr: %w", err)
+		return nil, exprRunError(sc, err)
 	}
 	rows := make([]int, 0, len(keep))
 	for i, k := range keep {
@@ -83,7 +84,7 @@ func deriveStage() *engine.StageType {
 			{Name: "name", Type: engine.TypeString, Scalars: true, Required: true, Doc: "the column to add or replace"},
 			{Name: "expr", Type: engine.TypeExpr, Required: true, Doc: "the value, e.g. petal_length / petal_width or lower(trim(species)); its type is the column's"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			name, src := p.String("name"), p.String("expr")
 			var errs []error
 			if name == "" {
@@ -143,7 +144,7 @@ func runDerive(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 	if known {
 		c := newCollector(t, n)
 		if err := p.eval(ctx, f, c.put); err != nil {
-			return nil, fmt.Errorf("expr: %w", err)
+			return nil, exprRunError(sc, err)
 		}
 		col = c.column(name)
 	} else {
@@ -155,7 +156,7 @@ func runDerive(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("expr: %w", err)
+			return nil, exprRunError(sc, err)
 		}
 		if t, err = inferType(vals); err != nil {
 			return nil, fmt.Errorf("expr: %w", err)
@@ -178,4 +179,35 @@ func runDerive(ctx context.Context, sc *engine.StageContext) (*engine.Output, er
 	}
 	sc.Logf("%s column %s (%s, %d missing)", verb, name, col.Type, col.NullCount())
 	return tableOutput(out), nil
+}
+
+// exprRunError wraps an error of evaluating the stage's expr. The bound
+// on the steps over the whole table is a property of the expression and
+// the data, not of one row: its error also says where the expression is
+// written (file:line:col, or the --set that gave it).
+func exprRunError(sc *engine.StageContext, err error) error {
+	if errors.Is(err, errExprStageSteps) {
+		if at := paramWhere(sc, "expr"); at != "" {
+			return fmt.Errorf("expr at %s: %w", at, err)
+		}
+	}
+	return fmt.Errorf("expr: %w", err)
+}
+
+// paramWhere is where the stage's parameter is written: file:line:col in
+// the pipeline file, "--set stage.param" for an override, "" unknown.
+func paramWhere(sc *engine.StageContext, param string) string {
+	if sc == nil || sc.Stage == nil || sc.Stage.Spec == nil {
+		return ""
+	}
+	pos, ok := sc.Stage.Spec.WithPos[param]
+	switch {
+	case !ok:
+		return ""
+	case pos.Line == 0:
+		return fmt.Sprintf("--set %s.%s", sc.Stage.Spec.ID, param)
+	case sc.Plan == nil || sc.Plan.Spec == nil:
+		return fmt.Sprintf("%d:%d", pos.Line, pos.Col)
+	}
+	return fmt.Sprintf("%s:%d:%d", sc.Plan.Spec.File, pos.Line, pos.Col)
 }

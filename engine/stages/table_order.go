@@ -20,7 +20,7 @@ func sortStage() *engine.StageType {
 			{Name: "by", Type: engine.TypeStrings, Required: true, Doc: "the columns to sort by, most significant first"},
 			{Name: "descending", Type: engine.TypeAny, Default: false, Doc: "true for largest first; or one true/false per column of by"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			_, errs := sortKeys(p)
 			return passShape(in), append(errs, checkColumns("by", p.Strings("by"), inSchema(in))...)
 		},
@@ -87,7 +87,7 @@ func sampleStage() *engine.StageType {
 			{Name: "frac", Type: engine.TypeFloat, Min: engine.Range(0), Doc: "or the fraction of the rows to take (rounded half to even, as pandas)"},
 			{Name: "replace", Type: engine.TypeBool, Default: false, Doc: "draw with replacement, so a row may come more than once"},
 		},
-		Check: func(p engine.Params, in []engine.Shape) (engine.Shape, []error) {
+		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			switch {
 			case p.Has("n") && p.Has("frac"):
 				return engine.Shape{}, []error{paramErr("frac", "set n or frac, not both")}

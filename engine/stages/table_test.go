@@ -54,6 +54,14 @@ func rewrite(t *testing.T, path, old, new string) {
 }
 
 // mustPlan validates the pipeline file and fails the test on any problem.
+// mustWriteFile writes a test's file, failing the test if it cannot.
+func mustWriteFile(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustPlan(t testing.TB, path string) *engine.Plan {
 	t.Helper()
 	plan, err := engine.LoadPlan(path, stages.Registry(), nil)
@@ -157,15 +165,58 @@ func (r *recorder) lines(stage, stream string) []engine.LogLine {
 
 // execute runs the plan with the engine's executor and returns the run
 // record and the log lines.
+// testGrace is how long the tests' executors wait for a cancelled stage
+// to return. The tests ask whether a stage returns when cancelled, not how
+// fast: at the default grace (1s) a loaded machine running them under
+// -race took longer than that to stop a fit or kill a process group, and
+// the stage was reported abandoned although it was returning.
+const testGrace = 30 * time.Second
+
 func execute(t *testing.T, ctx context.Context, plan *engine.Plan) (*engine.Run, *recorder) {
 	t.Helper()
 	rec := &recorder{}
-	ex := &engine.Executor{Recorder: rec, FlushInterval: 20 * time.Millisecond}
+	ex := &engine.Executor{Recorder: rec, FlushInterval: 20 * time.Millisecond, Grace: testGrace}
 	run, err := ex.Run(ctx, plan)
 	if err != nil {
 		t.Fatalf("executor: %v", err)
 	}
 	return run, rec
+}
+
+// runWatching runs plan under ctx, passing every event to onEvent (nil:
+// none), and reports whether stage's own finish was published before the
+// run's. A stage that stops on its context returns within the executor's
+// grace and is reported finished; one that does not is abandoned, and
+// only the run's end reports it.
+func runWatching(t *testing.T, ctx context.Context, plan *engine.Plan, stage string, onEvent func(engine.Event)) (run *engine.Run, returned bool) {
+	t.Helper()
+	broker := &engine.Broker{}
+	subCtx, unsubscribe := context.WithCancel(context.Background())
+	defer unsubscribe()
+	events := broker.Subscribe(subCtx)
+	seen := make(chan bool, 1)
+	go func() {
+		finished := false
+		for ev := range events {
+			if onEvent != nil {
+				onEvent(ev)
+			}
+			if ev.Kind == engine.EventStageFinished && ev.Stage == stage {
+				finished = true
+			}
+			if ev.Kind == engine.EventRunFinished {
+				break
+			}
+		}
+		seen <- finished
+		for range events { // until unsubscribed
+		}
+	}()
+	run, err := (&engine.Executor{Events: broker, Grace: testGrace}).Run(ctx, plan)
+	if err != nil {
+		t.Fatalf("executor: %v", err)
+	}
+	return run, <-seen
 }
 
 // column returns a column's values as text (Column.Str; missing is "").

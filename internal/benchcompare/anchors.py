@@ -13,6 +13,18 @@ import sys
 import time
 
 
+def pool_threads(api):
+    """The threads of the native pool (openmp or blas) the anchors use."""
+    try:
+        import threadpoolctl
+        for p in threadpoolctl.threadpool_info():
+            if p.get("user_api") == api:
+                return p.get("num_threads")
+    except Exception:  # threadpoolctl missing: say so rather than guess
+        pass
+    return "?"
+
+
 def main():
     if sys.argv[1] == "check":
         import pandas, sklearn, xgboost  # noqa: F401
@@ -31,7 +43,7 @@ def main():
         t, c = time.perf_counter(), time.process_time()
         df = pd.read_csv(path)
         sec, cpu = time.perf_counter() - t, time.process_time() - c
-        out(sec, cpu, df.shape[0] * df.shape[1], "pandas %s, C engine" % pd.__version__)
+        out(sec, cpu, df.shape[0] * df.shape[1], "pandas %s, C engine, 1 thread" % pd.__version__)
         return
     kind = {"hgb_clf": "clf", "hgb_reg": "reg", "rf_clf": "clf", "ridge": "lin", "lasso": "lin", "enet": "lin"}[task]
     tr = pd.read_csv(os.path.join(d, kind + "_train.csv"))
@@ -44,34 +56,34 @@ def main():
         import xgboost as xgb
         cls = xgb.XGBClassifier if classify else xgb.XGBRegressor
         m = cls(n_estimators=100, max_depth=3, learning_rate=0.1, tree_method="hist", max_bin=256, n_jobs=threads)
-        method = "XGBoost %s hist, 256 bins, nthread %d" % (xgb.__version__, threads)
+        method = "XGBoost %s, binned splits (hist), 256 bins, nthread %d" % (xgb.__version__, threads)
     elif anchor == "sk_hgb":
         import sklearn
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
         cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
         m = cls(max_iter=100, max_depth=3, early_stopping=False)
-        method = "scikit-learn %s, 255 bins, OpenMP threads" % sklearn.__version__
+        method = "scikit-learn %s, binned splits, 255 bins, OpenMP %s threads" % (sklearn.__version__, pool_threads("openmp"))
     elif anchor == "xgb_rf":
         import xgboost as xgb
         d_ = Xtr.shape[1]
         m = xgb.XGBRFClassifier(n_estimators=100, max_depth=10, tree_method="hist", max_bin=256,
                                 subsample=0.632, colsample_bynode=int(d_ ** 0.5) / d_, n_jobs=threads)
-        method = "XGBoost %s RF mode, hist, subsample 0.632, nthread %d" % (xgb.__version__, threads)
+        method = "XGBoost %s RF mode (a tree per class), binned splits (hist), 256 bins, subsample 0.632, nthread %d" % (xgb.__version__, threads)
     elif anchor == "sk_ridge":
         import sklearn
         from sklearn.linear_model import Ridge
         m = Ridge(alpha=1.0)
-        method = "scikit-learn %s, solver auto" % sklearn.__version__
+        method = "scikit-learn %s, no tree splits: solver auto, OpenBLAS %s threads" % (sklearn.__version__, pool_threads("blas"))
     elif anchor == "sk_lasso":
         import sklearn
         from sklearn.linear_model import Lasso
         m = Lasso(alpha=0.01)
-        method = "scikit-learn %s, coordinate descent" % sklearn.__version__
+        method = "scikit-learn %s, no tree splits: coordinate descent, 1 thread" % sklearn.__version__
     elif anchor == "sk_enet":
         import sklearn
         from sklearn.linear_model import ElasticNet
         m = ElasticNet(alpha=0.01, l1_ratio=0.5)
-        method = "scikit-learn %s, coordinate descent" % sklearn.__version__
+        method = "scikit-learn %s, no tree splits: coordinate descent, 1 thread" % sklearn.__version__
     else:
         raise SystemExit("unknown anchor " + anchor)
     t, c = time.perf_counter(), time.process_time()

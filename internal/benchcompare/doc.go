@@ -8,7 +8,8 @@
 // # Overview
 //
 //	go run ./internal/benchcompare [-rows 80000] [-csv-rows 1000000] [-rounds 3]
-//	    [-tasks hgb_clf,hgb_reg,...] [-dir DIR] [-update ml/BENCHMARKS.md]
+//	    [-tasks hgb_clf,hgb_reg,...] [-scale auto|none|N,N,...] [-dir DIR]
+//	    [-update ml/BENCHMARKS.md]
 //
 // It generates the data sets into DIR (a temporary folder by default),
 // then for each task runs the sluice side and each anchor as separate
@@ -19,7 +20,14 @@
 // and what ran (split method, threads). The prediction task times whole
 // processes instead (start, load the model, score, write). The table
 // gives each side's median and range, the ratio of the medians, the
-// scores, and the one-minute load average around the measurements.
+// scores, and the range of the one-minute load average, sampled every
+// second while the task ran.
+//
+// In the same run it fits histogram boosting and the forest on one
+// thread at rows/4, rows and 4·rows training rows (-scale) and writes a
+// second table of their processor times and growth beside n·log n. The
+// header names the commit and the load over the whole run, so the file
+// says what produced it.
 //
 // The anchors run under /usr/bin/python3 with Debian's python3-sklearn,
 // python3-xgboost and python3-pandas; when they are missing it says so

@@ -24,9 +24,16 @@ import (
 //   - mixed.csv: an id, two string columns (one quoted, with commas), a
 //     float and an integer column with gaps, a boolean, a date and a
 //     free-text column.
+//   - scale<n>_{train,test}.csv: the classification set with n training
+//     rows, for the scaling table (the clf set itself at -rows).
 //
 // Test sets have a quarter as many rows as the training sets.
-func generate(dir string, rows, csvRows int, list []task) error {
+func generate(dir string, rows, csvRows int, list []task, scale []int) error {
+	for _, n := range scale {
+		if err := genSet(dir, fmt.Sprintf("scale%d", n), "clf", n, 1); err != nil {
+			return err
+		}
+	}
 	need := map[string]bool{}
 	for _, t := range list {
 		switch t.name {
@@ -79,6 +86,12 @@ func generate(dir string, rows, csvRows int, list []task) error {
 }
 
 func genSupervised(dir, kind string, n int, seed uint64) error {
+	return genSet(dir, kind, kind, n, seed)
+}
+
+// genSet writes name_train.csv (n rows) and name_test.csv (n/4 rows) of
+// the given kind from PCG(seed, 1).
+func genSet(dir, name, kind string, n int, seed uint64) error {
 	const d = 20
 	r := rand.New(rand.NewPCG(seed, 1))
 	W := make([]float64, 3*d)
@@ -89,7 +102,7 @@ func genSupervised(dir, kind string, n int, seed uint64) error {
 		name string
 		n    int
 	}{{"train", n}, {"test", n / 4}} {
-		err := writeCSV(filepath.Join(dir, kind+"_"+part.name+".csv"), func(w *bufio.Writer) {
+		err := writeCSV(filepath.Join(dir, name+"_"+part.name+".csv"), func(w *bufio.Writer) {
 			for j := range d {
 				fmt.Fprintf(w, "x%d,", j)
 			}
@@ -200,7 +213,7 @@ func writeCSV(path string, fill func(w *bufio.Writer)) error {
 	w := bufio.NewWriterSize(f, 1<<20)
 	fill(w)
 	if err := w.Flush(); err != nil {
-		f.Close()
+		_ = f.Close() // the flush's error is the one to report
 		return err
 	}
 	return f.Close()

@@ -24,6 +24,7 @@ type task struct {
 	data    string   // the data set's description
 	anchors []string // anchor names anchors.py knows
 	whole   bool     // time whole processes instead of the reported seconds
+	rows    int      // training rows of the whole-process task's forest
 }
 
 func tasks(rows, csvRows int) []task {
@@ -45,7 +46,7 @@ func tasks(rows, csvRows int) []task {
 		{name: "csv_mixed", work: "read CSV, strings, numbers, booleans, quoted fields and gaps",
 			data: fmt.Sprintf("%s × 8", count(csvRows)), anchors: []string{"pandas"}},
 		{name: "predict", work: "predict, whole process: load model, score, write CSV",
-			data: fmt.Sprintf("%s rows, 100-tree forest", count(rows/4)), anchors: []string{"joblib"}, whole: true},
+			data: fmt.Sprintf("%s rows, 100-tree forest", count(rows/4)), anchors: []string{"joblib"}, whole: true, rows: rows},
 	}
 }
 
@@ -74,14 +75,40 @@ func main() {
 	update := flag.String("update", "", "also write the table into this Markdown file, between its bench-compare markers")
 	python := flag.String("python", "/usr/bin/python3", "the Python with the anchors' packages")
 	anchorsOnly := flag.String("anchors", "", "comma-separated anchors to run (default: all; sk_hgb is slow on a loaded machine)")
+	note := flag.String("note", "", "a sentence added to the table's first line, such as what else ran on the machine")
+	scaleFlag := flag.String("scale", "auto", "training rows of the scaling table, comma-separated (auto: rows/4, rows, 4·rows; none: no table)")
 	flag.Parse()
-	if err := run(*rows, *csvRows, *rounds, *only, *anchorsOnly, *dir, *update, *python); err != nil {
+	scale, err := scaleRows(*scaleFlag, *rows)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchcompare:", err)
+		os.Exit(2)
+	}
+	if err := run(*rows, *csvRows, *rounds, *only, *anchorsOnly, *dir, *update, *python, *note, scale); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcompare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rows, csvRows, rounds int, only, anchorsOnly, dir, update, python string) error {
+// scaleRows parses the -scale flag.
+func scaleRows(v string, rows int) ([]int, error) {
+	switch v {
+	case "auto":
+		return []int{rows / 4, rows, 4 * rows}, nil
+	case "none", "":
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 100 {
+			return nil, fmt.Errorf("-scale: %q is not a row count of at least 100", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func run(rows, csvRows, rounds int, only, anchorsOnly, dir, update, python, note string, scale []int) error {
 	src, err := sourceDir()
 	if err != nil {
 		return err
@@ -97,7 +124,7 @@ func run(rows, csvRows, rounds int, only, anchorsOnly, dir, update, python strin
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(d)
+		defer os.RemoveAll(d) //nolint:errcheck // best effort: a temporary folder
 		dir = d
 	}
 	self, err := os.Executable()
@@ -117,13 +144,15 @@ func run(rows, csvRows, rounds int, only, anchorsOnly, dir, update, python strin
 		}
 		list = append(list, t)
 	}
-	if len(list) == 0 {
+	if len(list) == 0 && len(scale) == 0 {
 		return fmt.Errorf("no task matches %q", only)
 	}
 	fmt.Fprintf(os.Stderr, "generating data in %s\n", dir)
-	if err := generate(dir, rows, csvRows, list); err != nil {
+	if err := generate(dir, rows, csvRows, list, scale); err != nil {
 		return err
 	}
+	began, commit := time.Now().UTC(), commitOf(src)
+	load := startLoad()
 	var rowsOut []row
 	for _, t := range list {
 		r, err := measure(t, dir, rounds, self, python, anchors, src)
@@ -134,7 +163,21 @@ func run(rows, csvRows, rounds int, only, anchorsOnly, dir, update, python strin
 		// The task's rows as soon as they are measured.
 		fmt.Fprint(os.Stderr, render(r, rounds))
 	}
-	table := render(rowsOut, rounds)
+	var points []scalePoint
+	if len(scale) > 0 {
+		var err error
+		if points, err = measureScaling(dir, self, scale); err != nil {
+			return fmt.Errorf("scaling: %w", err)
+		}
+	}
+	lo, hi := load.stop()
+	table := header(began, time.Now().UTC(), rounds, lo, hi, commit, note)
+	if len(rowsOut) > 0 {
+		table += render(rowsOut, rounds)
+	}
+	if len(points) > 0 {
+		table += renderScaling(points)
+	}
 	fmt.Print(table)
 	if update != "" {
 		return writeBetweenMarkers(update, table)
@@ -196,11 +239,10 @@ func measure(t task, dir string, rounds int, self, python, anchors, src string) 
 	for _, n := range order {
 		sides[n] = &side{name: n}
 	}
-	load := [2]float64{1e9, 0}
+	sampler := startLoad()
 	for round := range rounds {
 		for _, n := range order {
 			l := loadavg()
-			load[0], load[1] = min(load[0], l), max(load[1], l)
 			start := time.Now()
 			cmd := exec.Command(cmds[n][0], cmds[n][1:]...)
 			cmd.Dir = dir
@@ -217,7 +259,7 @@ func measure(t task, dir string, rounds int, self, python, anchors, src string) 
 			if t.whole {
 				s.seconds = append(s.seconds, wall)
 				s.cpu = append(s.cpu, cmd.ProcessState.UserTime().Seconds()+cmd.ProcessState.SystemTime().Seconds())
-				s.res.Method = "whole process"
+				s.res.Method = wholeMethod(n, t.rows)
 			} else {
 				var r result
 				if err := json.Unmarshal(lastJSON(out), &r); err != nil {
@@ -230,6 +272,8 @@ func measure(t task, dir string, rounds int, self, python, anchors, src string) 
 			fmt.Fprintf(os.Stderr, "%s round %d %s: %.3f s (load %.2f)\n", t.name, round+1, n, s.seconds[len(s.seconds)-1], l)
 		}
 	}
+	var load [2]float64
+	load[0], load[1] = sampler.stop()
 	if t.whole {
 		var err error
 		if sides["sluice"].res.Score, err = agreement(dir); err != nil {
@@ -269,6 +313,41 @@ func lastJSON(out []byte) []byte {
 	return out
 }
 
+// loadSampler records the range of the load average, read every second
+// until stop.
+type loadSampler struct {
+	done   chan struct{}
+	result chan [2]float64
+}
+
+func startLoad() *loadSampler {
+	s := &loadSampler{done: make(chan struct{}), result: make(chan [2]float64, 1)}
+	go func() {
+		r := [2]float64{loadavg(), loadavg()}
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				l := loadavg()
+				s.result <- [2]float64{min(r[0], l), max(r[1], l)}
+				return
+			case <-t.C:
+				l := loadavg()
+				r[0], r[1] = min(r[0], l), max(r[1], l)
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends the sampling and returns the lowest and highest load seen.
+func (s *loadSampler) stop() (float64, float64) {
+	close(s.done)
+	r := <-s.result
+	return r[0], r[1]
+}
+
 // loadavg is the one-minute load average, 0 where it cannot be read.
 func loadavg() float64 {
 	b, err := os.ReadFile("/proc/loadavg")
@@ -292,6 +371,15 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// wholeMethod says what ran in the prediction task's process: side
+// sluice or joblib, the forest trained on rows rows.
+func wholeMethod(side string, rows int) string {
+	if side == "sluice" {
+		return fmt.Sprintf("whole process; default forest, %s, 100 trees of depth 10; GOMAXPROCS %d", forestSplits(256, rows), runtime.NumCPU())
+	}
+	return fmt.Sprintf("whole process; scikit-learn forest, exact splits, 100 trees of depth 10, n_jobs %d", runtime.NumCPU())
+}
+
 var anchorNames = map[string]string{
 	"xgb_hist": "XGBoost `hist`",
 	"xgb_rf":   "XGBoost random forest (`XGBRFClassifier`, `hist`)",
@@ -303,10 +391,33 @@ var anchorNames = map[string]string{
 	"joblib":   "Python: joblib.load + predict_proba (scikit-learn forest)",
 }
 
+// header says when, on what and from which commit the tables were
+// measured, and the range of the load average over the whole run.
+func header(began, ended time.Time, rounds int, lo, hi float64, commit, note string) string {
+	if note = strings.TrimSpace(note); note != "" {
+		note = " " + note
+	}
+	return fmt.Sprintf("Measured in one run of `make bench-compare` from %s to %s UTC on %s, %s: %d cores (GOMAXPROCS %d), %d interleaved rounds; %s. "+
+		"One-minute load average over the run, sampled every second: %.1f–%.1f.%s\n\n",
+		began.Format("2006-01-02 15:04"), ended.Format("15:04"), commit, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), rounds, runtime.Version(), lo, hi, note)
+}
+
+// commitOf names the commit of the source tree that holds src, and
+// whether tracked files differ from it.
+func commitOf(src string) string {
+	commit := "an unknown commit"
+	root := filepath.Dir(filepath.Dir(src))
+	if out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {
+		commit = "commit " + strings.TrimSpace(string(out))
+		if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+			commit += " with uncommitted changes"
+		}
+	}
+	return commit
+}
+
 func render(rows []row, rounds int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured by `make bench-compare` on %s, %d cores (GOMAXPROCS %d), %d interleaved rounds; %s.\n\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOMAXPROCS(0), rounds, runtime.Version())
 	b.WriteString("| work | data | sluice: median (range) | anchor | anchor: median (range) | sluice / anchor | CPU s sluice / anchor | score sluice / anchor | what ran | load |\n")
 	b.WriteString("|---|---|---:|---|---:|---:|---:|---|---|---|\n")
 	for _, r := range rows {
@@ -329,7 +440,7 @@ func render(rows []row, rounds int) string {
 	b.WriteString("\nTimes are wall-clock medians of the timed work (whole processes for prediction); ratios below 1 mean sluice took less time. " +
 		"CPU s is the median processor time over all threads: on a loaded machine it shows the work done where wall time also shows waiting " +
 		"(OpenMP's worker threads spin while they wait, which counts as CPU time). " +
-		"Scores: test accuracy (classifiers) or R² (regressors) on the same held-out rows. load is the one-minute load average seen during the task's rounds.\n")
+		"Scores: test accuracy (classifiers) or R² (regressors) on the same held-out rows. load is the range of the one-minute load average, sampled every second while the task's rounds ran.\n")
 	return b.String()
 }
 

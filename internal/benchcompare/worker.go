@@ -18,13 +18,45 @@ import (
 // worker runs one task's sluice side: worker TASK DIR. It loads its input
 // untimed, times the work and prints a result as JSON.
 func worker(args []string, out io.Writer) error {
-	if len(args) != 2 {
-		return fmt.Errorf("usage: worker TASK DIR")
+	if len(args) != 2 && len(args) != 3 {
+		return fmt.Errorf("usage: worker TASK DIR [ROWS]")
 	}
 	name, dir := args[0], args[1]
 	threads := fmt.Sprintf("GOMAXPROCS %d", runtime.GOMAXPROCS(0))
 	var r result
 	switch name {
+	case "scale_hgb", "scale_rf":
+		if len(args) != 3 {
+			return fmt.Errorf("usage: worker %s DIR ROWS", name)
+		}
+		set := "scale" + args[2]
+		Xtr, ytr, err := loadXY(filepath.Join(dir, set+"_train.csv"))
+		if err != nil {
+			return err
+		}
+		Xte, yte, err := loadXY(filepath.Join(dir, set+"_test.csv"))
+		if err != nil {
+			return err
+		}
+		var m ml.Estimator
+		if name == "scale_hgb" {
+			c := ml.NewHistGradientBoostingClassifier()
+			c.MaxDepth, c.EarlyStopping = 3, "false"
+			m = c
+			r.Method = "hist boosting, binned splits (255 bins), 100 iterations × 3 classes, depth 3, " + threads
+		} else {
+			c := ml.NewRandomForestClassifier()
+			c.NEstimators, c.MaxDepth, c.PerClassTrees = 20, 10, true
+			m = c
+			n, _ := Xtr.Dims()
+			r.Method = fmt.Sprintf("forest, %s, 20 members × 3 per-class trees, depth 10, bootstrap, %s", forestSplits(c.MaxBins, n), threads)
+		}
+		start, cpu := time.Now(), cpuSeconds()
+		if err := m.Fit(Xtr, ytr); err != nil {
+			return err
+		}
+		r.Seconds, r.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu
+		r.Score = accuracy(yte, m.Predict(nil, Xte))
 	case "hgb_clf", "hgb_reg", "rf_clf", "ridge", "lasso", "enet":
 		set := map[string]string{"hgb_clf": "clf", "hgb_reg": "reg", "rf_clf": "clf", "ridge": "lin", "lasso": "lin", "enet": "lin"}[name]
 		Xtr, ytr, err := loadXY(filepath.Join(dir, set+"_train.csv"))
@@ -48,28 +80,28 @@ func worker(args []string, out io.Writer) error {
 				c.MaxDepth, c.EarlyStopping = 3, "false"
 				m = c
 			}
-			r.Method = "255 bins, histogram subtraction, " + threads
+			r.Method = "binned splits, 255 bins, histogram subtraction, " + threads
 		case "rf_clf":
+			// One tree per class and member, as XGBoost's random-forest
+			// mode grows them.
 			c := ml.NewRandomForestClassifier()
-			c.MaxDepth = 10
+			c.MaxDepth, c.PerClassTrees = 10, true
 			m = c
-			r.Method = fmt.Sprintf("bootstrap, %d bins, %s", c.MaxBins, threads)
-			if c.MaxBins == 0 {
-				r.Method = "bootstrap, exact splits, " + threads
-			}
+			n, _ := Xtr.Dims()
+			r.Method = fmt.Sprintf("%s, a tree per class, bootstrap, %s", forestSplits(c.MaxBins, n), threads)
 		case "ridge":
 			m = ml.NewRidge()
-			r.Method = "normal equations, " + threads
+			r.Method = "no tree splits: normal equations, " + threads
 		case "lasso":
 			l := ml.NewLasso()
 			l.Alpha = 0.01
 			m = l
-			r.Method = "coordinate descent on XᵀX, " + threads
+			r.Method = "no tree splits: coordinate descent on XᵀX, " + threads
 		case "enet":
 			e := ml.NewElasticNet()
 			e.Alpha = 0.01
 			m = e
-			r.Method = "coordinate descent on XᵀX, " + threads
+			r.Method = "no tree splits: coordinate descent on XᵀX, " + threads
 		}
 		start, cpu := time.Now(), cpuSeconds()
 		if err := m.Fit(Xtr, ytr); err != nil {
@@ -99,7 +131,7 @@ func worker(args []string, out io.Writer) error {
 		}
 		r.Seconds, r.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu
 		r.Score = float64(f.NumRows() * f.NumCols())
-		r.Method = "type inference, " + threads
+		r.Method = "type inference, parallel blocks, " + threads
 	default:
 		return fmt.Errorf("unknown task %q", name)
 	}
@@ -109,6 +141,16 @@ func worker(args []string, out io.Writer) error {
 	}
 	_, err = fmt.Fprintf(out, "%s\n", b)
 	return err
+}
+
+// forestSplits says how sluice's forest splits on n training rows of
+// continuous features: exactly with max_bins 0 or on at most 5,000 rows
+// (the ml package's rule), else between maxBins bins.
+func forestSplits(maxBins, n int) string {
+	if maxBins == 0 || n <= 5000 {
+		return "exact splits"
+	}
+	return fmt.Sprintf("binned splits (%d bins)", maxBins)
 }
 
 // cpuSeconds is the processor time (user and system) this process has

@@ -54,6 +54,9 @@ func New(root string) *Dir { return &Dir{root: root} }
 // Root returns the folder the store lives in.
 func (d *Dir) Root() string { return d.root }
 
+// Location returns the folder the store lives in, for messages.
+func (d *Dir) Location() string { return d.root }
+
 // CheckKey reports whether key is a well-formed artifact key: 64
 // lowercase hexadecimal digits. The error wraps ErrBadKey.
 func CheckKey(key string) error {
@@ -94,8 +97,8 @@ func (d *Dir) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	done := false
 	defer func() {
 		if !done {
-			tmp.Close()
-			os.Remove(tmpName)
+			_ = tmp.Close() // abandoned: the error that stopped the write is the one to report
+			_ = os.Remove(tmpName)
 		}
 	}()
 	h := sha256.New()
@@ -114,8 +117,8 @@ func (d *Dir) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 		if err := os.Chtimes(final, now, now); err == nil {
 			if _, err := os.Stat(final); err == nil {
 				done = true
-				tmp.Close()
-				os.Remove(tmpName)
+				_ = tmp.Close() // the same bytes are stored already: this copy is dropped
+				_ = os.Remove(tmpName)
 				return key, n, nil
 			}
 		}
@@ -164,7 +167,7 @@ func (d *Dir) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("artifact %s: %w", short(key), err)
 	}
-	return &verifier{f: f, h: sha256.New(), key: key}, nil
+	return &verifier{r: f, h: sha256.New(), key: key}, nil
 }
 
 // Has reports whether a blob is stored under key.
@@ -364,13 +367,13 @@ func (d *Dir) RemoveTemp(ctx context.Context, cutoff time.Time, dry bool) (int, 
 
 // verifier hashes a blob as it is read and checks it at the end.
 type verifier struct {
-	f   *os.File
+	r   io.ReadCloser
 	h   hash.Hash
 	key string
 }
 
 func (v *verifier) Read(p []byte) (int, error) {
-	n, err := v.f.Read(p)
+	n, err := v.r.Read(p)
 	v.h.Write(p[:n])
 	if err == io.EOF {
 		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.key {
@@ -380,7 +383,7 @@ func (v *verifier) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (v *verifier) Close() error { return v.f.Close() }
+func (v *verifier) Close() error { return v.r.Close() }
 
 // ctxReader stops a copy when its context is done.
 type ctxReader struct {
@@ -401,7 +404,7 @@ func syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // a folder opened to sync it: Sync's error is the one that counts
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}

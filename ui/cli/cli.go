@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -58,6 +59,10 @@ type Config struct {
 	Workers  int
 	JSON     bool
 	ReadOnly bool // the workbench changes nothing (--readonly, SLUICE_READONLY=1)
+	// Artifacts is where stage outputs' bytes live (--artifacts,
+	// SLUICE_ARTIFACTS): a folder, file://PATH or s3://BUCKET/PREFIX; ""
+	// is the folder "artifacts" beside the database.
+	Artifacts string
 }
 
 // env is the process's surroundings, passed explicitly for tests.
@@ -68,12 +73,14 @@ type env struct {
 	stderr io.Writer
 	cfg    *Config
 	reg    *engine.Registry
+
+	arts   engine.ArtifactStore // opened from cfg.Artifacts by storeOptions; nil until then
+	remote *temporalFlags       // sluice run --engine temporal: where its stages run
 }
 
 // Main runs sluice with args (without the program name) and returns the
 // exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	stages.Version = Version
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, cfg: &Config{}, reg: stages.Registry()}
 	root := e.rootCmd()
 	root.SetArgs(args)
@@ -138,17 +145,18 @@ found under the folders given (default: the current folder).`,
 		},
 	}
 	root.PersistentFlags().StringVar(&e.cfg.DBPath, "db", "", "run store (env SLUICE_DB; default .sluice/sluice.db)")
+	root.PersistentFlags().StringVar(&e.cfg.Artifacts, "artifacts", "", "artifact store: a folder, file://PATH or s3://BUCKET/PREFIX (env SLUICE_ARTIFACTS; default the folder artifacts beside the run store)")
 	root.Flags().BoolVar(&e.cfg.ReadOnly, "readonly", false, "open the workbench with every key that runs, changes or writes disabled (env SLUICE_READONLY=1)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		return e.resolveConfig()
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+		return usageErr(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())) //nolint:staticcheck // ST1005: printed whole, its hint sentence last
 	})
 	root.AddCommand(e.runCmd(), e.rerunCmd(), e.validateCmd(), e.stagesCmd(), e.runsCmd(), e.showCmd())
 	root.AddCommand(e.extraCmds()...)
 	root.AddCommand(e.tagCmds()...)
-	root.AddCommand(e.reportCmd(), e.queueCmd())
+	root.AddCommand(e.reportCmd(), e.queueCmd(), e.workerCmd())
 	root.AddCommand(e.automationCmds()...)
 	root.AddCommand(e.registryCmds()...)
 	root.AddCommand(e.storageCmds()...)
@@ -162,6 +170,9 @@ func (e *env) resolveConfig() error {
 	}
 	if e.cfg.DBPath == "" {
 		e.cfg.DBPath = filepath.Join(".sluice", "sluice.db")
+	}
+	if e.cfg.Artifacts == "" {
+		e.cfg.Artifacts = os.Getenv("SLUICE_ARTIFACTS")
 	}
 	if !e.cfg.ReadOnly {
 		switch v := os.Getenv("SLUICE_READONLY"); strings.ToLower(v) {
@@ -189,14 +200,34 @@ func (e *env) resolveConfig() error {
 // Runs left running by a dead process are marked interrupted only when
 // the store can be written.
 func (e *env) openStore() (*store.DB, error) {
-	db, err := store.Open(e.cfg.DBPath, &store.Options{Timeout: time.Second})
+	opts, err := e.storeOptions(false)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(e.cfg.DBPath, opts)
 	if err != nil && (errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)) {
-		db, err = store.Open(e.cfg.DBPath, &store.Options{Timeout: time.Second, ReadOnly: true})
+		opts.ReadOnly = true
+		db, err = store.Open(e.cfg.DBPath, opts)
 	}
 	if err != nil {
 		return nil, usageErr(err)
 	}
 	return db, nil
+}
+
+// storeOptions returns the options every command opens the run store
+// with: the artifact store named by --artifacts / SLUICE_ARTIFACTS
+// (opened once per process), or the default folder beside the database.
+// An artifact store that cannot be opened is a usage error (exit 2).
+func (e *env) storeOptions(readOnly bool) (*store.Options, error) {
+	if e.arts == nil && e.cfg.Artifacts != "" {
+		a, err := store.OpenArtifacts(e.ctx, e.cfg.Artifacts)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--artifacts %s: %w", e.cfg.Artifacts, err))
+		}
+		e.arts = a
+	}
+	return &store.Options{Timeout: time.Second, ReadOnly: readOnly, Artifacts: e.arts}, nil
 }
 
 // parseRunRef reads a run reference: a number, or "latest".
@@ -211,11 +242,21 @@ func (e *env) parseRunRef(db *store.DB, ref string) (int64, error) {
 		}
 		return id, nil
 	}
-	var id int64
-	if _, err := fmt.Sscanf(ref, "%d", &id); err != nil || id <= 0 || fmt.Sprint(id) != ref {
+	id, ok := positiveNumber(ref)
+	if !ok {
 		return 0, usageErr(fmt.Errorf("run %q: want a run number or latest", ref))
 	}
 	return id, nil
+}
+
+// positiveNumber reads a run or queue item number: decimal digits, no
+// sign, no leading zero, greater than 0.
+func positiveNumber(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
+		return 0, false
+	}
+	return n, true
 }
 
 // unknownCommand reports a first argument that is neither a path that
@@ -245,5 +286,5 @@ func unknownCommand(root *cobra.Command, args []string) error {
 	if s := engine.DidYouMean(a, names); s != "" {
 		msg += "; did you mean " + s + "?"
 	}
-	return usageErr(fmt.Errorf("%s\nRun 'sluice --help' for the commands; a folder or file to open must exist.", msg))
+	return usageErr(fmt.Errorf("%s\nRun 'sluice --help' for the commands; a folder or file to open must exist.", msg)) //nolint:staticcheck // ST1005: printed whole, its hint sentence last
 }

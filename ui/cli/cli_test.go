@@ -26,14 +26,29 @@ func sluice(t *testing.T, dir string, args ...string) (string, string, int) {
 	return sluiceIn(t, dir, "", args...)
 }
 
+// mustWriteFile writes a test's file, failing the test if it cannot.
+func mustWriteFile(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func sluiceIn(t *testing.T, dir, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	if dir != "" {
-		wd, _ := os.Getwd()
+		wd, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := os.Chdir(dir); err != nil {
 			t.Fatal(err)
 		}
-		defer os.Chdir(wd)
+		defer func() {
+			if err := os.Chdir(wd); err != nil {
+				t.Fatal(err)
+			}
+		}()
 	}
 	var out, errb bytes.Buffer
 	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
@@ -140,7 +155,7 @@ func TestRunJSONDocumentAndExitStatus(t *testing.T) {
 func TestExitStatuses(t *testing.T) {
 	dir, db := sampleDir(t)
 	failing := filepath.Join(dir, "fail.yaml")
-	os.WriteFile(failing, []byte("name: fail\nstages:\n  - id: boom\n    uses: exec\n    with: {command: [sh, -c, 'echo no >&2; exit 3']}\n"), 0o644)
+	mustWriteFile(t, failing, []byte("name: fail\nstages:\n  - id: boom\n    uses: exec\n    with: {command: [sh, -c, 'echo no >&2; exit 3']}\n"))
 	tests := []struct {
 		name string
 		args []string
@@ -154,10 +169,16 @@ func TestExitStatuses(t *testing.T) {
 		{"unknown command flag", []string{"run", "--nope", "sample-data/iris.yaml"}, ExitInvalid},
 		{"show a run that is not there", []string{"show", "99"}, ExitInvalid},
 		{"show with a bad reference", []string{"show", "first"}, ExitInvalid},
+		{"show with a number and text", []string{"show", "1abc"}, ExitInvalid},
+		{"restore with a number and text", []string{"runs", "restore", "1x"}, ExitInvalid},
+		{"queue cancel with a number and text", []string{"queue", "cancel", "2x"}, ExitInvalid},
 		{"compare needs two runs", []string{"compare", "1"}, ExitInvalid},
 		{"stages", []string{"stages"}, ExitOK},
 		{"validate with an override", []string{"validate", "sample-data/iris.yaml", "--set", "model.C=0.5"}, ExitOK},
 		{"validate with a bad override", []string{"validate", "sample-data/iris.yaml", "--set", "model.C=-1"}, ExitInvalid},
+		{"validate with a map override", []string{"validate", "sample-data/wine_tuning.yaml", "--set", "tune.grid={C: [0.1, 1], max_iter: [100, 500]}"}, ExitOK},
+		{"validate with a list override", []string{"validate", "sample-data/wine_tuning.yaml", "--set", "load.null_values=[NA, missing value]"}, ExitOK},
+		{"validate with a bad map override", []string{"validate", "sample-data/wine_tuning.yaml", "--set", "tune.grid=[0.1, 1]"}, ExitInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +187,27 @@ func TestExitStatuses(t *testing.T) {
 				t.Errorf("got exit %d, want %d\n%s", code, tt.want, stderr)
 			}
 		})
+	}
+}
+
+// TestPositiveNumber: a run or queue item number is the whole argument,
+// in decimal digits.
+func TestPositiveNumber(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1", 1, true}, {"42", 42, true}, {"9223372036854775807", 1<<63 - 1, true},
+		{"0", 0, false}, {"-3", 0, false}, {"+3", 0, false}, {"007", 0, false}, {"12abc", 0, false},
+		{"1 ", 0, false}, {" 1", 0, false}, {"", 0, false}, {"1e3", 0, false}, {"9223372036854775808", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := positiveNumber(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("positiveNumber(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
 	}
 }
 

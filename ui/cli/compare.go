@@ -43,7 +43,7 @@ fingerprint differs, where the runs' results start to part.`,
 				}
 				runs = append(runs, r)
 			}
-			c := engine.Compare(runs, all)
+			c := engine.Compare(runs, all, e.reg)
 			switch {
 			case asJSON:
 				return writeCompareJSON(e.stdout, c)
@@ -86,9 +86,7 @@ func compareRows(c *engine.Comparison) (header []string, rows [][]string) {
 	}
 	if noted {
 		row := []string{"run", "note"}
-		for _, n := range c.Notes {
-			row = append(row, n)
-		}
+		row = append(row, c.Notes...)
 		rows = append(rows, row)
 	}
 	for _, p := range c.Params {

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluice-ml/sluice/engine"
-	"github.com/sluice-ml/sluice/engine/frame"
 	"github.com/sluice-ml/sluice/engine/stages"
 	"github.com/sluice-ml/sluice/store"
 )
@@ -62,8 +58,8 @@ func containsString(l []string, s string) bool {
 // named format (stages.ModelFileSluice, the file as the run kept it, or
 // stages.ModelFileJSON), and returns the SHA-256 of what it wrote.
 func (e *env) exportModel(db *store.DB, id int64, stage, path string, allowOutside bool, format string) (string, string, error) {
-	path, err := engine.OutputPath(".", path, allowOutside)
-	if err != nil {
+	// Checked first, to refuse before any work; the write checks again.
+	if _, err := engine.OutputPath(".", path, allowOutside); err != nil {
 		return "", "", usageErr(err)
 	}
 	run, err := db.Run(e.ctx, id)
@@ -74,20 +70,8 @@ func (e *env) exportModel(db *store.DB, id int64, stage, path string, allowOutsi
 	if err != nil {
 		return "", "", err
 	}
-	p, err := stages.LoadModel(fmt.Sprintf("run %d stage %s", id, info.Stage), data)
-	if err != nil {
-		return "", "", usageErr(err)
-	}
-	sum := info.SHA256
-	if format == stages.ModelFileJSON || !bytes.HasPrefix(data, []byte(stages.ModelFormat+" 2\n")) {
-		if data, err = stages.EncodeModelFile(p, format); err != nil {
-			return "", "", usageErr(err)
-		}
-		h := sha256.Sum256(data)
-		sum = hex.EncodeToString(h[:])
-	}
-	err = frame.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
+	sum, _, err := stages.ExportModelFileTo(fmt.Sprintf("run %d stage %s", id, info.Stage), data, format, func(write func(io.Writer) error) error {
+		_, err := engine.WriteOutput(".", path, allowOutside, write)
 		return err
 	})
 	if err != nil {

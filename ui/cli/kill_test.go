@@ -36,13 +36,21 @@ stages:
 // alive, found by their command line. A zombie, or a process with SIGKILL
 // pending (the parent-death signal was delivered; a loaded machine has not
 // yet scheduled its exit), is not alive: it can run no more code.
-func markedChildren(t *testing.T) []string {
+// Only children of this test's runs count: their environment holds the
+// test's own TMPDIR (another test process on the machine runs the same
+// pipeline, and its children are alive for good reason).
+func markedChildren(t *testing.T, tmp string) []string {
 	t.Helper()
 	var pids []string
+	mark := []byte("TMPDIR=" + tmp + "\x00")
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		if err != nil || !bytes.Equal(cmdline, []byte("sleep\x000.417\x00")) {
+			continue
+		}
+		environ, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(append([]byte{0}, environ...), append([]byte{0}, mark...)) {
 			continue
 		}
 		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
@@ -116,10 +124,10 @@ func TestSIGKILLAtRandomMoments(t *testing.T) {
 		// The parent-death signal reaches the children as the kernel reaps
 		// sluice; give it a moment on a loaded machine.
 		deadline := time.Now().Add(2 * time.Second)
-		for len(markedChildren(t)) > 0 && time.Now().Before(deadline) {
+		for len(markedChildren(t, tmp)) > 0 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if left := markedChildren(t); len(left) > 0 {
+		if left := markedChildren(t, tmp); len(left) > 0 {
 			t.Errorf("kill %d at %s: exec children %v still alive", i+1, after, left)
 			for _, p := range left {
 				if pid := atoiOr(p); pid > 0 {

@@ -229,7 +229,7 @@ func TestBadModelFilesGiveClearErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			os.WriteFile(filepath.Join(dir, "m.json"), []byte(tt.mutate(string(good))), 0o644)
+			mustWriteFile(t, filepath.Join(dir, "m.json"), []byte(tt.mutate(string(good))))
 			_, stderr, code := sluice(t, dir, "predict", "m.json", "sample-data/iris.csv")
 			if code != ExitInvalid || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "panic") {
 				t.Errorf("got exit %d, stderr %q; want exit 2 mentioning %q", code, stderr, tt.want)
@@ -258,7 +258,7 @@ func TestBadModelFilesGiveClearErrors(t *testing.T) {
 		{"magic only", "truncated", func([]byte) []byte { return []byte("sluice-model 2\n") }},
 	} {
 		t.Run("format 2 "+tt.name, func(t *testing.T) {
-			os.WriteFile(filepath.Join(dir, "m.model"), tt.mutate(packed), 0o644)
+			mustWriteFile(t, filepath.Join(dir, "m.model"), tt.mutate(packed))
 			_, stderr, code := sluice(t, dir, "predict", "m.model", "sample-data/iris.csv")
 			if code != ExitInvalid || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "panic") {
 				t.Errorf("got exit %d, stderr %q; want exit 2 mentioning %q", code, stderr, tt.want)

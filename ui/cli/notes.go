@@ -166,7 +166,7 @@ func (e *env) editNote(id int64, current string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(dir) //nolint:errcheck // best effort: a temporary folder holding the draft
 	path := filepath.Join(dir, fmt.Sprintf("run-%d-note.txt", id))
 	if err := os.WriteFile(path, []byte(current+"\n"), 0o600); err != nil {
 		return "", err

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/stages"
-	"github.com/sluice-ml/sluice/store"
 )
 
 // TestEveryWriterKeepsToThePipelinesFolder tries each writer with "..",
@@ -106,11 +103,7 @@ func TestEveryWriterKeepsToThePipelinesFolder(t *testing.T) {
 	}
 
 	// The workbench's export.
-	wd, _ := os.Getwd()
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
+	t.Chdir(dir)
 	e := &env{ctx: context.Background(), stdin: strings.NewReader(""), cfg: &Config{DBPath: db}, reg: stages.Registry()}
 	if err := e.resolveConfig(); err != nil {
 		t.Fatal(err)
@@ -161,55 +154,5 @@ func TestPredictStreamBoundsALine(t *testing.T) {
 	// A header longer than the limit ends the stream.
 	if _, stderr, code := sluiceIn(t, dir, long, "predict", "m.json", "-", "--max-line", "1000"); code != ExitInvalid || !strings.Contains(stderr, "stdin:1: header: the line is") {
 		t.Errorf("a long header: exit %d, %s", code, stderr)
-	}
-}
-
-// TestReadingCommandsWorkOnAReadOnlyStore makes the store's file and
-// folder unwritable: runs, show and export still work (the store opens
-// read-only), and run says the store is read-only. Root ignores file
-// modes, so the test needs another user.
-func TestReadingCommandsWorkOnAReadOnlyStore(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root writes read-only files")
-	}
-	dir, _ := sampleDir(t)
-	storeDir := filepath.Join(dir, "st")
-	db := filepath.Join(storeDir, "sluice.db")
-	if _, stderr, code := sluice(t, dir, "--db", db, "run", "sample-data/iris.yaml"); code != 0 {
-		t.Fatal(stderr)
-	}
-	// A run left running by a process that is gone: opening the store for
-	// writing would mark it interrupted, which a read-only store cannot.
-	dead := exec.Command("true")
-	if err := dead.Run(); err != nil {
-		t.Skip(err)
-	}
-	host, _ := os.Hostname()
-	st, err := store.Open(db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.BeginRun(context.Background(), &engine.Run{Pipeline: "iris", Status: engine.StatusRunning, Host: host, PID: dead.ProcessState.Pid(), Started: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	if err := os.Chmod(db, 0o444); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(storeDir, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(storeDir, 0o755); os.Chmod(db, 0o644) })
-	for _, args := range [][]string{{"runs"}, {"show", "1"}, {"export", "1", "-o", "m.json"}} {
-		if _, stderr, code := sluice(t, dir, append([]string{"--db", db}, args...)...); code != 0 {
-			t.Errorf("%s on a read-only store: exit %d\n%s", args[0], code, stderr)
-		}
-	}
-	_, stderr, code := sluice(t, dir, "--db", db, "run", "sample-data/iris.yaml")
-	if code == 0 || !(strings.Contains(stderr, "read-only") || strings.Contains(stderr, "permission denied")) {
-		t.Errorf("run on a read-only store: exit %d\n%s", code, stderr)
-	}
-	if strings.Contains(stderr, "begin run: begin run") {
-		t.Errorf("the error repeats its prefix: %s", stderr)
 	}
 }

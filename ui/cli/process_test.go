@@ -73,7 +73,7 @@ func TestKilledRunIsMarkedInterruptedAndEarlierRunsSurvive(t *testing.T) {
 		}
 	}
 	slow := filepath.Join(dir, "slow.yaml")
-	os.WriteFile(slow, []byte("name: slow\nstages:\n  - id: wait\n    uses: exec\n    with: {command: [sleep, \"30\"]}\n"), 0o644)
+	mustWriteFile(t, slow, []byte("name: slow\nstages:\n  - id: wait\n    uses: exec\n    with: {command: [sleep, \"30\"]}\n"))
 	cmd := exec.Command(bin, "--db", db, "run", slow)
 	cmd.Dir = dir
 	if err := cmd.Start(); err != nil {
@@ -116,7 +116,7 @@ func TestTwoProcessesShareOneStore(t *testing.T) {
 	bin := binary(t)
 	dir, db := sampleDir(t)
 	slow := filepath.Join(dir, "slow.yaml")
-	os.WriteFile(slow, []byte("name: slow\nstages:\n  - id: wait\n    uses: exec\n    with: {command: [sh, -c, 'for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $i; sleep 0.1; done']}\n"), 0o644)
+	mustWriteFile(t, slow, []byte("name: slow\nstages:\n  - id: wait\n    uses: exec\n    with: {command: [sh, -c, 'for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $i; sleep 0.1; done']}\n"))
 	other := exec.Command(bin, "--db", db, "run", slow)
 	other.Dir = dir
 	if err := other.Start(); err != nil {

@@ -125,6 +125,7 @@ func (r *reporter) handle(ev engine.Event) {
 			}
 			fmt.Fprintln(r.w, line)
 		}
+	case engine.EventRunStarted, engine.EventRunFinished: // the run itself: above, and by the caller
 	}
 }
 
@@ -166,7 +167,7 @@ func (r *reporter) redraw() {
 		fmt.Fprintf(&b, "\x1b[2K%s %-*s %s %6s %s\n", common.StatusIcon(st.status), width, id, r.bar.ViewAs(frac), time, detail)
 	}
 	r.drawn = len(r.order)
-	io.WriteString(r.w, b.String())
+	_, _ = io.WriteString(r.w, b.String()) // progress on the terminal: nowhere better to report a failed write
 }
 
 // final prints the end state once the run is over.

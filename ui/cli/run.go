@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -65,6 +63,7 @@ type runFlags struct {
 	dry     bool
 	noCache []string // "*": every stage
 	logical string   // --logical-date
+	eng     engineFlags
 }
 
 // options turns --no-cache into run options.
@@ -88,6 +87,7 @@ func (f *runFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.dry, "dry", false, "say, stage by stage, what would run or be cached and why, without running anything")
 	cmd.Flags().StringArrayVar(&f.noCache, "no-cache", nil, "run every stage instead of reusing stored results; --no-cache=STAGE runs that stage and its dependents (repeatable)")
 	cmd.Flags().Lookup("no-cache").NoOptDefVal = noCacheAll
+	f.eng.bind(cmd)
 }
 
 func (e *env) runCmd() *cobra.Command {
@@ -164,15 +164,12 @@ func manualContext(file, logical string) (engine.RunContext, error) {
 	return spec.ManualRunAt(t), nil
 }
 
-// parseOverrides reads --set STAGE.PARAM=VALUE arguments.
+// parseOverrides reads --set STAGE.PARAM=VALUE arguments; one that does
+// not parse is a usage error.
 func parseOverrides(sets []string) ([]engine.Override, error) {
-	var out []engine.Override
-	for _, s := range sets {
-		o, err := engine.ParseOverride(s)
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		out = append(out, o)
+	out, err := engine.ParseOverrides(sets)
+	if err != nil {
+		return nil, usageErr(err)
 	}
 	return out, nil
 }
@@ -189,6 +186,11 @@ func (e *env) runPlan(plan *engine.Plan, f *runFlags) error {
 	if f.dry {
 		return e.forecast(plan, opts, f.asJSON)
 	}
+	tf, err := f.eng.resolve()
+	if err != nil {
+		return err
+	}
+	e.remote = tf
 	db, err := e.openStore()
 	if err != nil {
 		return err
@@ -229,11 +231,21 @@ func (e *env) execute(ctx context.Context, db *store.DB, plan *engine.Plan, opts
 		close(repDone)
 	}()
 	ex := &engine.Executor{Recorder: db, Cache: db, Artifacts: db.ArtifactStore(), Events: broker, MaxParallel: e.cfg.Workers, Version: Version}
-	run, err := ex.RunWith(ctx, plan, opts)
+	var run *engine.Run
+	var err error
+	if e.remote != nil {
+		run, err = e.runTemporal(ctx, e.remote, ex, plan, opts)
+	} else {
+		run, err = ex.RunWith(ctx, plan, opts)
+	}
 	stopSub()
 	<-repDone
 	if run != nil {
 		rep.final(run)
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		return run, err // the engine could not be reached: said already how to exit
 	}
 	if err != nil {
 		return run, &exitError{code: ExitFailed, err: err}
@@ -318,26 +330,9 @@ func outputText(s engine.StageRun) string {
 	return ""
 }
 
-// metricsText renders up to max metrics as "name=value", sorted by name.
-func metricsText(m map[string]float64, max int) string {
-	if len(m) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for i, k := range keys {
-		if max > 0 && i == max {
-			parts = append(parts, fmt.Sprintf("(+%d)", len(keys)-max))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s=%s", k, common.Metric(m[k])))
-	}
-	return strings.Join(parts, " ")
-}
+// metricsText renders up to max metrics as "name=value", sorted by name
+// (engine.MetricsLine).
+func metricsText(m map[string]float64, max int) string { return engine.MetricsLine(m, max) }
 
 // isTerminal reports whether w is a terminal (for progress bars).
 func isTerminal(w any) bool {

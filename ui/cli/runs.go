@@ -145,7 +145,7 @@ of them (spaces) or either (or); a leading - negates a word.`,
 	cmd.Flags().StringVar(&where, "where", "", "only runs matching this query (see above)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many runs (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the runs as JSON")
-	cmd.AddCommand(e.runsRmCmd(), e.runsRestoreCmd())
+	cmd.AddCommand(e.runsRmCmd(), e.runsRestoreCmd(), e.runsSyncCmd())
 	return cmd
 }
 

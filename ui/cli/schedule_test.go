@@ -154,3 +154,42 @@ func TestTriggerDroppedFile(t *testing.T) {
 		t.Errorf("show does not name the trigger file as read:\n%s", out)
 	}
 }
+
+// TestScheduleTemporalRefusesBeforeConnecting: with --engine temporal, an
+// invalid file, a folder without a schedule: and the local scheduler's
+// flags stop with exit 2 before any server is reached (there is none at
+// the address given).
+func TestScheduleTemporalRefusesBeforeConnecting(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join("testdata", "bad", "01_unknown_stage_type.yaml")
+	if _, err := os.Stat(bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "x.csv"), []byte("a\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "plain.yaml")
+	if err := os.WriteFile(plain, []byte("name: plain\nstages:\n  - id: load\n    uses: read_csv\n    with: {path: x.csv}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	temporal := []string{"--engine", "temporal", "--temporal", "127.0.0.1:1"}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"invalid file", append(append([]string{"schedule"}, temporal...), bad), "01_unknown_stage_type.yaml:"},
+		{"no schedule", append(append([]string{"schedule"}, temporal...), plain), "no pipeline with a schedule"},
+		{"once", append(append([]string{"schedule"}, temporal...), "--once", plain), "--once and --now are for the local scheduler"},
+		{"backfill without schedule", append(append([]string{"backfill"}, temporal...), plain, "--from", "2025-03-01", "--to", "2025-03-02"), "has no schedule"},
+		{"sync without server", []string{"runs", "sync"}, "no Temporal server"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SLUICE_TEMPORAL", "")
+			_, stderr, code := sluice(t, "", append([]string{"--db", filepath.Join(dir, "s.db")}, tt.args...)...)
+			if code != ExitInvalid || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "connect to Temporal") {
+				t.Errorf("exit %d, %q; want 2 and %q, before connecting", code, stderr, tt.want)
+			}
+		})
+	}
+}

@@ -185,7 +185,9 @@ func TestServeFollowsAlias(t *testing.T) {
 				Run float64 `json:"run"`
 			} `json:"models"`
 		}
-		json.NewDecoder(resp.Body).Decode(&doc)
+		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || len(doc.Models) == 0 {
+			t.Fatalf("/version: %v %+v", err, doc)
+		}
 		return doc.Models[0].Run
 	}
 	if run := version(); run != 1 {

@@ -100,6 +100,9 @@ func (e *env) showCmd() *cobra.Command {
 			}
 			fmt.Fprintln(w)
 			fmt.Fprintf(w, "seed      %d   sluice %s\n", run.Seed, run.Version)
+			if run.Engine != "" && run.Engine != engine.EngineLocal {
+				fmt.Fprintf(w, "engine    %s, workflow %s\n", run.Engine, run.WorkflowID)
+			}
 			if len(run.Tags) > 0 {
 				fmt.Fprintf(w, "tags      %s\n", strings.Join(run.Tags, " "))
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,7 +13,46 @@ import (
 )
 
 // storageCmds are the commands that reclaim and measure space: gc, du.
-func (e *env) storageCmds() []*cobra.Command { return []*cobra.Command{e.gcCmd(), e.duCmd()} }
+func (e *env) storageCmds() []*cobra.Command {
+	return []*cobra.Command{e.gcCmd(), e.duCmd(), e.fsckCmd()}
+}
+
+// fsckCmd checks the store's file, read-only: the page tree read from the
+// file itself (a damaged one can make bbolt loop or crash), bbolt's own
+// consistency check, the schema and every run record. A store with a
+// problem exits 1, naming each.
+func (e *env) fsckCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "fsck",
+		Short: "Check the store's file: its pages, schema and every run record (read-only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := os.Stat(e.cfg.DBPath); err != nil {
+				return usageErr(err)
+			}
+			opts, err := e.storeOptions(true)
+			if err != nil {
+				return err
+			}
+			opts.ReadOnly = true
+			db, err := store.Open(e.cfg.DBPath, opts)
+			if err == nil {
+				defer db.Close()
+				err = db.Check(e.ctx)
+			}
+			if err != nil {
+				fmt.Fprintf(e.stderr, "%s: %v\n", e.cfg.DBPath, err)
+				return silentExit(ExitFailed)
+			}
+			n, err := db.Count(e.ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s: sound, %d runs\n", e.cfg.DBPath, n)
+			return nil
+		},
+	}
+}
 
 func (e *env) runsRmCmd() *cobra.Command {
 	return &cobra.Command{
@@ -52,7 +92,8 @@ func (e *env) trashRuns(args []string, restore bool) error {
 	for _, a := range args {
 		var id int64
 		if restore {
-			if _, err := fmt.Sscan(a, &id); err != nil || id <= 0 || fmt.Sprint(id) != a {
+			var ok bool
+			if id, ok = positiveNumber(a); !ok {
 				return usageErr(fmt.Errorf("%q is not a run number", a))
 			}
 		} else if id, err = e.parseRunRef(db, a); err != nil {
@@ -179,12 +220,12 @@ func (e *env) duCmd() *cobra.Command {
 					Total     int64  `json:"total_bytes"`
 					Database  string `json:"database"`
 					Artifacts string `json:"artifacts"`
-				}{u, u.Total(), db.Path(), store.ArtifactsDir(db.Path())})
+				}{u, u.Total(), db.Path(), db.ArtifactsLocation()})
 			}
 			tw := newTable(e.stdout)
 			fmt.Fprintln(tw, "PART\tSIZE\tFILES\tPATH")
 			fmt.Fprintf(tw, "database\t%s\t1\t%s\n", common.Bytes(int(u.DatabaseBytes)), db.Path())
-			fmt.Fprintf(tw, "artifacts\t%s\t%d\t%s\n", common.Bytes(int(u.ArtifactBytes)), u.ArtifactFiles, store.ArtifactsDir(db.Path()))
+			fmt.Fprintf(tw, "artifacts\t%s\t%d\t%s\n", common.Bytes(int(u.ArtifactBytes)), u.ArtifactFiles, db.ArtifactsLocation())
 			fmt.Fprintf(tw, "total\t%s\t%d\t\n", common.Bytes(int(u.Total())), u.ArtifactFiles+1)
 			if err := tw.Flush(); err != nil {
 				return err

@@ -14,15 +14,14 @@ import (
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/store"
-	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
 // sweep queues the cross product of the axes as runs of file, then runs
 // the queue's items, parallel at a time, and compares them.
 func (e *env) sweep(file string, f *runFlags, sweeps []string, parallel int) error {
-	var axes []common.SweepAxis
+	var axes []engine.SweepAxis
 	for _, s := range sweeps {
-		a, err := common.ParseSweep(s)
+		a, err := engine.ParseSweep(s)
 		if err != nil {
 			return usageErr(err)
 		}
@@ -30,7 +29,7 @@ func (e *env) sweep(file string, f *runFlags, sweeps []string, parallel int) err
 	}
 	var sets [][]string
 	var problems []error
-	for _, combo := range common.CrossProduct(axes) {
+	for _, combo := range engine.CrossProduct(axes) {
 		all := append(append([]string{}, f.sets...), combo...)
 		if _, err := e.loadSweepPlan(file, all); err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", strings.Join(combo, " "), err))
@@ -137,7 +136,7 @@ feed:
 		}
 	} else if len(runs) >= 2 {
 		fmt.Fprintf(e.stdout, "\nCOMPARE sweep %s (sluice runs --where sweep:%s)\n", sweep, sweep)
-		writeCompareTable(e.stdout, engine.Compare(runs, false), "text", false)
+		writeCompareTable(e.stdout, engine.Compare(runs, false, e.reg), "text", false)
 	}
 	if e.ctx.Err() != nil {
 		fmt.Fprintln(e.stderr, "sluice: interrupted; what was not run stays queued: sluice queue resume runs it")
@@ -229,8 +228,8 @@ queue cancel drops queued items.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ids []int64
 			for _, a := range args {
-				var id int64
-				if _, err := fmt.Sscan(a, &id); err != nil || id <= 0 {
+				id, ok := positiveNumber(a)
+				if !ok {
 					return usageErr(fmt.Errorf("item %q: want a number", a))
 				}
 				ids = append(ids, id)

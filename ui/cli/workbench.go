@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/engine/stages"
@@ -40,7 +38,11 @@ func (e *env) workbench(paths []string) error {
 	}
 	var db *store.DB
 	if e.cfg.ReadOnly {
-		db, err = store.Open(e.cfg.DBPath, &store.Options{Timeout: time.Second, ReadOnly: true})
+		opts, err := e.storeOptions(true)
+		if err != nil {
+			return err
+		}
+		db, err = store.Open(e.cfg.DBPath, opts)
 		if errors.Is(err, fs.ErrNotExist) {
 			return usageErr(fmt.Errorf("no store at %s: --readonly opens an existing one and creates nothing", e.cfg.DBPath))
 		}
@@ -67,7 +69,6 @@ func (e *env) workbenchDeps(paths, files []string, db *store.DB) ui.Deps {
 			}
 		}
 	}
-	stages.Version = Version
 	deps := ui.Deps{
 		Paths:     files,
 		Roots:     paths,
@@ -86,6 +87,9 @@ func (e *env) workbenchDeps(paths, files []string, db *store.DB) ui.Deps {
 	}
 	if e.cfg.ReadOnly {
 		deps.Recorder = nil
+	}
+	if os.Getenv("SLUICE_TEMPORAL") != "" && !e.cfg.ReadOnly {
+		deps.CancelWorkflow = e.cancelWorkflow
 	}
 	// The terminal by default (Bubble Tea opens /dev/tty when stdin is
 	// piped); other readers and writers as given (tests).
@@ -119,27 +123,11 @@ func (w *workbenchModels) DescribeModel(ctx context.Context, run int64, stage st
 	if err != nil {
 		return nil, errors.Unwrap(err)
 	}
-	p, err := stages.LoadModel(fmt.Sprintf("run %d stage %s", run, info.Stage), data)
+	v, err := stages.DescribeModel(fmt.Sprintf("run %d stage %s", run, info.Stage), data)
 	if err != nil {
 		return nil, err
 	}
-	mf := p.File
-	v := &ui.ModelView{
-		Run: run, Stage: info.Stage, Estimator: mf.Estimator.Type, Task: mf.Task, Target: mf.Target,
-		Classes: mf.Classes, Params: mf.Estimator.Params, Metrics: mf.Metrics, SHA256: info.SHA256, Size: len(data),
-	}
-	for _, s := range mf.Chain {
-		v.Chain = append(v.Chain, s.Describe())
-	}
-	if im, ok := p.Estimator().(interface{ FeatureImportances() []float64 }); ok {
-		for i, x := range im.FeatureImportances() {
-			name := fmt.Sprint(i)
-			if i < len(mf.Features) {
-				name = mf.Features[i]
-			}
-			v.Importances = append(v.Importances, ui.Importance{Feature: name, Value: x})
-		}
-	}
+	v.Run, v.Stage, v.SHA256, v.Size = run, info.Stage, info.SHA256, len(data)
 	v.Confusion = w.confusion(ctx, r, info.Stage)
 	aliases, err := w.db.Aliases(ctx, r.Pipeline, false)
 	if err != nil {
@@ -178,12 +166,7 @@ func (w *workbenchModels) confusion(ctx context.Context, r *engine.Run, stage st
 		if err != nil {
 			continue
 		}
-		var rep struct {
-			Details struct {
-				Confusion [][]int `json:"confusion_matrix"`
-			} `json:"details"`
-		}
-		if json.Unmarshal(b, &rep) == nil && len(rep.Details.Confusion) > 0 {
+		if rep, err := engine.DecodeReport(b); err == nil && len(rep.Details.Confusion) > 0 {
 			return rep.Details.Confusion
 		}
 	}

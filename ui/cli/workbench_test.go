@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +48,8 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
 	case "ctrl+u":
 		return tea.KeyMsg{Type: tea.KeyCtrlU}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
@@ -56,11 +60,7 @@ func keyMsg(k string) tea.KeyMsg {
 // model, and check `sluice predict` takes the exported file.
 func TestWorkbenchFlow(t *testing.T) {
 	dir, dbPath := sampleDir(t)
-	wd, _ := os.Getwd()
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
+	t.Chdir(dir)
 
 	e := &env{ctx: context.Background(), stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, cfg: &Config{DBPath: dbPath}, reg: stages.Registry()}
 	if err := e.resolveConfig(); err != nil {
@@ -245,7 +245,7 @@ func BenchmarkOpenStore10000Runs(b *testing.B) {
 
 // TestWorkbenchSeesRunsOfOtherProcesses: a run recorded by `sluice run`
 // (here in the same process, through its own handle on the store file)
-// shows in the open workbench within two seconds.
+// shows in the open workbench with no key pressed: the store is polled.
 func TestWorkbenchSeesRunsOfOtherProcesses(t *testing.T) {
 	dir, dbPath := sampleDir(t)
 	e := &env{ctx: context.Background(), stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, cfg: &Config{DBPath: dbPath}, reg: stages.Registry()}
@@ -268,11 +268,7 @@ func TestWorkbenchSeesRunsOfOtherProcesses(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("sluice run: exit %d\n%s%s", code, out, errs)
 	}
-	began := time.Now()
 	waitScreen(t, tm, "iris")
-	if d := time.Since(began); d > 2*time.Second {
-		t.Errorf("the run showed after %s, want within 2s", d)
-	}
 }
 
 // TestWorkbenchSeesOtherRunsAfterDecliningQuit: with a run going, q asks
@@ -295,7 +291,11 @@ func TestWorkbenchSeesOtherRunsAfterDecliningQuit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	deps := e.workbenchDeps([]string{dir}, []string{slow}, db)
+	// slow.yaml is the one file and the one root: with the folder as a
+	// root, the polling found the sample pipelines too, and the screen
+	// could go from "1 file, checking" to "13 files, 1 valid" without ever
+	// drawing the state this test waits for.
+	deps := e.workbenchDeps([]string{slow}, []string{slow}, db)
 	deps.Poll = 20 * time.Millisecond
 	m := ui.New(e.ctx, deps)
 	defer m.Shutdown(5 * time.Second)
@@ -322,4 +322,41 @@ func TestWorkbenchSeesOtherRunsAfterDecliningQuit(t *testing.T) {
 	waitScreen(t, tm, "Quit?", "still going")
 	tm.Send(keyMsg("y"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
+
+// TestWorkbenchModelConfusion: the model the workbench describes carries
+// the confusion matrix of the evaluate stage that scored it, read through
+// the engine's typed report (engine.DecodeReport), and agrees with what
+// `sluice report --json` prints.
+func TestWorkbenchModelConfusion(t *testing.T) {
+	dir, db := sampleDir(t)
+	if _, stderr, code := sluice(t, dir, "--db", db, "run", "sample-data/iris.yaml"); code != 0 {
+		t.Fatalf("run: %d %s", code, stderr)
+	}
+	out, _, code := sluice(t, dir, "--db", db, "report", "1", "--json")
+	if code != 0 {
+		t.Fatalf("report: exit %d", code)
+	}
+	var doc struct {
+		Reports []struct {
+			Details engine.ReportDetails `json:"details"`
+		} `json:"reports"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Reports) != 1 {
+		t.Fatalf("report --json: %v, %d reports", err, len(doc.Reports))
+	}
+	st, err := store.Open(db, &store.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := &env{ctx: context.Background(), stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, cfg: &Config{DBPath: db}, reg: stages.Registry()}
+	v, err := (&workbenchModels{e: e, db: st}).DescribeModel(e.ctx, 1, "model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := doc.Reports[0].Details.Confusion
+	if len(v.Confusion) != 3 || !reflect.DeepEqual(v.Confusion, want) {
+		t.Errorf("workbench confusion %v, report --json %v: want the same 3×3 matrix", v.Confusion, want)
+	}
 }

@@ -2,16 +2,10 @@ package compare
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 
-	"github.com/NimbleMarkets/ntcharts/barchart"
-	"github.com/NimbleMarkets/ntcharts/canvas"
-	"github.com/NimbleMarkets/ntcharts/canvas/runes"
-	"github.com/NimbleMarkets/ntcharts/linechart"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
@@ -20,6 +14,7 @@ import (
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ui/internal/common"
+	"github.com/sluice-ml/sluice/ui/internal/report"
 )
 
 // Store is what the Compare screen reads.
@@ -30,6 +25,7 @@ type Store interface {
 
 var keys = common.RegisterKeys("compare", &struct {
 	All, PrevMetric, NextMetric, Scroll, Left, Right, PageLeft, PageRight key.Binding
+	Curves, CurveKind, PrevClass, NextClass                               key.Binding
 }{
 	Left:       common.Binding("←/h", "back", "left", "h"),
 	Right:      common.Binding("→/l", "more runs", "right", "l"),
@@ -39,6 +35,10 @@ var keys = common.RegisterKeys("compare", &struct {
 	PrevMetric: common.Binding("↑/k", "metric above", "up", "k"),
 	NextMetric: common.Binding("↓/j", "metric below", "down", "j"),
 	Scroll:     common.Binding("pgup/pgdn", "scroll", "pgup", "pgdown"),
+	Curves:     common.Binding("v", "curves per run / metric", "v"),
+	CurveKind:  common.Binding("p", "ROC / precision-recall", "p"),
+	PrevClass:  common.Binding("[", "previous class", "["),
+	NextClass:  common.Binding("]", "next class", "]"),
 }, "Scroll")
 
 // Model is the Compare screen.
@@ -59,6 +59,16 @@ type Model struct {
 	vp      viewport.Model
 	first   int // the first run column shown (h/l scroll sideways)
 	fits    int // how many run columns the last render showed
+
+	// The curves pane (v): each run's report, read when first shown.
+	curves      bool
+	pr          bool // precision-recall instead of ROC
+	class       int  // the class drawn: an index into classes()
+	docs        map[int64]*report.Doc
+	docErrs     map[int64]error
+	docErr      error // no report can be read at all
+	docsLoading bool
+	docSeq      common.Seq
 }
 
 // New returns the Compare screen.
@@ -85,9 +95,10 @@ func (m *Model) Resize(w, h int) {
 // Keys are the screen's bindings.
 func (m *Model) Keys() help.KeyMap {
 	return common.KeyMap{
-		Short: []key.Binding{keys.Right, keys.Left, keys.PrevMetric, keys.NextMetric, keys.All, keys.PageRight, keys.PageLeft, keys.Scroll, common.Binding("esc", "back to runs", "esc")},
+		Short: []key.Binding{keys.Right, keys.Left, keys.PrevMetric, keys.NextMetric, keys.Curves, keys.All, keys.PageRight, keys.PageLeft, keys.Scroll, common.Binding("esc", "back to runs", "esc")},
 		Full: [][]key.Binding{
 			{keys.PrevMetric, keys.NextMetric, keys.All},
+			{keys.Curves, keys.CurveKind, keys.PrevClass, keys.NextClass},
 			{keys.Left, keys.Right, keys.PageLeft, keys.PageRight},
 			{keys.Scroll, common.Binding("esc", "back to runs", "esc")},
 		},
@@ -156,9 +167,16 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return common.Err(fmt.Errorf("compare: %w", msg.err))
 		}
 		m.runs, m.history, m.first = msg.runs, msg.history, 0
-		m.cmp = engine.Compare(m.runs, m.all)
+		m.cmp = engine.Compare(m.runs, m.all, m.ctx.Registry)
 		m.metric = m.defaultMetric()
+		m.docs, m.docErrs, m.docErr, m.class = nil, nil, nil, 0
 		m.render()
+		if m.curves {
+			return m.loadDocs()
+		}
+		return nil
+	case docsMsg:
+		m.docsLoaded(msg)
 		return nil
 	case common.TickMsg:
 		return nil
@@ -179,9 +197,26 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, keys.PageRight):
 			m.side(max(m.fits, 1))
 			return nil
+		case key.Matches(msg, keys.Curves):
+			m.curves = !m.curves
+			if m.curves && m.docs == nil && !m.docsLoading {
+				return m.loadDocs()
+			}
+			return nil
+		case key.Matches(msg, keys.CurveKind):
+			m.pr = !m.pr
+			return nil
+		case key.Matches(msg, keys.PrevClass):
+			m.class = max(m.class-1, 0)
+			return nil
+		case key.Matches(msg, keys.NextClass):
+			if m.class < len(m.classes())-1 {
+				m.class++
+			}
+			return nil
 		case key.Matches(msg, keys.All):
 			m.all = !m.all
-			m.cmp = engine.Compare(m.runs, m.all)
+			m.cmp = engine.Compare(m.runs, m.all, m.ctx.Registry)
 			m.render()
 			return nil
 		case key.Matches(msg, keys.PrevMetric):
@@ -221,174 +256,6 @@ func (m *Model) defaultMetric() int {
 	return max(len(m.cmp.Metrics)-1, 0)
 }
 
-func (m *Model) leftWidth() int { return m.w * 11 / 20 }
-
-// side scrolls the run columns by d.
-func (m *Model) side(d int) {
-	if m.cmp == nil {
-		return
-	}
-	m.first = min(max(m.first+d, 0), max(len(m.cmp.Runs)-1, 0))
-	m.render()
-}
-
-// render lays the tables out in the scrolling left pane: the key column
-// stays, the run columns scroll sideways (h/l), and each run column is as
-// wide as its widest value, so no value is ever cut.
-func (m *Model) render() {
-	if m.cmp == nil {
-		return
-	}
-	st := m.ctx.Styles
-	lw := m.leftWidth()
-	n := len(m.cmp.Runs)
-	keyW := 10
-	for _, p := range m.cmp.Params {
-		keyW = max(keyW, len(p.Key))
-	}
-	for _, r := range m.cmp.Metrics {
-		keyW = max(keyW, len(r.Key))
-	}
-	keyW = min(keyW, lw/3)
-	// Cells first, then the widths they need.
-	params := make([][]string, len(m.cmp.Params))
-	for i, p := range m.cmp.Params {
-		for _, v := range p.Values {
-			params[i] = append(params[i], orDash(plain(v)))
-		}
-	}
-	metrics := make([][]string, len(m.cmp.Metrics))
-	for i, r := range m.cmp.Metrics {
-		for j, v := range r.Values {
-			cell := "-"
-			if v != nil {
-				cell = common.Metric(*v)
-				if j > 0 && r.Deltas[j] != nil {
-					cell += " (" + common.Delta(*r.Deltas[j]) + ")"
-				}
-				if j == r.Best {
-					cell += " ★"
-				}
-			}
-			metrics[i] = append(metrics[i], cell)
-		}
-	}
-	colW := make([]int, n)
-	for j, id := range m.cmp.Runs {
-		colW[j] = len(fmt.Sprintf("#%d", id))
-		for _, row := range metrics {
-			colW[j] = max(colW[j], common.Width(row[j]))
-		}
-		for _, row := range params {
-			colW[j] = max(colW[j], min(common.Width(row[j]), 24)) // long strings may be cut; numbers are short
-		}
-	}
-	// The run columns that fit from m.first on (at least one).
-	m.first = min(m.first, max(n-1, 0))
-	fit := func(room int) int {
-		last := m.first
-		for used := 0; last < n && (last == m.first || used+1+colW[last] <= room); last++ {
-			used += 1 + colW[last]
-		}
-		return last
-	}
-	last := fit(lw - 2 - keyW)
-	if m.first > 0 || last < n {
-		// Leave room for the hint of the columns off either side, so it is
-		// never cut.
-		last = fit(lw - 2 - keyW - len(fmt.Sprintf("  ← %d +%d →", n, n)))
-	}
-	m.fits = last - m.first
-	var b []string
-	head := common.Fit("", 2+keyW)
-	for j := m.first; j < last; j++ {
-		head += " " + common.Fit(fmt.Sprintf("#%d", m.cmp.Runs[j]), colW[j])
-	}
-	if m.first > 0 || last < n {
-		hint := ""
-		if m.first > 0 {
-			hint += fmt.Sprintf("← %d", m.first)
-		}
-		if last < n {
-			if hint != "" {
-				hint += " "
-			}
-			hint += fmt.Sprintf("+%d →", n-last)
-		}
-		head += "  " + hint
-	}
-	// Parameters.
-	title := "PARAMETERS THAT DIFFER"
-	if m.all {
-		title = "ALL PARAMETERS"
-	}
-	b = append(b, st.Header.Render(title)+st.Subtle.Render("  (a toggles)"))
-	if len(m.cmp.Params) == 0 {
-		b = append(b, st.Subtle.Render("  none: every parameter is the same"))
-	} else {
-		b = append(b, st.Header.Render(head))
-		for i, p := range m.cmp.Params {
-			line := "  " + common.Fit(p.Key, keyW)
-			for j := m.first; j < last; j++ {
-				cell := common.Fit(params[i][j], colW[j])
-				if p.Differs {
-					cell = st.Warn.Render(cell)
-				}
-				line += " " + cell
-			}
-			b = append(b, line)
-		}
-	}
-	b = append(b, "")
-	// Metrics.
-	b = append(b, st.Header.Render("METRICS")+st.Subtle.Render("  ★ best · (Δ vs #"+fmt.Sprint(m.cmp.Runs[0])+") · ↑/↓ charts one"))
-	if len(m.cmp.Metrics) == 0 {
-		b = append(b, st.Subtle.Render("  none of these runs reported metrics"))
-	} else {
-		b = append(b, st.Header.Render(head))
-	}
-	for i, r := range m.cmp.Metrics {
-		cursor := "  "
-		if i == m.metric {
-			cursor = common.Cursor + " "
-		}
-		line := cursor + common.Fit(r.Key, keyW)
-		for j := m.first; j < last; j++ {
-			cell := common.Fit(metrics[i][j], colW[j])
-			if j == r.Best {
-				cell = st.Best.Render(cell)
-			}
-			line += " " + cell
-		}
-		if i == m.metric {
-			line = st.Selected.Render(common.Fit(line, lw))
-		}
-		b = append(b, line)
-	}
-	for i := range b {
-		b[i] = common.Fit(b[i], lw)
-	}
-	m.vp.Width = lw
-	m.vp.Height = max(m.h-3, 3)
-	m.vp.SetContent(strings.Join(b, "\n"))
-}
-
-// plain shows a JSON string value without its quotes.
-func plain(v string) string {
-	var s string
-	if strings.HasPrefix(v, `"`) && json.Unmarshal([]byte(v), &s) == nil {
-		return s
-	}
-	return v
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // View renders the screen.
 func (m *Model) View() string {
 	st := m.ctx.Styles
@@ -398,7 +265,7 @@ func (m *Model) View() string {
 	case m.loading:
 		return common.Block(st.Title.Render("COMPARE")+"\n\n"+st.Subtle.Render("Reading the runs…"), m.w, m.h)
 	case m.cmp == nil:
-		return common.Block(st.Title.Render("COMPARE")+"\n\n"+st.Subtle.Render("No runs to compare yet. In Runs (3), mark two or more runs with space and press c."), m.w, m.h)
+		return common.Block(st.Title.Render("COMPARE")+"\n\n"+st.Subtle.Render(common.Wrap("No runs to compare yet. In Runs (3), mark two or more runs with space and press c.", m.w)), m.w, m.h)
 	}
 	ids := make([]string, len(m.cmp.Runs))
 	for i, id := range m.cmp.Runs {
@@ -418,7 +285,12 @@ func (m *Model) View() string {
 	lw := m.leftWidth()
 	rw := m.w - lw - 1
 	bodyH := m.h - 3
-	right := m.charts(rw, bodyH)
+	right := ""
+	if m.curves {
+		right = m.curvesPane(rw, bodyH)
+	} else {
+		right = m.charts(rw, bodyH)
+	}
 	body := lipgloss.JoinHorizontal(lipgloss.Top,
 		common.Block(m.vp.View(), lw, bodyH),
 		common.Block(strings.Repeat("│\n", bodyH), 1, bodyH),
@@ -436,114 +308,4 @@ func uniq(l []string) []string {
 		}
 	}
 	return out
-}
-
-// charts draws the bar chart of the selected metric across the runs and
-// the line chart of it over the pipeline's history.
-func (m *Model) charts(w, h int) string {
-	st := m.ctx.Styles
-	if len(m.cmp.Metrics) == 0 {
-		return st.Subtle.Render("No metric to chart.")
-	}
-	row := m.cmp.Metrics[min(m.metric, len(m.cmp.Metrics)-1)]
-	var out []string
-	// Bar chart across the compared runs.
-	out = append(out, st.Header.Render(common.Fit(strings.ToUpper(row.Key)+" BY RUN", w)))
-	labelW := 0
-	labels := make([]string, len(row.Values))
-	for i, v := range row.Values {
-		val := "-"
-		if v != nil {
-			val = common.Metric(*v)
-		}
-		labels[i] = fmt.Sprintf("#%d %s", m.cmp.Runs[i], val)
-		if i == row.Best {
-			labels[i] += " best"
-		}
-		labelW = max(labelW, len(labels[i]))
-	}
-	barH := min(len(row.Values), max(h/2-2, 2))
-	bars := make([]barchart.BarData, 0, len(row.Values))
-	maxV := 0.0
-	for i, v := range row.Values {
-		val := 0.0
-		if v != nil && !math.IsNaN(*v) {
-			val = math.Abs(*v)
-		}
-		maxV = max(maxV, val)
-		style := lipgloss.NewStyle().Foreground(m.ctx.Styles.Bar)
-		if i == row.Best {
-			style = lipgloss.NewStyle().Foreground(lipgloss.Color("78"))
-			if st.Mono {
-				style = lipgloss.NewStyle()
-			}
-		}
-		bars = append(bars, barchart.BarData{Label: common.Fit(labels[i], labelW), Values: []barchart.BarValue{{Name: labels[i], Value: val, Style: style}}})
-	}
-	if maxV == 0 {
-		maxV = 1
-	}
-	bc := barchart.New(w, barH, barchart.WithHorizontalBars(), barchart.WithNoAutoBarWidth(), barchart.WithBarWidth(1), barchart.WithBarGap(0),
-		barchart.WithMaxValue(maxV), barchart.WithNoAutoMaxValue(), barchart.WithStyles(st.Subtle, lipgloss.NewStyle()))
-	bc.PushAll(bars)
-	bc.Resize(w, barH) // place the axis after the labels
-	bc.Draw()
-	out = append(out, bc.View(), "")
-	// Line chart over the pipeline's history.
-	metric := row.Key
-	stage, name, _ := strings.Cut(row.Key, ".")
-	var xs, ys []float64
-	for _, r := range m.history {
-		s, ok := r.Stage(stage)
-		if !ok {
-			continue
-		}
-		if v, ok := s.Metrics[name]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
-			xs = append(xs, float64(r.ID))
-			ys = append(ys, v)
-		}
-	}
-	lh := h - len(out) - 1
-	out = append(out, st.Header.Render(common.Fit(fmt.Sprintf("%s OVER %d RUNS OF %s", strings.ToUpper(metric), len(xs), m.cmp.Pipelines[0]), w)))
-	if len(xs) < 2 || lh < 5 {
-		out = append(out, st.Subtle.Render("Too few runs of this pipeline report it to draw a line."))
-		return strings.Join(out, "\n")
-	}
-	minY, maxY := ys[0], ys[0]
-	for _, y := range ys {
-		minY, maxY = min(minY, y), max(maxY, y)
-	}
-	if minY == maxY {
-		minY, maxY = minY-0.5, maxY+0.5
-	} else {
-		pad := (maxY - minY) * 0.1
-		minY, maxY = minY-pad, maxY+pad
-	}
-	lc := linechart.New(w, lh, xs[0], xs[len(xs)-1], minY, maxY,
-		linechart.WithXYSteps(4, 2),
-		linechart.WithStyles(st.Subtle, st.Subtle, lipgloss.NewStyle().Foreground(m.ctx.Styles.Accent)),
-		linechart.WithYLabelFormatter(func(_ int, v float64) string { return trimFloat(v) }),
-		linechart.WithXLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("#%.0f", v) }))
-	lc.DrawXYAxisAndLabel()
-	for i := 1; i < len(xs); i++ {
-		lc.DrawLine(canvas.Float64Point{X: xs[i-1], Y: ys[i-1]}, canvas.Float64Point{X: xs[i], Y: ys[i]}, runes.ArcLineStyle)
-	}
-	for i := range xs {
-		for _, id := range m.cmp.Runs {
-			if int64(xs[i]) == id {
-				lc.DrawRune(canvas.Float64Point{X: xs[i], Y: ys[i]}, '◆')
-			}
-		}
-	}
-	out = append(out, lc.View())
-	return strings.Join(out, "\n")
-}
-
-func trimFloat(v float64) string {
-	s := fmt.Sprintf("%.3f", v)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	if s == "-0" {
-		s = "0"
-	}
-	return s
 }

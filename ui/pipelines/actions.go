@@ -63,11 +63,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, keys.Sweep):
 		return m.whenChecked(m.askSweep)
 	case key.Matches(msg, keys.Open):
-		f := m.selected()
-		if f == nil {
+		if m.selected() == nil {
 			return nil
 		}
-		return m.openComposer(f)
+		// Before its check lands the file's stages are not read yet: the
+		// composer opens when they are.
+		return m.whenChecked(m.openComposer)
 	case key.Matches(msg, keys.New):
 		m.composer = newComposer(m.ctx, "", nil, m.w, m.h)
 		return tea.Batch(m.composer.validate(), m.composer.openCatalog())
@@ -136,29 +137,32 @@ func (m *Model) askOverrides(f *file) tea.Cmd {
 	return m.form.Init()
 }
 
-// checkOverrides splits and checks --set assignments against a plan's
-// stages and their parameter declarations.
+// checkOverrides splits a line of --set assignments (engine.SplitSets)
+// and checks each against a plan's stages and their parameter
+// declarations.
 func checkOverrides(plan *engine.Plan, text string) ([]string, error) {
-	var out []string
-	for _, s := range strings.Fields(text) {
-		o, err := engine.ParseOverride(s)
-		if err != nil {
-			return nil, err
-		}
-		ps, ok := plan.Stage(o.Stage)
-		if !ok {
-			return nil, fmt.Errorf("%s: no stage %q", s, o.Stage)
-		}
-		p, ok := ps.Type.Param(o.Param)
-		if !ok {
-			return nil, fmt.Errorf("%s: %s has no parameter %q", s, ps.Type.Name, o.Param)
-		}
-		if _, err := p.Coerce(o.Value); err != nil {
-			return nil, fmt.Errorf("%s: %v", s, err)
-		}
-		out = append(out, s)
+	sets, err := engine.SplitSets(text)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	if err := checkSets(plan, sets); err != nil {
+		return nil, err
+	}
+	return sets, nil
+}
+
+// checkSets checks --set assignments, one per element, against a plan.
+func checkSets(plan *engine.Plan, sets []string) error {
+	overrides, err := engine.ParseOverrides(sets)
+	if err != nil {
+		return err
+	}
+	for _, o := range overrides {
+		if err := plan.CheckOverride(o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // askSweep asks for the values to sweep (STAGE.PARAM=V1,V2 … separated by
@@ -168,26 +172,7 @@ func (m *Model) askSweep(f *file) tea.Cmd {
 		return common.Errorf(fmt.Sprintf("%s is not valid: %s", f.path, f.firstProblem()))
 	}
 	path, plan := f.path, f.plan
-	check := func(text string) ([][]string, error) {
-		var axes []common.SweepAxis
-		for _, w := range strings.Fields(text) {
-			a, err := common.ParseSweep(w)
-			if err != nil {
-				return nil, err
-			}
-			axes = append(axes, a)
-		}
-		if len(axes) == 0 {
-			return nil, fmt.Errorf("type STAGE.PARAM=V1,V2")
-		}
-		combos := common.CrossProduct(axes)
-		for _, c := range combos {
-			if _, err := checkOverrides(plan, strings.Join(c, " ")); err != nil {
-				return nil, err
-			}
-		}
-		return combos, nil
-	}
+	check := func(text string) ([][]string, error) { return sweepCombos(plan, text) }
 	axes, parallel := common.NewText(""), common.NewText("2")
 	input := huh.NewInput().Title("Sweep "+path).
 		Placeholder("model.C=0.01,0.1,1 model.max_iter=100,1000").
@@ -217,8 +202,37 @@ func (m *Model) askSweep(f *file) tea.Cmd {
 			return common.Err(err)
 		}
 		var n int
-		fmt.Sscan(parallel.Get(), &n)
+		if _, err := fmt.Sscan(parallel.Get(), &n); err != nil { // the field's Validate accepted it
+			return common.Err(err)
+		}
 		return func() tea.Msg { return common.SweepMsg{Path: path, Sets: combos, Parallel: n} }
 	}, huh.NewGroup(input, at))
 	return m.form.Init()
+}
+
+// sweepCombos reads a line of --sweep arguments (engine.SplitSets, then
+// engine.ParseSweep each) and checks every combination against a plan.
+func sweepCombos(plan *engine.Plan, text string) ([][]string, error) {
+	words, err := engine.SplitSets(text)
+	if err != nil {
+		return nil, err
+	}
+	var axes []engine.SweepAxis
+	for _, w := range words {
+		a, err := engine.ParseSweep(w)
+		if err != nil {
+			return nil, err
+		}
+		axes = append(axes, a)
+	}
+	if len(axes) == 0 {
+		return nil, fmt.Errorf("type STAGE.PARAM=V1,V2")
+	}
+	combos := engine.CrossProduct(axes)
+	for _, c := range combos {
+		if err := checkSets(plan, c); err != nil {
+			return nil, err
+		}
+	}
+	return combos, nil
 }

@@ -98,7 +98,7 @@ func (c *composer) keys() common.KeyMap {
 	return common.KeyMap{
 		Short: []key.Binding{ckeys.Add, ckeys.Remove, ckeys.Up, ckeys.Down, ckeys.Edit, ckeys.Needs, c.ctx.Mutating(ckeys.Save), c.ctx.Mutating(ckeys.Run), ckeys.Close},
 		Full: [][]key.Binding{
-			{common.Nav.Up, common.Nav.Down, ckeys.Up, ckeys.Down},
+			{common.Nav.Up, common.Nav.Down, common.Nav.Top, common.Nav.Bottom, ckeys.Up, ckeys.Down},
 			{ckeys.Add, ckeys.Remove, ckeys.Edit, ckeys.Needs, ckeys.Settings},
 			{c.ctx.Mutating(ckeys.Save), c.ctx.Mutating(ckeys.SaveAs), c.ctx.Mutating(ckeys.Run), ckeys.Close},
 		},
@@ -238,6 +238,10 @@ func (c *composer) update(msg tea.Msg) tea.Cmd {
 		c.cursor = max(c.cursor-1, 0)
 	case key.Matches(k, common.Nav.Down):
 		c.cursor = min(c.cursor+1, max(n-1, 0))
+	case key.Matches(k, common.Nav.Top):
+		c.cursor = 0
+	case key.Matches(k, common.Nav.Bottom):
+		c.cursor = max(n-1, 0)
 	case key.Matches(k, ckeys.Up):
 		if c.cursor > 0 && c.cursor < n {
 			c.stages[c.cursor-1], c.stages[c.cursor] = c.stages[c.cursor], c.stages[c.cursor-1]

@@ -3,7 +3,6 @@ package pipelines
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -228,8 +227,6 @@ func (c *composer) uniqueID(base string) string {
 		}
 	}
 }
-
-var idPattern = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
 // catalogMatches is the list's filter result for the text typed at key
 // number seq.

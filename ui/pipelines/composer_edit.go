@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
@@ -143,8 +142,8 @@ func (c *composer) editStage() tea.Cmd {
 	fields := []huh.Field{
 		huh.NewInput().Title("id").Description("Names the stage: lower-case letters, digits, _ and -.").Accessor(idVal).Validate(func(s string) error {
 			s = strings.TrimSpace(s)
-			if !idPattern.MatchString(s) {
-				return errors.New("an id holds lower-case letters, digits, _ and - only")
+			if err := engine.CheckStageID(s); err != nil {
+				return err
 			}
 			for i, o := range c.stages {
 				if i != c.cursor && o.ID == s {
@@ -197,24 +196,13 @@ func (c *composer) editStage() tea.Cmd {
 		timeout.Set(d.Timeout.String())
 	}
 	fields = append(fields,
-		huh.NewInput().Title("retries  (int, in [0, 100])").Placeholder("default 0").Accessor(retries).Validate(func(s string) error {
-			if s = strings.TrimSpace(s); s == "" {
-				return nil
-			}
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 || n > 100 {
-				return errors.New("retries wants an integer in [0, 100]")
-			}
-			return nil
+		huh.NewInput().Title(fmt.Sprintf("retries  (int, in [0, %d])", engine.MaxRetries)).Placeholder("default 0").Accessor(retries).Validate(func(s string) error {
+			_, err := engine.ParseRetries(s)
+			return err
 		}),
 		huh.NewInput().Title("timeout  (duration)").Placeholder("no timeout, or 30s, 5m").Accessor(timeout).Validate(func(s string) error {
-			if s = strings.TrimSpace(s); s == "" {
-				return nil
-			}
-			if dur, err := time.ParseDuration(s); err != nil || dur <= 0 {
-				return errors.New("timeout wants a positive duration like 30s or 5m")
-			}
-			return nil
+			_, err := engine.ParseTimeout(s)
+			return err
 		}),
 	)
 	idx := c.cursor
@@ -268,8 +256,8 @@ func (c *composer) applyStage(idx int, oldID string, t *engine.StageType) tea.Cm
 			d.Unset(p.Name)
 		}
 	}
-	d.Retries, _ = strconv.Atoi(strings.TrimSpace(c.vals["$retries"].Get()))
-	d.Timeout, _ = time.ParseDuration(strings.TrimSpace(c.vals["$timeout"].Get()))
+	d.Retries, _ = engine.ParseRetries(c.vals["$retries"].Get())
+	d.Timeout, _ = engine.ParseTimeout(c.vals["$timeout"].Get())
 	return c.changed()
 }
 

@@ -73,6 +73,27 @@ func (c *composer) draftView() string {
 		idW, usesW = max(idW, len(s.ID)), max(usesW, len(s.Uses))
 	}
 	idW, usesW = min(idW, 14), min(usesW, 20)
+	needsOf := func(i int) string {
+		s := c.stages[i]
+		switch {
+		case s.NeedsSet && len(s.Needs) == 0:
+			return "(none)"
+		case s.NeedsSet:
+			return "← " + strings.Join(s.Needs, ", ")
+		case i > 0 && c.takesInput(s.Uses):
+			return "← " + c.stages[i-1].ID
+		}
+		return ""
+	}
+	// On a narrow pane the stage types' names give way to the needs (the
+	// selected stage's type is spelled out on the right).
+	needsW := 0
+	for i := range c.stages {
+		needsW = max(needsW, common.Width(needsOf(i)))
+	}
+	if room := lw - 9 - idW - usesW; room < needsW {
+		usesW = max(usesW-(needsW-room), min(usesW, 8))
+	}
 	var left []string
 	left = append(left, st.Header.Render(common.Fit(fmt.Sprintf("    %-*s %-*s NEEDS", idW+2, "STAGE", usesW, "USES"), lw)))
 	if len(c.stages) == 0 {
@@ -96,14 +117,9 @@ func (c *composer) draftView() string {
 				mark = st.OK.Render("✓")
 			}
 		}
-		needs := ""
-		switch {
-		case s.NeedsSet && len(s.Needs) == 0:
-			needs = "(none)"
-		case s.NeedsSet:
-			needs = "← " + strings.Join(s.Needs, ", ")
-		case i > 0 && c.takesInput(s.Uses):
-			needs = st.Subtle.Render("← " + c.stages[i-1].ID)
+		needs := needsOf(i)
+		if !s.NeedsSet { // implicit: the stage before
+			needs = st.Subtle.Render(needs)
 		}
 		row := fmt.Sprintf("%s %2d %s %s %s %s", cursor, i+1, mark, common.Fit(s.ID, idW), common.Fit(s.Uses, usesW), needs)
 		if i == c.cursor {

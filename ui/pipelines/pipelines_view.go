@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,10 +13,34 @@ import (
 	"github.com/sluice-ml/sluice/ui/internal/common"
 )
 
+// folder is the folder every file is under ("sample-data/"), which the
+// list leaves out of each name and shows once in its header; "" when
+// the files are not all in one.
+func (m *Model) folder() string {
+	if len(m.files) == 0 {
+		return ""
+	}
+	dir := filepath.Dir(m.files[0].path) + string(filepath.Separator)
+	if dir == "."+string(filepath.Separator) {
+		return ""
+	}
+	for _, f := range m.files[1:] {
+		for !strings.HasPrefix(f.path, dir) {
+			parent := filepath.Dir(strings.TrimSuffix(dir, string(filepath.Separator)))
+			if parent == "." || parent == string(filepath.Separator) || parent+string(filepath.Separator) == dir {
+				return ""
+			}
+			dir = parent + string(filepath.Separator)
+		}
+	}
+	return dir
+}
+
 func (m *Model) columns(w int) []table.Column {
 	fileW, nameW, lastW := 10, 8, 20
+	dir := m.folder()
 	for _, f := range m.files {
-		fileW = max(fileW, len(f.path))
+		fileW = max(fileW, len(strings.TrimPrefix(f.path, dir)))
 		if f.spec != nil {
 			nameW = max(nameW, len(f.spec.Name))
 		}
@@ -51,6 +76,7 @@ func (m *Model) setRows() {
 		}
 	}
 	rows := make([]table.Row, len(m.shown))
+	dir := m.folder()
 	for r, i := range m.shown {
 		f := m.files[i]
 		icon, name, stages, last, state := "…", "", "", "", "checking…"
@@ -78,7 +104,7 @@ func (m *Model) setRows() {
 			}
 		}
 		_ = st
-		rows[r] = table.Row{icon, f.path, name, stages, last, state}
+		rows[r] = table.Row{icon, strings.TrimPrefix(f.path, dir), name, stages, last, state}
 	}
 	m.table.SetRows(rows)
 }
@@ -90,7 +116,7 @@ func (m *Model) View() string {
 		return m.composer.view()
 	}
 	if m.form != nil {
-		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), 10))
+		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), m.h))
 	}
 	if m.confirm != nil {
 		return m.confirm.View(st, m.w, m.h)
@@ -102,6 +128,9 @@ func (m *Model) View() string {
 		}
 	}
 	head := st.Title.Render("PIPELINES") + st.Subtle.Render(fmt.Sprintf("  %d file%s, %d valid", len(m.files), common.Plural(len(m.files)), valid))
+	if dir := m.folder(); dir != "" {
+		head += st.Subtle.Render(" in " + dir)
+	}
 	switch {
 	case m.filter.Active():
 		head = m.filter.View(st, m.w)

@@ -43,10 +43,13 @@ func (m *Model) Keys() help.KeyMap {
 	if m.report != nil {
 		return common.KeyMap{Short: []key.Binding{common.Binding("↑/↓", "scroll", "up"), common.Binding("pgup/pgdn", "page", "pgup"), common.Binding("esc", "back", "esc")}}
 	}
+	if m.detail != nil && m.detail.filter.Active() {
+		return common.KeyMap{Short: common.FilterKeys}
+	}
 	if m.detail != nil {
-		k := common.KeyMap{Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Section, keys.Prev, keys.Next, keys.Scroll, keys.Watch, keys.Model}}
+		k := common.KeyMap{Short: []key.Binding{common.Nav.Up, common.Nav.Down, keys.Filter, keys.Section, keys.Prev, keys.Next, keys.Scroll, keys.Watch, keys.Model}}
 		k.Full = [][]key.Binding{
-			{common.Nav.Up, common.Nav.Down, keys.Scroll},
+			{common.Nav.Up, common.Nav.Down, common.Nav.Top, common.Nav.Bottom, keys.Filter, keys.Scroll},
 			{keys.SectionBack, keys.Section, keys.Prev, keys.Next},
 			{keys.Watch, keys.Model, keys.Report, keys.Mark, m.ctx.Mutating(keys.Tag), m.ctx.Mutating(keys.Note)},
 			{m.ctx.Mutating(keys.Rerun)},
@@ -82,6 +85,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.applyFilter()
 		}
 		return cmd
+	}
+	if m.detail != nil && m.detail.filter.Active() {
+		return m.detail.update(msg)
 	}
 	if m.detail != nil {
 		switch {
@@ -142,7 +148,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, keys.Compare):
 		ids := m.markedIDs()
 		if len(ids) < 2 {
-			return common.Errorf("mark at least two runs with space, then press c")
+			return common.Errorf(fmt.Sprintf("mark at least two runs with %s, then press %s", keys.Mark.Help().Key, keys.Compare.Help().Key))
 		}
 		return func() tea.Msg { return common.CompareMsg{IDs: ids} }
 	case key.Matches(msg, keys.Open):
@@ -216,9 +222,12 @@ func (m *Model) step(d int) tea.Cmd {
 		}
 		return common.Info("no later run")
 	}
-	section, stage := m.detail.section, m.detail.stageID()
+	section, stage, filter := m.detail.section, m.detail.stageID(), m.detail.filter.Value()
 	cmd := m.open(m.all[m.shown[next]].ID)
 	m.detail.section, m.detail.wantStage = section, stage
+	if filter != "" { // the next run's stages, filtered the same way
+		m.detail.filter.SetValue(filter)
+	}
 	return cmd
 }
 

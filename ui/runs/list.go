@@ -198,8 +198,8 @@ func (m *Model) refreshRunning() {
 		if s := &m.all[i]; !s.Status.Done() {
 			row := m.row(s)
 			m.rows[i] = row
-			m.table.SetCell(r, 3, row[3])
-			m.table.SetCell(r, 5, row[5])
+			m.table.SetCell(r, 3, row[4]) // row has the table's marker cell first
+			m.table.SetCell(r, 5, row[6])
 		}
 	}
 }
@@ -208,10 +208,10 @@ func (m *Model) refreshRows() {
 	rows := make([]table.Row, len(m.shown))
 	for r, i := range m.shown {
 		row := m.rows[i]
-		row[0] = m.markCell(m.all[i].ID)
+		row[1] = m.markCell(m.all[i].ID)
 		rows[r] = row
 	}
-	m.table.SetRows(rows)
+	m.table.SetMarkedRows(rows)
 }
 
 func (m *Model) row(s *engine.RunSummary) table.Row {
@@ -238,6 +238,8 @@ func (m *Model) row(s *engine.RunSummary) table.Row {
 		if s.Note != "" {
 			metric += " ✎"
 		}
-		return table.Row{m.markCell(s.ID), fmt.Sprintf("%d", s.ID), s.Pipeline, status, common.Started(s.Started), common.Seconds(secs), metric}
+		// The table's marker cell first, then the mark of a run marked
+		// for comparison.
+		return table.Row{" ", m.markCell(s.ID), fmt.Sprintf("%d", s.ID), s.Pipeline, status, common.Started(s.Started), common.Seconds(secs), metric}
 	}
 }

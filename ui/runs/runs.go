@@ -182,10 +182,13 @@ func (m *Model) Resize(w, h int) {
 	}
 }
 
-// Capturing reports whether the filter has the keyboard.
-func (m *Model) Capturing() bool { return m.filter.Active() || m.form != nil || m.confirm != nil }
+// Capturing reports whether a filter or a form has the keyboard.
+func (m *Model) Capturing() bool {
+	return m.filter.Active() || m.form != nil || m.confirm != nil || (m.detail != nil && m.detail.filter.Active())
+}
 
-// Back leaves the run detail, or clears the filter.
+// Back closes what is open: a confirmation, the report, a form, the
+// stage filter, the run detail, then the run filter.
 func (m *Model) Back() bool {
 	if m.confirm != nil {
 		m.confirm = nil
@@ -197,6 +200,12 @@ func (m *Model) Back() bool {
 	}
 	if m.form != nil {
 		m.form = nil
+		return true
+	}
+	if m.detail != nil && m.detail.filter.Set() {
+		m.detail.filter.Clear()
+		m.detail.refilter()
+		m.detail.render()
 		return true
 	}
 	if m.detail != nil {
@@ -361,7 +370,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 func (m *Model) View() string {
 	st := m.ctx.Styles
 	if m.form != nil {
-		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), 12))
+		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, m.form.View(st, min(m.w, 90), m.h))
 	}
 	if m.confirm != nil {
 		return m.confirm.View(st, m.w, m.h)
@@ -372,29 +381,31 @@ func (m *Model) View() string {
 	if m.detail != nil {
 		return m.detail.view()
 	}
+	// The header gives way by whole parts, the least needed last, so no
+	// count is cut.
 	var head string
 	switch {
 	case m.filter.Active():
 		head = m.filter.View(st, m.w)
 	case m.filter.Set():
-		head = st.Title.Render("RUNS") + st.Subtle.Render("  /") + m.filter.Value()
+		parts := []string{st.Title.Render("RUNS") + st.Subtle.Render("  /") + m.filter.Value(),
+			st.Subtle.Render(fmt.Sprintf("  %d of %d", len(m.shown), len(m.all)))}
 		if m.filter.Err() != nil {
-			head += st.Error.Render("  (does not parse: / edits it)")
+			parts = append(parts, st.Error.Render("  (does not parse: / edits it)"))
 		}
+		head = common.Parts(m.w, parts...)
 	default:
-		head = st.Title.Render("RUNS") + st.Subtle.Render(fmt.Sprintf("  %d run%s", len(m.all), common.Plural(len(m.all))))
-		if m.ctx.DB != "" {
-			head += st.Subtle.Render(" in " + m.ctx.DB)
+		parts := []string{st.Title.Render("RUNS") + st.Subtle.Render(fmt.Sprintf("  %d run%s", len(m.all), common.Plural(len(m.all))))}
+		if n := len(m.markedIDs()); n > 0 {
+			parts = append(parts, st.Marked.Render(fmt.Sprintf("  ● %d marked", n)), st.Subtle.Render(" ("+keys.Compare.Help().Key+" compares)"))
 		}
 		if len(m.dropped) > 0 {
-			head += st.Subtle.Render(fmt.Sprintf("  +%d column%s (%s) when wider", len(m.dropped), common.Plural(len(m.dropped)), strings.ToLower(strings.Join(m.dropped, ", "))))
+			parts = append(parts, st.Subtle.Render(fmt.Sprintf("  +%d column%s (%s) when wider", len(m.dropped), common.Plural(len(m.dropped)), strings.ToLower(strings.Join(m.dropped, ", ")))))
 		}
-		if n := len(m.markedIDs()); n > 0 {
-			head += st.Marked.Render(fmt.Sprintf("  ● %d marked", n)) + st.Subtle.Render(" (c compares)")
+		if m.ctx.DB != "" {
+			parts = append(parts, st.Subtle.Render("  · "+m.ctx.DB))
 		}
-	}
-	if m.filter.Set() && !m.filter.Active() {
-		head += st.Subtle.Render(fmt.Sprintf("  %d of %d", len(m.shown), len(m.all)))
+		head = common.Parts(m.w, parts...)
 	}
 	var body string
 	switch {

@@ -2,9 +2,7 @@ package runview
 
 import (
 	"fmt"
-	"math"
 	"strings"
-	"time"
 
 	"github.com/sluice-ml/sluice/engine"
 	"github.com/sluice-ml/sluice/ui/internal/common"
@@ -39,7 +37,7 @@ func (m *Model) metricLines(w *watched) []string {
 		if len(s.Metrics) == 0 {
 			continue
 		}
-		out = append(out, common.Fit(fmt.Sprintf("  %-*s  %s", idW, s.ID, common.MetricsText(s.Metrics, 0)), m.w))
+		out = append(out, common.Fit(fmt.Sprintf("  %-*s  %s", idW, s.ID, common.MetricsFit(s.Metrics, m.w-idW-4)), m.w))
 	}
 	if len(out) > 0 {
 		title := "METRICS"
@@ -207,20 +205,26 @@ func (m *Model) View() string {
 			done++
 		}
 	}
-	head := st.Title.Render(fmt.Sprintf("RUN %d", r.ID)) + "  " + st.Bold.Render(r.Pipeline) + "  "
+	// The header gives way by whole parts, so no number is cut.
+	head := []string{st.Title.Render(fmt.Sprintf("RUN %d", r.ID)) + "  " + st.Bold.Render(r.Pipeline) + "  " + st.StatusText(r.Status)}
 	if r.Status.Done() {
-		head += st.StatusText(r.Status) + st.Subtle.Render(" in "+common.Seconds(r.Seconds))
+		head = append(head, st.Subtle.Render(" in "+common.Seconds(r.Seconds)))
 	} else {
 		secs := 0.0
 		if !r.Started.IsZero() {
 			secs = now.Sub(r.Started).Seconds()
 		}
-		head += st.StatusText(r.Status) + st.Subtle.Render(fmt.Sprintf("  %d/%d stages · %s elapsed", done, len(r.Stages), common.Seconds(secs)))
+		head = append(head, st.Subtle.Render(fmt.Sprintf("  %d/%d stages", done, len(r.Stages))), st.Subtle.Render(fmt.Sprintf(" · %s elapsed", common.Seconds(secs))))
+	}
+	rows, etaDropped := m.stageRows(w, sec.stages, now)
+	if etaDropped && !r.Status.Done() {
+		// While a stage runs its ETA matters: say where it went.
+		head = append(head, st.Subtle.Render("  +1 (eta)"))
 	}
 	if w.external && !r.Status.Done() {
-		head += st.Subtle.Render(fmt.Sprintf("  (pid %d, followed through the store)", r.PID))
+		head = append(head, st.Subtle.Render(fmt.Sprintf("  (pid %d, followed through the store)", r.PID)))
 	}
-	out = append(out, common.Fit(head, m.w))
+	out = append(out, common.Parts(m.w, head...))
 	info := st.Subtle.Render(r.File)
 	if len(r.Overrides) > 0 {
 		info += "  " + st.Warn.Render("--set "+strings.Join(r.Overrides, " --set "))
@@ -231,7 +235,7 @@ func (m *Model) View() string {
 	out = append(out, common.Fit(info, m.w))
 
 	// Stages by layer.
-	out = append(out, m.stageRows(w, sec.stages, now)...)
+	out = append(out, rows...)
 
 	// Metrics.
 	if sec.metrics > 0 {
@@ -256,130 +260,9 @@ func (m *Model) View() string {
 	}
 	state := " · following"
 	if !m.follow {
-		state = " · paused (f follows)"
+		state = " · paused (" + keys.Follow.Help().Key + " follows)"
 	}
 	out = append(out, st.Header.Render(title)+st.Subtle.Render(state))
 	out = append(out, m.vp.View())
 	return common.Block(strings.Join(out, "\n"), m.w, m.h)
-}
-
-func (m *Model) stageRows(w *watched, rows int, now time.Time) []string {
-	st := m.ctx.Styles
-	r := w.r
-	layer := layers(r)
-	ord := order(r, layer)
-	deps := dependents(r)
-	idW, usesW, needsW := 5, 4, 5
-	for _, s := range r.Stages {
-		idW = max(idW, common.Width(s.ID))
-		usesW = max(usesW, common.Width(s.Uses))
-		needsW = max(needsW, common.Width(needsText(s.Needs)))
-	}
-	idW, usesW, needsW = min(idW, 14), min(usesW, 20), min(needsW, 18)
-	const countW, elapsedW, etaW = 18, 7, 10
-	// cursor, layer and branch, icon, then each column and its space
-	fixed := 2 + 4 + 2 + idW + 1 + usesW + 1 + needsW + 1 + 1 + countW + 1 + elapsedW + 1 + etaW
-	barW := min(max(m.w-fixed, 6), 24)
-	bar := m.bar
-	bar.Width = barW
-
-	header := fmt.Sprintf("%s %s%s %s %s %s %s %s %s %s %s", " ", "L ", " ", " ",
-		common.Fit("STAGE", idW), common.Fit("USES", usesW), common.Fit("NEEDS", needsW),
-		common.Fit("PROGRESS", barW), common.Fit("", countW), common.FitRight("TIME", elapsedW), common.Fit("ETA", etaW))
-	out := []string{st.Header.Render(common.Fit(header, m.w))}
-
-	// Keep the selected stage in view.
-	pos := 0
-	for i, k := range ord {
-		if k == m.stage {
-			pos = i
-		}
-	}
-	start := 0
-	if pos >= rows {
-		start = pos - rows + 1
-	}
-	end := min(start+rows, len(ord))
-	for i := start; i < end; i++ {
-		k := ord[i]
-		s := &r.Stages[k]
-		cursor := " "
-		if k == m.stage {
-			cursor = common.Cursor
-		}
-		l := "  "
-		if i == 0 || layer[ord[i-1]] != layer[k] {
-			l = fmt.Sprintf("%-2d", layer[k]+1)
-		}
-		branch := "│"
-		switch {
-		case i == len(ord)-1 || layer[ord[i+1]] != layer[k]:
-			branch = "└"
-		case i == 0 || layer[ord[i-1]] != layer[k]:
-			branch = "┬"
-		}
-		if (i == 0 || layer[ord[i-1]] != layer[k]) && (i == len(ord)-1 || layer[ord[i+1]] != layer[k]) {
-			branch = "─"
-		}
-		icon := st.Status(s.Status).Render(common.StatusIcon(s.Status))
-		needs := needsText(s.Needs)
-		if d := deps[s.ID]; d > 1 {
-			needs = common.Fit(needs, needsW-3) + fmt.Sprintf("→%d", d)
-		}
-		var barText string
-		if s.Status == engine.StatusPending || s.Status == engine.StatusSkipped {
-			barText = st.Subtle.Render(strings.Repeat("·", barW))
-		} else {
-			barText = bar.ViewAs(m.percent(s))
-		}
-		count := unitText(s.Progress)
-		if s.Status == engine.StatusSkipped || s.Status == engine.StatusCancelled || s.Status == engine.StatusFailed {
-			count = s.Status.String()
-		}
-		elapsed := ""
-		if e := m.elapsedAt(s, now); e >= 0 {
-			elapsed = common.Seconds(e)
-		}
-		row := fmt.Sprintf("%s %s%s %s %s %s %s %s %s %s %s",
-			cursor, st.Subtle.Render(l), st.Subtle.Render(branch), icon, common.Fit(s.ID, idW), st.Subtle.Render(common.Fit(s.Uses, usesW)),
-			st.Subtle.Render(common.Fit(needs, needsW)), barText, common.Fit(count, countW), common.FitRight(elapsed, elapsedW),
-			st.Subtle.Render(common.Fit(eta(s, m.elapsedAt(s, now)), etaW)))
-		out = append(out, common.Fit(row, m.w))
-	}
-	return out
-}
-
-func needsText(needs []string) string {
-	if len(needs) == 0 {
-		return ""
-	}
-	return "← " + strings.Join(needs, ", ")
-}
-
-func (m *Model) boardLines(w *watched, n int) []string {
-	st := m.ctx.Styles
-	id := m.boardStage(w)
-	b := w.boards[id]
-	total := b.candidates * b.folds
-	title := st.Header.Render("LEADERBOARD") + st.Subtle.Render(fmt.Sprintf("  %s · %d/%d candidates · %d/%d folds", id, len(b.cands), b.candidates, b.done, total))
-	out := []string{common.Fit(title, m.w)}
-	if n < 2 {
-		return out[:n]
-	}
-	out = append(out, st.Header.Render(common.Fit(fmt.Sprintf("  %-4s %-8s %-8s %-6s %s", "#", "MEAN", "± STD", "FOLDS", "PARAMS"), m.w)))
-	for i, c := range b.ranked() {
-		if len(out) >= n {
-			break
-		}
-		params := make([]string, 0, len(c.params))
-		for _, k := range common.SortedKeys(c.params) {
-			params = append(params, k+"="+common.Value(c.params[k]))
-		}
-		line := fmt.Sprintf("  %-4d %-8s %-8s %-6s %s", i+1, fmt.Sprintf("%.4f", c.mean()), fmt.Sprintf("%.4f", math.Sqrt(c.variance())), fmt.Sprintf("%d/%d", len(c.scores), b.folds), strings.Join(params, " "))
-		if i == 0 {
-			line = st.Best.Render(line)
-		}
-		out = append(out, common.Fit(line, m.w))
-	}
-	return out
 }

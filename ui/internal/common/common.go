@@ -149,8 +149,19 @@ type OpenModelMsg struct {
 	Stage string
 }
 
-// CancelRunMsg asks the root to cancel a run started in this process.
-type CancelRunMsg struct{ ID int64 }
+// CancelRunMsg asks the root to cancel a run: one started in this
+// process, or, when WorkflowID is set, a run on Temporal, by cancelling its
+// workflow.
+type CancelRunMsg struct {
+	ID         int64
+	WorkflowID string
+}
+
+// WorkflowCanceller tells a screen whether the root can cancel a run's
+// Temporal workflow (it was given a Temporal server).
+type WorkflowCanceller interface {
+	CancelsWorkflows() bool
+}
 
 // EventsMsg carries a burst of run events, oldest first, coalesced by the
 // root's event bridge.

@@ -58,11 +58,17 @@ func (f *Form) Update(msg tea.Msg) (done bool, cmd tea.Cmd) {
 	return false, cmd
 }
 
-// View renders the form under its title in a box of w×h cells.
+// View renders the form under its title in a box w cells wide and as
+// tall as the form, cut only where that is more than the h cells there
+// are. (The form's own height is the one NewForm was given.)
 func (f *Form) View(st *Styles, w, h int) string {
 	body := st.Title.Render(f.Title) + "\n\n" + strings.TrimRight(f.Form.View(), "\n")
 	box := st.BoxFocus.Padding(0, 1).Width(max(w-2, 10))
-	return Block(box.Render(body), w, h)
+	out := box.Render(body)
+	if lipgloss.Height(out) > h {
+		return Block(out, w, h)
+	}
+	return out
 }
 
 // Confirm is a yes/no question in a huh form, shown as a dialog. y and n

@@ -3,7 +3,6 @@ package common
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -30,37 +29,32 @@ func StatusIcon(s engine.Status) string {
 		return "↷"
 	case engine.StatusCached:
 		return "≡"
+	case engine.StatusPending:
 	}
 	return "○"
 }
 
-// Seconds renders a duration in seconds: 12ms, 3.4s, 2m05s, 1h02m.
+// Seconds renders a duration in seconds: 12ms, 3.4s, 2m05s, 1h02m; a
+// duration that rounds to nothing but is not nothing is <1ms.
 func Seconds(s float64) string {
 	switch {
 	case s < 0:
 		return "-"
-	case s < 1:
+	case s > 0 && s < 0.0005:
+		return "<1ms"
+	case s < 0.9995:
 		return fmt.Sprintf("%dms", int(s*1000+0.5))
-	case s < 60:
+	case s < 59.95:
 		return fmt.Sprintf("%.1fs", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", int(s)/60, int(s)%60)
+	case s < 3599.5:
+		n := int(s + 0.5)
+		return fmt.Sprintf("%dm%02ds", n/60, n%60)
 	}
 	return fmt.Sprintf("%dh%02dm", int(s)/3600, int(s)%3600/60)
 }
 
-// Metric renders a metric value: integers as such, others with 4 decimals.
-func Metric(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 0):
-		return fmt.Sprint(v)
-	case v == math.Trunc(v) && math.Abs(v) < 1e15:
-		return fmt.Sprintf("%d", int64(v))
-	}
-	return fmt.Sprintf("%.4f", v)
-}
+// Metric renders a metric value (engine.FormatMetric).
+func Metric(v float64) string { return engine.FormatMetric(v) }
 
 // Delta renders a signed difference: +0.0133, -2, ±0.
 func Delta(d float64) string {
@@ -97,6 +91,33 @@ func MetricsText(m map[string]float64, max int) string {
 		parts = append(parts, k+" "+Metric(m[k]))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// MetricsFit is MetricsText in at most w cells: whole "name value"
+// pairs in name order, then +N for the pairs left out; a number is never
+// cut.
+func MetricsFit(m map[string]float64, w int) string {
+	keys := SortedKeys(m)
+	out := ""
+	for i, k := range keys {
+		p := k + " " + Metric(m[k])
+		if i > 0 {
+			p = " · " + p
+		}
+		need := Width(out) + Width(p)
+		if rest := len(keys) - i - 1; rest > 0 {
+			need += len(fmt.Sprintf(" · +%d", rest))
+		}
+		if need > w {
+			more := fmt.Sprintf("+%d", len(keys)-i)
+			if out != "" {
+				more = " · " + more
+			}
+			return out + more
+		}
+		out += p
+	}
+	return out
 }
 
 // headlineOrder are the metrics a run's headline prefers, best first.
@@ -143,6 +164,31 @@ func NamedValueFit(name, value string, w int) string {
 	return ""
 }
 
+// Parts joins parts (each may be styled) in at most w cells, leaving out
+// whole parts rather than cutting one: the first part that does not fit,
+// and every one after it, give way to " …". The first part is cut if it
+// alone is too wide.
+func Parts(w int, parts ...string) string {
+	out := ""
+	for i, p := range parts {
+		if i == 0 {
+			out = p
+			if Width(out) > w {
+				return Fit(out, w)
+			}
+			continue
+		}
+		if Width(out)+Width(p) > w {
+			if Width(out)+2 <= w {
+				out += " …"
+			}
+			return out
+		}
+		out += p
+	}
+	return out
+}
+
 // Value renders a parameter value as JSON text (strings unquoted when
 // plain).
 func Value(v any) string {
@@ -174,6 +220,27 @@ func Fit(s string, w int) string {
 		s += strings.Repeat(" ", w-n)
 	}
 	return s
+}
+
+// FitMiddle is Fit for plain text that is told apart by its end as much
+// as by its start (a stage's metric key). A key whose last dotted part
+// fits whole with two letters of the rest keeps it (score.accuracy →
+// sc….accuracy); else a cut takes out the middle, stage.residual_mean →
+// stag…dual_mean.
+func FitMiddle(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w < 5 {
+		return Fit(s, w)
+	}
+	r := []rune(s)
+	if i := strings.LastIndexByte(s, '.'); i > 0 {
+		head, tail := []rune(s[:i]), []rune(s[i:])
+		if room := w - 1 - len(tail); room >= 2 && room < len(head) {
+			return string(head[:room]) + "…" + string(tail)
+		}
+	}
+	head := (w - 1) / 2
+	tail := w - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }
 
 // FitRight pads s on the left (or cuts it) to exactly w cells.
@@ -280,4 +347,27 @@ func ProgressText(p engine.Progress) string {
 		return p.Phase
 	}
 	return p.Phase + " · " + count
+}
+
+// Wrap breaks prose (which may hold ANSI styles) into lines of at most w
+// cells at spaces, and cuts a word longer than a line.
+func Wrap(s string, w int) string {
+	if w <= 0 {
+		return s
+	}
+	return ansi.Wrap(s, w, "")
+}
+
+// Fields lays m out as lines of indent, name and value, sorted by name,
+// the names aligned; value formats the value of a name.
+func Fields[V any](indent string, m map[string]V, value func(name string, v V) string) []string {
+	w := 0
+	for k := range m {
+		w = max(w, Width(k))
+	}
+	out := make([]string, 0, len(m))
+	for _, k := range SortedKeys(m) {
+		out = append(out, indent+k+strings.Repeat(" ", w-Width(k))+"  "+value(k, m[k]))
+	}
+	return out
 }

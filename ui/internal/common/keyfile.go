@@ -239,3 +239,20 @@ func scopes() []string {
 	sort.Strings(out)
 	return out
 }
+
+// SaveKeys returns a function that puts every registered binding back as
+// it is now, so a test that loads a key file leaves the next one the
+// keys it expects.
+func SaveKeys() (restore func()) {
+	saved := map[*key.Binding]key.Binding{}
+	for _, km := range keymaps {
+		for _, b := range km.bindings {
+			saved[b] = *b
+		}
+	}
+	return func() {
+		for b, v := range saved {
+			*b = v
+		}
+	}
+}

@@ -65,6 +65,24 @@ func (t *Table) SetRows(rows []table.Row) {
 	t.mark()
 }
 
+// SetMarkedRows is SetRows for rows that already begin with the marker
+// cell (any value: the table writes it), so that a long list is set
+// without copying each of its rows. The table keeps the rows and writes
+// their first cell as the cursor moves.
+func (t *Table) SetMarkedRows(rows []table.Row) {
+	for _, r := range rows {
+		if len(r) > 0 {
+			r[0] = " "
+		}
+	}
+	t.marked = -1
+	t.Model.SetRows(rows)
+	if t.Cursor() < 0 && len(rows) > 0 {
+		t.Model.SetCursor(0)
+	}
+	t.mark()
+}
+
 // Update moves the cursor on navigation keys and mouse wheel.
 func (t *Table) Update(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd

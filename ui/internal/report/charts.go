@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/NimbleMarkets/ntcharts/canvas"
-	"github.com/NimbleMarkets/ntcharts/canvas/runes"
 	"github.com/NimbleMarkets/ntcharts/linechart"
 	"github.com/charmbracelet/lipgloss"
 
@@ -52,7 +51,7 @@ func Charts(d *Doc, st *common.Styles, w int) string {
 		}
 		if c := r.Details.Confusion; len(c) > 0 {
 			add("", st.Header.Render("CONFUSION MATRIX")+st.Subtle.Render("  rows: true class · columns: predicted"))
-			add(confusionLines(r.Details.Classes, c, w)...)
+			add(ConfusionLines(r.Details.Classes, c, w)...)
 		}
 		if p := r.Details.Points; p != nil && len(p.Predicted) > 1 {
 			add("", scatter(st, p, w))
@@ -99,36 +98,12 @@ func metricLines(m map[string]float64, w int) []string {
 
 // curveChart draws one curve per class on the unit square with a legend.
 func curveChart(st *common.Styles, title, xLabel string, curves []Curve, xy func(Curve) ([]float64, []float64, float64), score string, w int) string {
-	h := 12
-	lc := linechart.New(w, h, 0, 1, 0, 1,
-		linechart.WithXYSteps(4, 2),
-		linechart.WithStyles(st.Subtle, st.Subtle, lipgloss.NewStyle()),
-		linechart.WithYLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.1f", v) }),
-		linechart.WithXLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.1f", v) }))
-	lc.DrawXYAxisAndLabel()
-	var legend []string
+	series := make([]Series, len(curves))
 	for i, c := range curves {
 		xs, ys, s := xy(c)
-		style := lipgloss.NewStyle().Foreground(classColors[i%len(classColors)])
-		if st.Mono {
-			style = lipgloss.NewStyle()
-		}
-		for j := 1; j < len(xs) && j < len(ys); j++ {
-			if finite(xs[j-1], ys[j-1], xs[j], ys[j]) {
-				lc.DrawLineWithStyle(canvas.Float64Point{X: xs[j-1], Y: ys[j-1]}, canvas.Float64Point{X: xs[j], Y: ys[j]}, runes.ThinLineStyle, style)
-			}
-		}
-		mark := classMarks[i%len(classMarks)]
-		// Marks at a few points, so each curve is told apart in mono.
-		for _, j := range []int{len(xs) / 4, len(xs) / 2, 3 * len(xs) / 4} {
-			if j < len(xs) && j < len(ys) && finite(xs[j], ys[j]) {
-				lc.DrawRuneWithStyle(canvas.Float64Point{X: xs[j], Y: ys[j]}, mark, style)
-			}
-		}
-		legend = append(legend, style.Render(string(mark))+" "+c.Class+" "+score+" "+common.Metric(s))
+		series[i] = Series{Label: c.Class, X: xs, Y: ys, Note: score + " " + common.Metric(s)}
 	}
-	head := st.Header.Render(title) + st.Subtle.Render("  x: "+xLabel)
-	return common.Fit(head, w) + "\n" + lc.View() + "\n" + wrapJoin(legend, "  ", w)
+	return Overlay(st, title, xLabel, series, Unit, w, 12)
 }
 
 func finite(v ...float64) bool {
@@ -158,7 +133,11 @@ func wrapJoin(items []string, sep string, w int) string {
 	return strings.Join(append(lines, line), "\n")
 }
 
-func confusionLines(classes []string, c [][]int, w int) []string {
+// ConfusionLines lays a confusion matrix out in w cells: rows are the
+// true classes, columns the predicted ones, headed by the class names or,
+// when those do not fit, by the class numbers. Columns that still do not
+// fit are left out whole and counted on a last line: a count is never cut.
+func ConfusionLines(classes []string, c [][]int, w int) []string {
 	name := func(i int) string {
 		if i < len(classes) {
 			return classes[i]
@@ -182,9 +161,11 @@ func confusionLines(classes []string, c [][]int, w int) []string {
 				cellW = max(cellW, len(fmt.Sprint(v)))
 			}
 		}
+		labelW = min(labelW+len(fmt.Sprint(len(c)))+1, max(w-2-len(c)*(cellW+1), 8))
 	}
+	cols := min(len(c), max((w-2-labelW)/(cellW+1), 1))
 	head := "  " + strings.Repeat(" ", labelW)
-	for j := range c {
+	for j := range cols {
 		h := name(j)
 		if short {
 			h = fmt.Sprint(j)
@@ -198,10 +179,17 @@ func confusionLines(classes []string, c [][]int, w int) []string {
 			label = fmt.Sprintf("%d %s", i, label)
 		}
 		line := "  " + common.Fit(label, labelW)
-		for _, v := range row {
+		for _, v := range row[:min(cols, len(row))] {
 			line += " " + common.FitRight(fmt.Sprint(v), cellW)
 		}
 		out = append(out, line)
+	}
+	if n := len(c) - cols; n > 0 {
+		classes := "classes"
+		if n == 1 {
+			classes = "class"
+		}
+		out = append(out, fmt.Sprintf("  +%d predicted %s not shown: a wider screen shows them", n, classes))
 	}
 	return out
 }

@@ -31,48 +31,20 @@ type Stage struct {
 	Details Details            `json:"details"`
 }
 
-// Details are the parts of a report's details the views draw; Raw holds
-// all of them as recorded.
-type Details struct {
-	Model       string         `json:"model,omitempty"`
-	TestRows    int            `json:"test_rows,omitempty"`
-	Classes     []string       `json:"classes,omitempty"`
-	Confusion   [][]int        `json:"confusion_matrix,omitempty"`
-	Curves      []Curve        `json:"class_curves,omitempty"`
-	Points      *Points        `json:"residual_points,omitempty"`
-	Histogram   *Histogram     `json:"residual_histogram,omitempty"`
-	Importances []Importance   `json:"feature_importances,omitempty"`
-	Raw         map[string]any `json:"-"`
-}
+// Details are a report's details, typed as the engine reads them.
+type Details = engine.ReportDetails
 
 // Curve is one class against the rest.
-type Curve struct {
-	Class            string    `json:"class"`
-	FPR              []float64 `json:"fpr"`
-	TPR              []float64 `json:"tpr"`
-	ROCAUC           float64   `json:"roc_auc"`
-	Precision        []float64 `json:"precision"`
-	Recall           []float64 `json:"recall"`
-	AveragePrecision float64   `json:"average_precision"`
-}
+type Curve = engine.ClassCurve
 
-// Points are residuals against predictions (a sample of at most 500).
-type Points struct {
-	Predicted []float64 `json:"predicted"`
-	Residual  []float64 `json:"residual"`
-}
+// Points are residuals against predictions.
+type Points = engine.ResidualPoints
 
 // Histogram counts residuals in equal bins.
-type Histogram struct {
-	Edges  []float64 `json:"edges"`
-	Counts []int     `json:"counts"`
-}
+type Histogram = engine.ResidualHistogram
 
 // Importance is one feature's importance.
-type Importance struct {
-	Feature string  `json:"feature"`
-	Value   float64 `json:"importance"`
-}
+type Importance = engine.Importance
 
 // Board is a tuning stage's leaderboard, best first.
 type Board struct {
@@ -137,23 +109,11 @@ func Load(ctx context.Context, src Source, r *engine.Run, stage string) (*Doc, e
 }
 
 func decodeReport(b []byte) (*Stage, error) {
-	var raw struct {
-		Metrics map[string]float64 `json:"metrics"`
-		Details json.RawMessage    `json:"details"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	rep, err := engine.DecodeReport(b)
+	if err != nil {
 		return nil, err
 	}
-	st := &Stage{Metrics: raw.Metrics}
-	if len(raw.Details) > 0 {
-		if err := json.Unmarshal(raw.Details, &st.Details); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(raw.Details, &st.Details.Raw); err != nil {
-			return nil, err
-		}
-	}
-	return st, nil
+	return &Stage{Metrics: rep.Metrics, Details: rep.Details}, nil
 }
 
 func decodeSearch(b []byte) (*Board, error) {
@@ -178,14 +138,4 @@ func decodeSearch(b []byte) (*Board, error) {
 	}
 	sort.SliceStable(board.Candidates, func(i, j int) bool { return board.Candidates[i].Rank < board.Candidates[j].Rank })
 	return board, nil
-}
-
-// MarshalJSON writes the details as recorded (every key), so --json
-// loses nothing the stage kept.
-func (d Details) MarshalJSON() ([]byte, error) {
-	if d.Raw != nil {
-		return json.Marshal(d.Raw)
-	}
-	type plain Details
-	return json.Marshal(plain(d))
 }

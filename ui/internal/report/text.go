@@ -10,7 +10,9 @@ import (
 )
 
 // Text writes the document for a terminal or a log: every number whole.
-func Text(w io.Writer, d *Doc) error {
+// It returns the first error writing to out.
+func Text(out io.Writer, d *Doc) error {
+	w := &stickyWriter{w: out}
 	fmt.Fprintf(w, "run %d  %s\n", d.Run, d.Pipeline)
 	for _, r := range d.Reports {
 		fmt.Fprintf(w, "\nREPORT %s (%s)", r.Stage, r.Uses)
@@ -25,7 +27,7 @@ func Text(w io.Writer, d *Doc) error {
 		for _, k := range common.SortedKeys(r.Metrics) {
 			fmt.Fprintf(tw, "  %s\t%s\n", k, common.Metric(r.Metrics[k]))
 		}
-		tw.Flush()
+		_ = tw.Flush() // its error sticks in w
 		if c := r.Details.Confusion; len(c) > 0 {
 			fmt.Fprintln(w, "\n  CONFUSION MATRIX (rows: true class, columns: predicted)")
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -41,7 +43,7 @@ func Text(w io.Writer, d *Doc) error {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t\n", name, strings.Join(cells, "\t"))
 			}
-			tw.Flush()
+			_ = tw.Flush() // its error sticks in w
 		}
 		if len(r.Details.Curves) > 0 {
 			fmt.Fprintln(w, "\n  PER CLASS (one vs rest)")
@@ -50,7 +52,7 @@ func Text(w io.Writer, d *Doc) error {
 			for _, c := range r.Details.Curves {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\n", c.Class, common.Metric(c.ROCAUC), common.Metric(c.AveragePrecision), len(c.FPR), len(c.Precision))
 			}
-			tw.Flush()
+			_ = tw.Flush() // its error sticks in w
 		}
 		if h := r.Details.Histogram; h != nil && len(h.Counts) > 0 {
 			fmt.Fprintln(w, "\n  RESIDUALS (true − predicted)")
@@ -77,7 +79,7 @@ func Text(w io.Writer, d *Doc) error {
 				}
 				fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Feature, common.Metric(f.Value), strings.Repeat("█", bar))
 			}
-			tw.Flush()
+			_ = tw.Flush() // its error sticks in w
 		}
 	}
 	for _, b := range d.Leaderboards {
@@ -87,9 +89,25 @@ func Text(w io.Writer, d *Doc) error {
 		for _, c := range b.Candidates {
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", c.Rank, common.Metric(c.Mean), common.Metric(c.Std), Params(c.Params))
 		}
-		tw.Flush()
+		_ = tw.Flush() // its error sticks in w
 	}
-	return nil
+	return w.err
+}
+
+// stickyWriter keeps the first write error and refuses every write after
+// it, so a document is checked once, at its end.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	s.err = err
+	return n, err
 }
 
 // Params renders a candidate's parameters as k=v, sorted.

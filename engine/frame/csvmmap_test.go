@@ -1,0 +1,68 @@
+package frame
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMappedFileShrinks checks that a mapped file cut short while it is
+// read gives ErrFileChanged instead of crashing the process.
+func TestMappedFileShrinks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.csv")
+	if err := os.WriteFile(path, []byte("a,b\n"+strings.Repeat("1,x\n", 1<<16)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := openMapped(f)
+	if m == nil {
+		t.Skip("files are not mapped on this platform")
+	}
+	defer m.unmap() //nolint:errcheck // test cleanup
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	var sum byte
+	err = m.withFaults(path, func() error {
+		for _, c := range m.data[len(m.data)-1000:] {
+			sum += c
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrFileChanged) {
+		t.Fatalf("reading past the new end: got %v (sum %d), want ErrFileChanged", err, sum)
+	}
+}
+
+// TestMappedFileOtherPanics checks that only faults on the mapping become
+// ErrFileChanged: a nil dereference elsewhere still panics.
+func TestMappedFileOtherPanics(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.csv")
+	if err := os.WriteFile(path, []byte("a\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := openMapped(f)
+	if m == nil {
+		t.Skip("files are not mapped on this platform")
+	}
+	defer m.unmap() //nolint:errcheck // test cleanup
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a nil dereference did not panic")
+		}
+	}()
+	var p *int
+	_ = m.withFaults(path, func() error { return fmt.Errorf("%d", *p) })
+}

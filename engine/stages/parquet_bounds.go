@@ -1,0 +1,291 @@
+// Bounds on what a Parquet file may make the Parquet library allocate.
+// The library sizes buffers by what the file declares before it reads
+// the bytes declared: the footer's length, a list's element count, a
+// byte string's length (a page's min/max statistics), a page's size. A
+// file of a few hundred bytes declaring 2 GB made it allocate 2 GB per
+// column, in parallel. The checks here read the file's own thrift
+// structures first and refuse any length that the bytes after it cannot
+// hold, so what is allocated stays in proportion to the file.
+
+package stages
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// maxParquetPage is the most bytes one page may declare it decompresses
+// to: the library allocates that much before decompressing. Writers
+// make pages of 8 KB to 1 MB.
+const maxParquetPage = 64 << 20
+
+// checkParquetFooter checks the length of the footer a Parquet file
+// declares in its last 8 bytes against the file's size, and every list
+// and byte string in the footer against the bytes that follow it.
+func checkParquetFooter(r io.ReaderAt, size int64) error {
+	const magic = 4
+	if size < 2*magic+4 {
+		return fmt.Errorf("%d bytes is too short for a parquet file", size)
+	}
+	var tail [8]byte
+	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+		return fmt.Errorf("read the footer: %w", err)
+	}
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if n > size-2*magic-4 {
+		return fmt.Errorf("a footer of %d bytes in a file of %d", n, size)
+	}
+	if string(tail[4:]) != "PAR1" {
+		return nil // the library says what it is (an encrypted footer, or not parquet)
+	}
+	footer := make([]byte, n)
+	if _, err := r.ReadAt(footer, size-8-n); err != nil {
+		return fmt.Errorf("read the footer: %w", err)
+	}
+	t := &thriftCheck{data: footer}
+	if err := t.structure(0); err != nil {
+		return fmt.Errorf("footer: %w", err)
+	}
+	return nil
+}
+
+// checkParquetPages walks the pages of the column chunks of the columns
+// to read: each page header's lists and byte strings must fit in the
+// chunk, its compressed size too, and its decompressed size must not
+// pass maxParquetPage.
+func checkParquetPages(r io.ReaderAt, size int64, meta *format.FileMetaData, leaves []*parquet.Column) error {
+	for g, rg := range meta.RowGroups {
+		for _, l := range leaves {
+			c := l.Index()
+			if c < 0 || c >= len(rg.Columns) {
+				return fmt.Errorf("column %q: row group %d has %d columns", l.Name(), g, len(rg.Columns))
+			}
+			m := &rg.Columns[c].MetaData
+			start := m.DataPageOffset
+			if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
+				start = m.DictionaryPageOffset
+			}
+			end := start + m.TotalCompressedSize
+			name := strings.Join(m.PathInSchema, ".")
+			if name == "" {
+				name = fmt.Sprint(c)
+			}
+			if start < 0 || m.TotalCompressedSize < 0 || end > size || end < start {
+				return fmt.Errorf("column %q (row group %d): a chunk of %d bytes at %d in a file of %d", name, g, m.TotalCompressedSize, start, size)
+			}
+			if err := checkChunkPages(io.NewSectionReader(r, start, end-start)); err != nil {
+				return fmt.Errorf("column %q (row group %d): %w", name, g, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkChunkPages walks one column chunk's pages: a header, then as many
+// bytes as its compressed size says.
+func checkChunkPages(chunk *io.SectionReader) error {
+	var off int64
+	buf := make([]byte, 0, 256)
+	for off < chunk.Size() {
+		// A header is small; read more of the chunk until it parses.
+		want := min(int64(256), chunk.Size()-off)
+		var t *thriftCheck
+		for {
+			buf = buf[:want]
+			if _, err := chunk.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			t = &thriftCheck{data: buf, page: true}
+			err := t.structure(0)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, errThriftShort) || want == chunk.Size()-off {
+				return fmt.Errorf("page header at %d: %w", off, err)
+			}
+			want = min(2*want, chunk.Size()-off)
+		}
+		off += int64(t.pos)
+		switch {
+		case t.compressed < 0 || t.compressed > chunk.Size()-off:
+			return fmt.Errorf("page at %d: %d compressed bytes where %d are left", off, t.compressed, chunk.Size()-off)
+		case t.uncompressed < 0 || t.uncompressed > maxParquetPage:
+			return fmt.Errorf("page at %d: %d bytes decompressed, more than %d", off, t.uncompressed, maxParquetPage)
+		}
+		off += t.compressed
+	}
+	return nil
+}
+
+// errThriftShort reports a structure that runs past the bytes given.
+var errThriftShort = errors.New("runs past its bytes")
+
+// thriftCheck walks a thrift compact-protocol structure without building
+// it, checking every list's element count and every byte string's length
+// against the bytes left (an element takes at least a byte). With page
+// set it keeps a page header's sizes (fields 2 and 3).
+type thriftCheck struct {
+	data                     []byte
+	pos                      int
+	page                     bool
+	uncompressed, compressed int64
+}
+
+const maxThriftDepth = 64
+
+func (t *thriftCheck) byte1() (byte, error) {
+	if t.pos >= len(t.data) {
+		return 0, errThriftShort
+	}
+	b := t.data[t.pos]
+	t.pos++
+	return b, nil
+}
+
+func (t *thriftCheck) uvarint() (uint64, error) {
+	v, n := binary.Uvarint(t.data[t.pos:])
+	if n <= 0 {
+		if n == 0 {
+			return 0, errThriftShort
+		}
+		return 0, errors.New("a number too large")
+	}
+	t.pos += n
+	return v, nil
+}
+
+// length reads a count or size and checks it against the bytes left.
+func (t *thriftCheck) length(what string) (int, error) {
+	v, err := t.uvarint()
+	if err != nil {
+		return 0, err
+	}
+	if left := len(t.data) - t.pos; v > uint64(left) {
+		if t.page {
+			return 0, errThriftShort // a longer read may hold it; the chunk's end decides
+		}
+		return 0, fmt.Errorf("a %s of %d where %d bytes are left", what, v, left)
+	}
+	return int(v), nil
+}
+
+func (t *thriftCheck) structure(depth int) error {
+	if depth > maxThriftDepth {
+		return fmt.Errorf("structures nested deeper than %d", maxThriftDepth)
+	}
+	var id int64
+	for {
+		b, err := t.byte1()
+		if err != nil {
+			return err
+		}
+		if b == 0 {
+			return nil
+		}
+		typ := b & 0x0f
+		if delta := int64(b >> 4); delta != 0 {
+			id += delta
+		} else {
+			v, err := t.uvarint()
+			if err != nil {
+				return err
+			}
+			id = int64(v>>1) ^ -int64(v&1)
+		}
+		if t.page && depth == 0 && (id == 2 || id == 3) && typ == 5 {
+			v, err := t.uvarint()
+			if err != nil {
+				return err
+			}
+			n := int64(v>>1) ^ -int64(v&1)
+			if id == 2 {
+				t.uncompressed = n
+			} else {
+				t.compressed = n
+			}
+			continue
+		}
+		if err := t.value(typ, depth); err != nil {
+			return err
+		}
+	}
+}
+
+func (t *thriftCheck) value(typ byte, depth int) error {
+	switch typ {
+	case 1, 2: // bool true, false: in the field header
+		return nil
+	case 3: // byte
+		_, err := t.byte1()
+		return err
+	case 4, 5, 6: // i16, i32, i64
+		_, err := t.uvarint()
+		return err
+	case 7: // double
+		if len(t.data)-t.pos < 8 {
+			return errThriftShort
+		}
+		t.pos += 8
+		return nil
+	case 8: // binary
+		n, err := t.length("byte string")
+		if err != nil {
+			return err
+		}
+		t.pos += n
+		return nil
+	case 9, 10: // list, set
+		h, err := t.byte1()
+		if err != nil {
+			return err
+		}
+		n, elem := int(h>>4), h&0x0f
+		if n == 15 {
+			if n, err = t.length("list"); err != nil {
+				return err
+			}
+		} else if n > len(t.data)-t.pos {
+			return errThriftShort
+		}
+		for range n {
+			if elem == 1 || elem == 2 {
+				elem = 3 // a bool element takes a byte
+			}
+			if err := t.value(elem, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case 11: // map
+		n, err := t.length("map")
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		kv, err := t.byte1()
+		if err != nil {
+			return err
+		}
+		k, v := kv>>4, kv&0x0f
+		for range n {
+			if err := t.value(k, depth+1); err != nil {
+				return err
+			}
+			if err := t.value(v, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case 12: // struct
+		return t.structure(depth + 1)
+	}
+	return fmt.Errorf("unknown thrift type %d", typ)
+}
