@@ -248,3 +248,81 @@ func TestReadCSVNumbersMatchStrconv(t *testing.T) {
 		}
 	}
 }
+
+// TestReadCSVLateTypeChange reads columns whose first values have one
+// kind and whose later ones, blocks further on, change the column's type
+// to one stored with another width (a boolean or integer column that
+// turns to words, words before integers, dates that turn to integers,
+// values only after a run of missing ones, a "-0" in an integer column
+// that turns to floats). Whichever block finds a column's first value,
+// the values must be those encoding/csv reads, with the same types for
+// every block size and number of workers.
+func TestReadCSVLateTypeChange(t *testing.T) {
+	t.Parallel()
+	const rows = 3000
+	var b strings.Builder
+	b.WriteString("bool_word,int_bool,word_int,date_int,gap_bool,gap_word,negzero,all_gap,bool_gap\n")
+	rng := rand.New(rand.NewPCG(11, 3))
+	for i := 0; i < rows; i++ {
+		rec := []string{
+			strconv.FormatBool(rng.IntN(2) == 0),
+			strconv.Itoa(rng.IntN(100) - 50),
+			strconv.Itoa(rng.IntN(1000)),
+			fmt.Sprintf("2024-%02d-%02d", 1+rng.IntN(12), 1+rng.IntN(28)),
+			"",
+			"",
+			strconv.Itoa(rng.IntN(9)),
+			"",
+			strconv.FormatBool(rng.IntN(3) == 0),
+		}
+		switch {
+		case i == rows-2:
+			rec[0], rec[1], rec[3] = "maybe", "TRUE", "17"
+		case i == 0:
+			rec[2], rec[6] = "first", "-0"
+		}
+		if i > rows/2 {
+			rec[4] = strconv.FormatBool(rng.IntN(2) == 0)
+			rec[5] = `"w, ` + strconv.Itoa(rng.IntN(5)) + `"`
+		}
+		if i == rows-1 {
+			rec[6] = "2.5"
+		}
+		if rng.IntN(7) == 0 {
+			rec[8] = ""
+		}
+		b.WriteString(strings.Join(rec, ",") + "\n")
+	}
+	in := b.String()
+	ref, err := csv.NewReader(strings.NewReader(in)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTypes := "bool_word string, int_bool string, word_int string, date_int string, gap_bool bool, gap_word string, negzero float, all_gap float, bool_gap bool"
+	var fingerprint string
+	for _, bs := range []int{0, 61, 997, 8192} {
+		for _, workers := range []int{1, 2, 5} {
+			for _, rd := range readers {
+				opts := frame.ReadOptions{Workers: workers}
+				frame.SetBlockSize(&opts, bs)
+				f, err := frame.ReadCSV(rd.wrap(in), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				name := fmt.Sprintf("block=%d/workers=%d/%s", bs, workers, rd.name)
+				if got := f.Schema().String(); got != wantTypes {
+					t.Fatalf("%s: schema: got %q, want %q", name, got, wantTypes)
+				}
+				checkAgainst(t, f, ref[1:], false)
+				if c := f.Col(6); !math.Signbit(c.Floats[0]) || c.Floats[0] != 0 {
+					t.Fatalf("%s: negzero row 0: got %v, want -0", name, c.Floats[0])
+				}
+				if fp := f.Fingerprint(); fingerprint == "" {
+					fingerprint = fp
+				} else if fp != fingerprint {
+					t.Fatalf("%s: fingerprint %s, want %s as with one block", name, fp, fingerprint)
+				}
+			}
+		}
+	}
+}

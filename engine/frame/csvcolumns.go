@@ -42,6 +42,18 @@ func (r *csvReader) finish(blocks []*block, nrows, workers int) ([]*Column, erro
 		types[c] = t
 	}
 
+	// A column whose storage has another width than its type needs (its
+	// first values had another kind, or it has no values) gets storage of
+	// the right width, and every block with values in it reads it again.
+	full := make([]bool, ncol)
+	for c, t := range types {
+		if d := &r.data[c]; d.width() != width(t) {
+			*d = colData{}
+			d.alloc(width(t), nrows)
+			full[c] = true
+		}
+	}
+
 	// Fix up blocks: ints to floats, and re-read for String columns.
 	errs := make([]error, len(blocks))
 	runBlocks(len(blocks), workers, func(i int) {
@@ -51,6 +63,10 @@ func (r *csvReader) finish(blocks []*block, nrows, workers int) ([]*Column, erro
 			st := &b.cols[c]
 			redo := Type(0)
 			switch {
+			case full[c]:
+				if st.kind != 0 {
+					redo = types[c]
+				}
 			case types[c] == Float && (st.kind == Int || st.redo):
 				if st.kind == Int {
 					r.promote(b, c, b.rows)
@@ -71,6 +87,7 @@ func (r *csvReader) finish(blocks []*block, nrows, workers int) ([]*Column, erro
 				}
 				acts[c] = actForce
 				*st = blockCol{kind: redo}
+				r.attach(b, c)
 			}
 		}
 		if acts != nil {
@@ -97,8 +114,17 @@ func (r *csvReader) finish(blocks []*block, nrows, workers int) ([]*Column, erro
 		at := 0
 		for _, b := range blocks {
 			if b.rowStart != at {
-				for _, s := range r.slots {
-					copy(s[at:at+b.rows], s[b.rowStart:b.rowStart+b.rows])
+				for c := range r.data {
+					d := &r.data[c]
+					lo, hi := b.rowStart, b.rowStart+b.rows
+					switch {
+					case d.w8 != nil:
+						copy(d.w8[at:], d.w8[lo:hi])
+					case d.w4 != nil:
+						copy(d.w4[at:], d.w4[lo:hi])
+					default:
+						copy(d.w1[at:], d.w1[lo:hi])
+					}
 				}
 				b.rowStart = at
 			}
@@ -109,15 +135,15 @@ func (r *csvReader) finish(blocks []*block, nrows, workers int) ([]*Column, erro
 	cols := make([]*Column, ncol)
 	parallelFor(ncol, n > 1<<14 && workers > 1, func(c int) {
 		cols[c] = r.buildColumn(c, types[c], blocks, n)
-		r.slots[c] = nil
+		r.data[c] = colData{}
 	})
 	return cols, nil
 }
 
-// buildColumn turns column c's slot into a Column of type t with n rows.
+// buildColumn turns column c's storage into a Column of type t with n rows.
 func (r *csvReader) buildColumn(c int, t Type, blocks []*block, n int) *Column {
 	col := &Column{Name: r.names[c], Type: t}
-	slot := r.slots[c][:n:n]
+	d := &r.data[c]
 	var nulls []uint64
 	for _, b := range blocks {
 		for _, j := range b.cols[c].nulls {
@@ -130,7 +156,7 @@ func (r *csvReader) buildColumn(c int, t Type, blocks []*block, n int) *Column {
 	col.nulls = nulls
 	switch t {
 	case Float:
-		f := u64AsFloat64(slot)
+		f := u64AsFloat64(d.w8[:n:n])
 		if nulls != nil {
 			for _, b := range blocks {
 				for _, j := range b.cols[c].nulls {
@@ -140,17 +166,14 @@ func (r *csvReader) buildColumn(c int, t Type, blocks []*block, n int) *Column {
 		}
 		col.Floats = f
 	case Int:
-		col.Ints = u64AsInt64(slot)
+		col.Ints = u64AsInt64(d.w8[:n:n])
 	case Time:
-		col.Times = u64AsInt64(slot)
+		col.Times = u64AsInt64(d.w8[:n:n])
 	case Bool:
-		v := make([]bool, n)
-		for i, x := range slot {
-			v[i] = x != 0
-		}
-		col.Bools = v
+		col.Bools = d.w1[:n:n]
 	case String:
-		codes := make([]int32, n)
+		// The block-local codes become the column's codes in place.
+		codes := d.w4[:n:n]
 		var dict []string
 		index := make(map[string]int32)
 		for _, b := range blocks {
@@ -165,10 +188,9 @@ func (r *csvReader) buildColumn(c int, t Type, blocks []*block, n int) *Column {
 				}
 				remap[k] = g
 			}
-			part := slot[b.rowStart : b.rowStart+b.rows]
 			out := codes[b.rowStart : b.rowStart+b.rows]
-			for i, k := range part {
-				if len(remap) > 0 {
+			if len(remap) > 0 {
+				for i, k := range out {
 					out[i] = remap[k]
 				}
 			}

@@ -58,7 +58,7 @@ func (r *csvReader) quoted(b *block, pos int, scratch *[]byte) ([]byte, int, err
 	}
 }
 
-// parseBlock parses the records of b into the slots, following acts per
+// parseBlock parses the records of b into the columns' storage, following acts per
 // column. It sets b.rows, or b.err at the first problem.
 func (r *csvReader) parseBlock(b *block, acts []action) {
 	data := b.data
@@ -66,7 +66,6 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 	delim := r.delim
 	ncol := r.ncol
 	cols := b.cols
-	slots := r.slots
 	var scratch []byte
 	var num number
 	row := 0
@@ -79,7 +78,7 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 	numericKinds := func() []Type {
 		for c := range cols {
 			k := cols[c].kind
-			if acts[c] == actSkip || k == String || k == Bool || k == Time {
+			if acts[c] == actSkip || k == String || k == Bool || k == Time || k != 0 && cols[c].w8 == nil {
 				never = true
 				return nil
 			}
@@ -93,7 +92,7 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 	fastKinds := numericKinds()
 	for pos < n {
 		if fastKinds != nil {
-			if e := r.fastRecord(data, pos, b.rowStart+row, fastKinds); e >= 0 {
+			if e := r.fastRecord(data, pos, row, cols, fastKinds); e >= 0 {
 				pos = e
 				row++
 				continue
@@ -109,7 +108,6 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 				continue
 			}
 		}
-		g := b.rowStart + row
 		for c := 0; c < ncol; c++ {
 			st := &cols[c]
 			act := acts[c]
@@ -128,16 +126,16 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 						b.err = err
 						return
 					}
-					slots[c][g] = uint64(k)
+					st.set4(row, k)
 				} else if act != actSkip {
-					if err := r.store(b, st, act, c, g, row, text, true, start); err != nil {
+					if err := r.store(b, st, act, c, row, text, true, start); err != nil {
 						b.err = err
 						return
 					}
 				}
 			} else {
 				fast := false
-				if kind := st.kind; act != actSkip && (kind == Float || kind == Int) {
+				if kind := st.kind; act != actSkip && (kind == Float || kind == Int) && st.w8 != nil {
 					m, frac, e, neg := scanSimple(data, pos)
 					if e > 0 && (e == n || data[e] == delim || data[e] == '\n' ||
 						data[e] == '\r' && (e+1 == n || data[e+1] == '\n')) {
@@ -149,7 +147,7 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 							if neg {
 								f = -f
 							}
-							slots[c][g] = math.Float64bits(f)
+							st.w8[row] = math.Float64bits(f)
 							fast = true
 						} else if kind == Int && frac < 0 && m < 1<<63 {
 							v := int64(m)
@@ -157,7 +155,7 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 								v = -v
 								st.negZero = st.negZero || m == 0
 							}
-							slots[c][g] = uint64(v)
+							st.w8[row] = uint64(v)
 							fast = true
 						}
 						if fast {
@@ -169,14 +167,19 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 					e := scanNumber(data, pos, &num)
 					if e > 0 && (e == n || data[e] == delim || data[e] == '\n' ||
 						data[e] == '\r' && (e+1 == n || data[e+1] == '\n')) {
-						fast = r.storeNumber(b, st, act, c, g, row, &num)
+						fast = r.storeNumber(b, st, act, c, row, &num)
 						if fast {
 							pos = e
 						}
 					}
 				}
 				if !fast && act != actSkip && !st.restart && (st.kind == Time || st.kind == Bool) {
-					if e := r.scanTimeBool(st, data, pos, slots[c][g:g+1]); e >= 0 {
+					if e, v := r.scanTimeBool(st, data, pos); e >= 0 {
+						if st.kind == Bool {
+							st.set1(row, v != 0)
+						} else {
+							st.set8(row, v)
+						}
 						pos, fast = e, true
 					}
 				}
@@ -194,8 +197,8 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 					// does on the numeric paths: an error after the field
 					// is placed there whatever path the field took.
 					pos = end
-					if act != actSkip && !r.storeString(b, st, c, g, data[start:end], start) {
-						if err := r.store(b, st, act, c, g, row, data[start:end], false, start); err != nil {
+					if act != actSkip && !r.storeString(b, st, row, data[start:end], start) {
+						if err := r.store(b, st, act, c, row, data[start:end], false, start); err != nil {
 							b.err = err
 							return
 						}
@@ -234,10 +237,11 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 }
 
 // fastRecord parses a record of plain numbers ([-]digits[.digits], at most
-// 18 digits) into columns of the given kinds at slot row g, and returns the
-// offset of the next record. It returns -1, having changed nothing but slot
-// row g, for anything else, which parseBlock then handles field by field.
-func (r *csvReader) fastRecord(data []byte, pos, g int, kinds []Type) int {
+// 18 digits) into columns of the given kinds at block row row (their w8
+// storage), and returns the offset of the next record. It returns -1,
+// having changed nothing but row row, for anything else, which parseBlock
+// then handles field by field.
+func (r *csvReader) fastRecord(data []byte, pos, row int, cols []blockCol, kinds []Type) int {
 	n := len(data)
 	delim := r.delim
 	last := len(kinds) - 1
@@ -298,7 +302,7 @@ func (r *csvReader) fastRecord(data []byte, pos, g int, kinds []Type) int {
 			if neg {
 				f = -f
 			}
-			r.slots[c][g] = math.Float64bits(f)
+			cols[c].w8[row] = math.Float64bits(f)
 		} else {
 			if frac >= 0 || neg && m == 0 {
 				return -1
@@ -307,7 +311,7 @@ func (r *csvReader) fastRecord(data []byte, pos, g int, kinds []Type) int {
 			if neg {
 				v = -v
 			}
-			r.slots[c][g] = uint64(v)
+			cols[c].w8[row] = uint64(v)
 		}
 		pos = p + 1
 	}
@@ -345,19 +349,18 @@ func (r *csvReader) countFields(b *block, pos, ncol int) int {
 
 // storeNumber stores a number found by the fast scanner; it returns false
 // when the general path must handle the field.
-func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, g, row int, num *number) bool {
-	slot := r.slots[c]
+func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, row int, num *number) bool {
 	switch st.kind {
 	case Float:
 		f, ok := num.float()
 		if !ok {
 			return false
 		}
-		slot[g] = math.Float64bits(f)
+		st.set8(row, math.Float64bits(f))
 		return true
 	case Int:
 		if v, ok := num.int(); ok {
-			slot[g] = uint64(v)
+			st.set8(row, uint64(v))
 			st.negZero = st.negZero || num.neg && v == 0
 			return true
 		}
@@ -370,12 +373,13 @@ func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, g, row in
 		}
 		r.promote(b, c, row)
 		st.kind = Float
-		slot[g] = math.Float64bits(f)
+		st.set8(row, math.Float64bits(f))
 		return true
 	case 0:
 		if v, ok := num.int(); ok {
 			st.kind = Int
-			slot[g] = uint64(v)
+			r.attach(b, c)
+			st.set8(row, uint64(v))
 			st.negZero = st.negZero || num.neg && v == 0
 			return true
 		}
@@ -384,7 +388,8 @@ func (r *csvReader) storeNumber(b *block, st *blockCol, act action, c, g, row in
 		}
 		if f, ok := num.float(); ok {
 			st.kind = Float
-			slot[g] = math.Float64bits(f)
+			r.attach(b, c)
+			st.set8(row, math.Float64bits(f))
 			return true
 		}
 	case Bool, String, Time: // the general path parses them
@@ -400,18 +405,18 @@ func (r *csvReader) promote(b *block, c, rows int) {
 		b.cols[c].redo = true
 		return
 	}
-	s := r.slots[c][b.rowStart : b.rowStart+rows]
+	s := b.cols[c].w8[:min(rows, len(b.cols[c].w8))]
 	for j, v := range s {
 		s[j] = math.Float64bits(float64(int64(v)))
 	}
 }
 
-// scanTimeBool stores a Time column's 2006-01-02 date or a Bool column's
+// scanTimeBool parses a Time column's 2006-01-02 date or a Bool column's
 // true/false (in any case) that starts at data[pos] and ends its field,
-// into out[0], and returns the offset just past it; -1 leaves the field to
-// the general path. The field's length is 10 (a date), 4 (true) or 5
-// (false).
-func (r *csvReader) scanTimeBool(st *blockCol, data []byte, pos int, out []uint64) int {
+// and returns the offset just past it and the value (nanoseconds, or 1 for
+// true); -1 leaves the field to the general path. The field's length is 10
+// (a date), 4 (true) or 5 (false).
+func (r *csvReader) scanTimeBool(st *blockCol, data []byte, pos int) (int, uint64) {
 	n := len(data)
 	w := 10
 	if st.kind == Bool {
@@ -422,29 +427,27 @@ func (r *csvReader) scanTimeBool(st *blockCol, data []byte, pos int, out []uint6
 	}
 	e := pos + w
 	if e > n || e < n && data[e] != r.delim && data[e] != '\n' && (data[e] != '\r' || e+1 < n && data[e+1] != '\n') {
-		return -1
+		return -1, 0
 	}
 	t := data[pos:e]
 	if w <= r.maxNull && r.nullFirst[t[0]] {
-		return -1 // may be a missing value
+		return -1, 0 // may be a missing value
 	}
 	if w == 10 {
 		if t[4] != '-' || t[7] != '-' {
-			return -1
+			return -1, 0
 		}
 		ns, ok, sure := parseDateFast(t)
 		if !ok || !sure {
-			return -1
+			return -1, 0
 		}
-		out[0] = uint64(ns)
-		return e
+		return e, uint64(ns)
 	}
 	v, ok := parseBoolText(t)
 	if !ok {
-		return -1
+		return -1, 0
 	}
-	out[0] = uint64(btoi(v))
-	return e
+	return e, uint64(btoi(v))
 }
 
 // fieldEnd returns the index of the first delim, newline or double quote
@@ -474,7 +477,7 @@ func fieldEnd(data []byte, i int, delim byte) int {
 // a missing value straight into the dictionary, without store's general
 // dispatch (Bool and Time fields have scanTimeBool). It returns false,
 // having stored nothing, for store to handle the field.
-func (r *csvReader) storeString(b *block, st *blockCol, c, g int, t []byte, start int) bool {
+func (r *csvReader) storeString(b *block, st *blockCol, row int, t []byte, start int) bool {
 	if st.kind != String || st.restart || len(t) == 0 || len(t) <= r.maxNull && r.nullFirst[t[0]] {
 		return false
 	}
@@ -482,12 +485,21 @@ func (r *csvReader) storeString(b *block, st *blockCol, c, g int, t []byte, star
 	if err != nil {
 		return false // store reports it
 	}
-	r.slots[c][g] = uint64(k)
+	st.set4(row, k)
 	return true
 }
 
-// store parses one field's text into column c at slot row g (block row row).
-func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t []byte, quoted bool, start int) error {
+// set stores a value of st's kind as parseAs returns it.
+func (st *blockCol) set(row int, v uint64) {
+	if st.kind == Bool {
+		st.set1(row, v != 0)
+	} else {
+		st.set8(row, v)
+	}
+}
+
+// store parses one field's text into column c at block row row.
+func (r *csvReader) store(b *block, st *blockCol, act action, c, row int, t []byte, quoted bool, start int) error {
 	if st.restart {
 		// Checked now so that errors come in input order whatever the blocks.
 		if !utf8.Valid(t) {
@@ -499,77 +511,76 @@ func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t [
 		st.nulls = append(st.nulls, int32(row))
 		return nil
 	}
-	slot := r.slots[c]
 	if act == actForce {
 		if st.kind == String {
 			k, err := r.intern(b, st, t, start, quoted)
-			slot[g] = uint64(k)
+			st.set4(row, k)
 			return err
 		}
 		v, ok := parseAs(t, st.kind)
 		if !ok {
 			return r.errAt(b, start, fmt.Errorf("%w: column %q: cannot parse %q as %s", ErrBadValue, r.names[c], t, st.kind))
 		}
-		slot[g] = v
+		st.set(row, v)
 		return nil
 	}
 	switch st.kind {
 	case 0:
 		if v, ok := parseIntText(t); ok {
 			st.kind = Int
-			slot[g] = uint64(v)
+			r.attach(b, c)
+			st.set8(row, uint64(v))
 			st.negZero = st.negZero || v == 0 && t[0] == '-'
 		} else if f, ok := parseFloatText(t); ok {
 			st.kind = Float
-			slot[g] = math.Float64bits(f)
+			r.attach(b, c)
+			st.set8(row, math.Float64bits(f))
 		} else if v, ok := parseBoolText(t); ok {
 			st.kind = Bool
-			if v {
-				slot[g] = 1
-			}
+			r.attach(b, c)
+			st.set1(row, v)
 		} else if v, ok := parseTimeText(t); ok {
 			st.kind = Time
-			slot[g] = uint64(v)
+			r.attach(b, c)
+			st.set8(row, uint64(v))
 		} else {
 			st.kind = String
+			r.attach(b, c)
 			k, err := r.intern(b, st, t, start, quoted)
-			slot[g] = uint64(k)
+			st.set4(row, k)
 			return err
 		}
 		return nil
 	case Int:
 		if v, ok := parseIntText(t); ok {
-			slot[g] = uint64(v)
+			st.set8(row, uint64(v))
 			st.negZero = st.negZero || v == 0 && t[0] == '-'
 			return nil
 		}
 		if f, ok := parseFloatText(t); ok {
 			r.promote(b, c, row)
 			st.kind = Float
-			slot[g] = math.Float64bits(f)
+			st.set8(row, math.Float64bits(f))
 			return nil
 		}
 	case Float:
 		if f, ok := parseFloatText(t); ok {
-			slot[g] = math.Float64bits(f)
+			st.set8(row, math.Float64bits(f))
 			return nil
 		}
 	case Bool:
 		if v, ok := parseBoolText(t); ok {
-			slot[g] = 0
-			if v {
-				slot[g] = 1
-			}
+			st.set1(row, v)
 			return nil
 		}
 	case Time:
 		if v, ok := parseTimeText(t); ok {
-			slot[g] = uint64(v)
+			st.set8(row, uint64(v))
 			return nil
 		}
 	case String:
 		k, err := r.intern(b, st, t, start, quoted)
-		slot[g] = uint64(k)
+		st.set4(row, k)
 		return err
 	}
 	// A value that does not fit the column's type so far: the column is
@@ -577,6 +588,7 @@ func (r *csvReader) store(b *block, st *blockCol, act action, c, g, row int, t [
 	st.kind = String
 	st.restart = true
 	st.nulls, st.dict, st.index = nil, nil, dictIndex{}
+	st.w8, st.w4, st.w1 = nil, nil, nil
 	if !utf8.Valid(t) {
 		return r.errAt(b, start+invalidUTF8At(t)+btoi(quoted), ErrUTF8)
 	}

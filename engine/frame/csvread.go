@@ -68,6 +68,68 @@ type blockCol struct {
 	nulls   []int32
 	dict    []string
 	index   dictIndex
+	// The block's rows of the column's storage (colData) for kind's
+	// width: nil when the column's storage has another width, and then
+	// nothing is stored (the column is parsed again once its type is
+	// known).
+	w8 []uint64
+	w4 []int32
+	w1 []bool
+}
+
+func (st *blockCol) set8(row int, v uint64) {
+	if st.w8 != nil {
+		st.w8[row] = v
+	}
+}
+
+func (st *blockCol) set4(row int, k int32) {
+	if st.w4 != nil {
+		st.w4[row] = k
+	}
+}
+
+func (st *blockCol) set1(row int, v bool) {
+	if st.w1 != nil {
+		st.w1[row] = v
+	}
+}
+
+// colData is one column's values in the upper-bound row layout (see
+// block.rowStart), stored as the column will hold them: w8 for Int, Float
+// and Time, w4 for String codes (block-local until the column is built),
+// w1 for Bool. Exactly one is allocated, for the first kind a block finds
+// in the column (or the Schema's type); when the column's type turns out
+// to need another width, finish allocates that one and parses the column
+// again.
+type colData struct {
+	w8 []uint64
+	w4 []int32
+	w1 []bool
+}
+
+// width is the bytes per row the storage of type t takes.
+func width(t Type) int {
+	switch t {
+	case Bool:
+		return 1
+	case String:
+		return 4
+	}
+	return 8
+}
+
+// width is the bytes per row of d's storage, 0 when none is allocated.
+func (d *colData) width() int {
+	switch {
+	case d.w8 != nil:
+		return 8
+	case d.w4 != nil:
+		return 4
+	case d.w1 != nil:
+		return 1
+	}
+	return 0
 }
 
 // csvReader holds what all blocks share.
@@ -80,8 +142,46 @@ type csvReader struct {
 	ncol      int
 	names     []string
 	forced    []Type
-	slots     [][]uint64 // per column, one 8-byte cell per row
+	data      []colData  // per column
+	dataMu    sync.Mutex // guards allocating data
+	nrows     int        // rows of data (upper bound)
 	src       *source
+}
+
+// attach points b's state of column c at the column's storage for the
+// kind it has just found (or was given), allocating the storage when no
+// block has yet.
+func (r *csvReader) attach(b *block, c int) {
+	st := &b.cols[c]
+	st.w8, st.w4, st.w1 = nil, nil, nil
+	w := width(st.kind)
+	r.dataMu.Lock()
+	d := &r.data[c]
+	if d.width() == 0 {
+		d.alloc(w, r.nrows)
+	}
+	lo, hi := b.rowStart, b.rowStart+b.maxRows
+	switch {
+	case w == 8 && d.w8 != nil:
+		st.w8 = d.w8[lo:hi:hi]
+	case w == 4 && d.w4 != nil:
+		st.w4 = d.w4[lo:hi:hi]
+	case w == 1 && d.w1 != nil:
+		st.w1 = d.w1[lo:hi:hi]
+	}
+	r.dataMu.Unlock()
+}
+
+// alloc gives d zeroed storage of w bytes per row for n rows.
+func (d *colData) alloc(w, n int) {
+	switch w {
+	case 8:
+		d.w8 = make([]uint64, n)
+	case 4:
+		d.w4 = make([]int32, n)
+	default:
+		d.w1 = make([]bool, n)
+	}
 }
 
 func newCSVReader(opts ReadOptions) (*csvReader, error) {
@@ -199,10 +299,8 @@ func readCSV(in io.Reader, opts ReadOptions) (*Frame, error) {
 		b.rowStart = nrows
 		nrows += b.maxRows
 	}
-	r.slots = make([][]uint64, r.ncol)
-	for i := range r.slots {
-		r.slots[i] = make([]uint64, nrows)
-	}
+	r.nrows = nrows
+	r.data = make([]colData, r.ncol)
 	acts := make([]action, r.ncol)
 	for i, t := range r.forced {
 		if t != 0 {
@@ -235,7 +333,10 @@ func readCSV(in io.Reader, opts ReadOptions) (*Frame, error) {
 		b := blocks[i]
 		b.cols = make([]blockCol, r.ncol)
 		for c, t := range r.forced {
-			b.cols[c].kind = t
+			if t != 0 {
+				b.cols[c].kind = t
+				r.attach(b, c)
+			}
 		}
 		if err := r.src.load(b); err != nil {
 			b.err = fmt.Errorf("frame: read %s: %w", nameOr(r.name), err)
