@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/sluice-ml/sluice/engine/frame"
 )
 
 // ExecScratchPrefix starts the name of the folder an exec attempt keeps
@@ -16,7 +14,7 @@ const ExecScratchPrefix = "sluice-exec-"
 
 // CleanStaleTemps removes what killed sluice processes left behind: in
 // each folder of dirs, the temporary files of atomic writes (named by
-// frame.TempOwner) whose writing process is gone, and in the system's
+// TempOwner) whose writing process is gone, and in the system's
 // temporary folder the exec scratch folders of processes that are gone.
 // Only names sluice gives, with the id of a process that no longer runs,
 // are touched: a write in progress in another sluice is left alone. It
@@ -35,7 +33,7 @@ func CleanStaleTemps(dirs []string) int {
 			continue
 		}
 		for _, e := range entries {
-			pid, ok := frame.TempOwner(e.Name())
+			pid, ok := TempOwner(e.Name())
 			if !ok || !e.Type().IsRegular() || processAlive(pid) {
 				continue
 			}

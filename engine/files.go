@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-
-	"github.com/sluice-ml/sluice/engine/frame"
 )
 
 // ErrNotRegular reports a path that names something other than a regular
@@ -71,18 +68,4 @@ func fileKind(m os.FileMode) string {
 		return "a device"
 	}
 	return m.Type().String()
-}
-
-// WriteFileAtomic writes data to path whole or not at all (see
-// frame.WriteFileAtomic, the one atomic write every writer of sluice
-// goes through), creating path's folder first. The workbench saves
-// pipeline files with it.
-func WriteFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return frame.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }

@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/sluice-ml/sluice/engine/frame"
 )
 
 // AllowOutsideParam is the parameter every stage type that writes a file
@@ -146,7 +144,7 @@ func outsideOr(err error, path, base string) error {
 
 // WriteOutput writes the file value names, resolved against base under
 // the write policy (see OutputPath), atomically through write (see
-// frame.WriteFileAtomicIn): folders on the way are created, and every
+// WriteFileAtomic): folders on the way are created, and every
 // step goes through an os.Root on base, so no symbolic link, even one
 // swapped in during the write, takes it out of base. It returns the
 // absolute path written.
@@ -156,7 +154,7 @@ func WriteOutput(base, value string, allowOutside bool, write func(io.Writer) er
 		return "", err
 	}
 	defer root.Close() //nolint:errcheck // every file opened through it is closed already
-	if err := frame.WriteFileAtomicIn(root, rel, write); err != nil {
+	if err := writeFileAtomicIn(root, rel, write); err != nil {
 		return "", outsideOr(err, value, root.Name())
 	}
 	return abs, nil
@@ -174,7 +172,7 @@ func OutputTemp(base, value string, allowOutside bool) (string, error) {
 		return "", err
 	}
 	defer root.Close() //nolint:errcheck // the file made through it is closed already
-	tmp, err := frame.TempFileIn(root, rel)
+	tmp, err := tempFileIn(root, rel)
 	if err != nil {
 		return "", outsideOr(err, value, root.Name())
 	}

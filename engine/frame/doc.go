@@ -23,8 +23,9 @@
 // [ReadJSONL] reads one JSON object per line. [WriteCSV] and [WriteJSONL]
 // write them back so that a read with the same Schema gives the same values
 // (and inference the same types, except for strings that look like
-// numbers, bools or times), and
-// [WriteFileAtomic] makes sure a file is written whole or not at all.
+// numbers, bools or times). Writers take an [io.Writer]: making a file
+// whole or not at all is the caller's (sluice's engine writes files
+// atomically).
 // A 1,000,000 × 20 numeric CSV reads into a frame of exactly its float64
 // size; the input is never held in memory at once when it is a file.
 //

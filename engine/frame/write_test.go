@@ -3,10 +3,7 @@ package frame_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,55 +99,5 @@ func TestWriteErrors(t *testing.T) {
 		if err := frame.WriteJSONL(&failWriter{n: n}, big); err == nil || !strings.Contains(err.Error(), "disk full") {
 			t.Errorf("JSONL after %d writes: got %v, want disk full", n, err)
 		}
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.csv")
-	f := sampleFrame(t)
-	if err := frame.WriteFileAtomic(path, func(w io.Writer) error { return frame.WriteCSV(w, f) }); err != nil {
-		t.Fatal(err)
-	}
-	back, err := frame.ReadCSVFile(path, frame.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sameValues(f, back); err != nil {
-		t.Error(err)
-	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
-		t.Errorf("mode: got %v, want 0644", st.Mode().Perm())
-	}
-	before, _ := os.ReadFile(path)
-	boom := errors.New("boom")
-	err = frame.WriteFileAtomic(path, func(w io.Writer) error {
-		if _, err := io.WriteString(w, "half a file"); err != nil {
-			return err
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Errorf("got %v, want boom", err)
-	}
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("the writer's panic did not reach the caller")
-			}
-		}()
-		_ = frame.WriteFileAtomic(path, func(w io.Writer) error { panic("crash") })
-	}()
-	after, _ := os.ReadFile(path)
-	if !bytes.Equal(before, after) {
-		t.Errorf("failed write changed the file")
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("temporary files left: %v", entries)
-	}
-	if err := frame.WriteFileAtomic(filepath.Join(dir, "no", "such", "dir.csv"), func(io.Writer) error { return nil }); err == nil {
-		t.Errorf("missing directory: got no error")
 	}
 }

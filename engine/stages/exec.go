@@ -158,7 +158,7 @@ func runExec(ctx context.Context, sc *engine.StageContext) (*engine.Output, erro
 		}
 		defer os.RemoveAll(tmp) //nolint:errcheck // best effort; the exec scratch sweep removes leftovers
 		path := filepath.Join(tmp, "input.csv")
-		if err := frame.WriteFileAtomic(path, func(w io.Writer) error { return frame.WriteCSV(w, in) }); err != nil {
+		if err := engine.WriteFileAtomic(path, func(w io.Writer) error { return frame.WriteCSV(w, in) }); err != nil {
 			return nil, fmt.Errorf("write the input for the command: %w", frameError{err})
 		}
 		env = append(env, "SLUICE_INPUT="+path)

@@ -60,7 +60,7 @@ func writeStage(format fileFormat, name, doc string) *engine.StageType {
 
 // writeOutput writes a stage's file, the one its path parameter names, for
 // the write_* stages: folders are created, the bytes go to a temporary
-// file renamed over the path only once complete (frame.WriteFileAtomic),
+// file renamed over the path only once complete (engine.WriteFileAtomic),
 // progress counts bytes, and a cancelled run stops at the next write. It
 // returns the path as the pipeline wrote it and the bytes written. Errors
 // name the file: "PATH not written: context canceled" when the run was

@@ -6,12 +6,12 @@ import (
 	"encoding/hex"
 	"io"
 
-	"github.com/sluice-ml/sluice/engine/frame"
+	"github.com/sluice-ml/sluice/engine"
 )
 
 // ExportModelFile writes a model file to path in the named format
 // (ModelFileSluice or ModelFileJSON), whole or not at all
-// (frame.WriteFileAtomic), and returns the SHA-256 and the size of the
+// (engine.WriteFileAtomic), and returns the SHA-256 and the size of the
 // bytes written.
 // data is checked first as LoadModel checks it (name places its errors),
 // so a damaged file is never exported; a file in the sluice format is
@@ -20,7 +20,7 @@ import (
 // ExportModelFileTo).
 func ExportModelFile(name string, data []byte, format, path string) (sha string, size int, err error) {
 	return ExportModelFileTo(name, data, format, func(write func(io.Writer) error) error {
-		return frame.WriteFileAtomic(path, write)
+		return engine.WriteFileAtomic(path, write)
 	})
 }
 

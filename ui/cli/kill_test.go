@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluice-ml/sluice/engine/frame"
+	"github.com/sluice-ml/sluice/engine"
 )
 
 // killPipeline runs an exec command (a direct child: sleep with a marker
@@ -173,7 +173,7 @@ func TestSIGKILLAtRandomMoments(t *testing.T) {
 	for _, folder := range []string{filepath.Join(dir, "out"), tmp} {
 		entries, _ := os.ReadDir(folder)
 		for _, e := range entries {
-			if _, ok := frame.TempOwner(e.Name()); ok || strings.HasPrefix(e.Name(), "sluice-exec-") {
+			if _, ok := engine.TempOwner(e.Name()); ok || strings.HasPrefix(e.Name(), "sluice-exec-") {
 				t.Errorf("%s left in %s", e.Name(), folder)
 			}
 		}

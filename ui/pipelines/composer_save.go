@@ -102,7 +102,7 @@ func (c *composer) write(path string) tea.Cmd {
 		}
 	}
 	return func() tea.Msg {
-		if err := engine.WriteFileAtomic(path, msg.src); err != nil {
+		if err := engine.WriteBytesAtomic(path, msg.src); err != nil {
 			msg.err = fmt.Errorf("save: %w", err)
 		}
 		return msg

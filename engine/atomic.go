@@ -1,4 +1,4 @@
-package frame
+package engine
 
 import (
 	"bufio"
@@ -17,7 +17,9 @@ import (
 // flushed, synced and renamed over path. If write returns an error (or
 // panics), or any step fails, the temporary file is removed, path is left
 // as it was and the error is returned. A new file gets mode 0644; an
-// existing file's mode is kept.
+// existing file's mode is kept. Path's folder must exist (WriteBytesAtomic
+// creates it). It is the one atomic write of sluice: the stages' outputs
+// (WriteOutput), model files, the workbench's pipeline files.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -25,17 +27,30 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return fmt.Errorf("frame: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer root.Close() //nolint:errcheck // every file opened through it is closed already
-	return WriteFileAtomicIn(root, base, write)
+	return writeFileAtomicIn(root, base, write)
 }
 
-// WriteFileAtomicIn is WriteFileAtomic for the file name (a path relative
+// WriteBytesAtomic writes data to path whole or not at all, as
+// WriteFileAtomic does, creating path's folder first. The workbench saves
+// pipeline files with it.
+func WriteBytesAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeFileAtomicIn is WriteFileAtomic for the file name (a path relative
 // to root) inside root: every step (the temporary file, its rename, the
 // mode kept) goes through root, so a symbolic link, even one swapped in
 // while the file is written, cannot take the write out of root's folder.
-func WriteFileAtomicIn(root *os.Root, name string, write func(io.Writer) error) error {
+func writeFileAtomicIn(root *os.Root, name string, write func(io.Writer) error) error {
 	shown := filepath.Join(root.Name(), name)
 	dir, base := filepath.Split(name)
 	if dir == "" {
@@ -43,7 +58,7 @@ func WriteFileAtomicIn(root *os.Root, name string, write func(io.Writer) error) 
 	}
 	tmp, tmpName, err := createTempIn(root, dir, tempPattern(base, ""))
 	if err != nil {
-		return fmt.Errorf("frame: write %s: %w", shown, err)
+		return fmt.Errorf("write %s: %w", shown, err)
 	}
 	done := false
 	defer func() {
@@ -57,23 +72,23 @@ func WriteFileAtomicIn(root *os.Root, name string, write func(io.Writer) error) 
 		return err
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("frame: write %s: %w", shown, err)
+		return fmt.Errorf("write %s: %w", shown, err)
 	}
 	mode := os.FileMode(0o644)
 	if st, err := root.Stat(name); err == nil {
 		mode = st.Mode().Perm()
 	}
 	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("frame: write %s: %w", shown, err)
+		return fmt.Errorf("write %s: %w", shown, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("frame: write %s: %w", shown, err)
+		return fmt.Errorf("write %s: %w", shown, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("frame: write %s: %w", shown, err)
+		return fmt.Errorf("write %s: %w", shown, err)
 	}
 	if err := root.Rename(tmpName, name); err != nil {
-		return fmt.Errorf("frame: write %s: %w", shown, err)
+		return fmt.Errorf("write %s: %w", shown, err)
 	}
 	done = true
 	if d, err := root.Open(dir); err == nil {
@@ -100,30 +115,30 @@ func createTempIn(root *os.Root, dir, pattern string) (*os.File, string, error) 
 	}
 }
 
-// TempFileIn creates an empty file beside name in root, for a program
+// tempFileIn creates an empty file beside name in root, for a program
 // to write and a caller to rename over name once complete:
 // ".BASE.tmp-PID-RANDOM" followed by name's extension, so the program
 // can still tell the format. It returns the file's name in root. The
 // file is created through root and kept (empty), so its name is never
 // another's and is no link a program writing it would follow out of
 // root. TempOwner recognises it.
-func TempFileIn(root *os.Root, name string) (string, error) {
+func tempFileIn(root *os.Root, name string) (string, error) {
 	dir, base := filepath.Split(name)
 	if dir == "" {
 		dir = "."
 	}
 	f, tmp, err := createTempIn(root, dir, tempPattern(base, filepath.Ext(base)))
 	if err != nil {
-		return "", fmt.Errorf("frame: temporary file for %s: %w", filepath.Join(root.Name(), name), err)
+		return "", fmt.Errorf("temporary file for %s: %w", filepath.Join(root.Name(), name), err)
 	}
 	if err := f.Close(); err != nil {
 		_ = root.Remove(tmp)
-		return "", fmt.Errorf("frame: temporary file for %s: %w", filepath.Join(root.Name(), name), err)
+		return "", fmt.Errorf("temporary file for %s: %w", filepath.Join(root.Name(), name), err)
 	}
 	return tmp, nil
 }
 
-// tempInfix marks the temporary files WriteFileAtomic and TempFileIn name:
+// tempInfix marks the temporary files WriteFileAtomic and tempFileIn name:
 // ".BASE.tmp-PID-RANDOM[.EXT]", PID being the writing process's.
 const tempInfix = ".tmp-"
 
@@ -132,7 +147,7 @@ func tempPattern(base, ext string) string {
 }
 
 // TempOwner reports whether a file name (not a path) is one that
-// WriteFileAtomic or TempFileIn gives its temporary files, and the process
+// WriteFileAtomic or tempFileIn gives its temporary files, and the process
 // id of the writer it names. Such a file whose writer is gone belongs to
 // a write that never finished.
 func TempOwner(name string) (pid int, ok bool) {
