@@ -60,21 +60,13 @@ var readme = map[string][]string{
 	"internal/benchcompare": {"engine/frame", "ml"},
 }
 
-// exceptions are the arrows between packages DESIGN.md names that it does
-// not draw; the README lists each as an exception, with its reason.
-var exceptions = map[string][]string{
-	// engine.Shape carries a table's frame.Schema so that validation can
-	// name columns before anything runs; the engine's file writes are
-	// the frame's one atomic write.
-	"engine": {"engine/frame"},
-}
-
 // imports are all the arrows: a package imports only what they allow,
 // and a package that is not listed fails the test (a new package gets
-// its arrows in readme and in the README's "Project structure").
+// its arrows in readme and in the README's "Project structure"). Between
+// the packages DESIGN.md names there is no arrow it does not draw.
 var imports = func() map[string][]string {
 	out := map[string][]string{}
-	for _, m := range []map[string][]string{design, readme, exceptions} {
+	for _, m := range []map[string][]string{design, readme} {
 		for from, to := range m {
 			out[from] = append(out[from], to...)
 		}
@@ -175,8 +167,8 @@ func TestImportRules(t *testing.T) {
 }
 
 // TestImportRulesFollowDesign keeps the rules honest about where they
-// come from: every arrow in readme has an end DESIGN.md does not name, and
-// every arrow between packages it names is DESIGN.md's or an exception.
+// come from: every arrow in readme has an end DESIGN.md does not name, so
+// every arrow between packages it names is DESIGN.md's.
 func TestImportRulesFollowDesign(t *testing.T) {
 	t.Parallel()
 	for from, tos := range readme {
@@ -184,25 +176,16 @@ func TestImportRulesFollowDesign(t *testing.T) {
 			_, a := design[from]
 			_, b := design[to]
 			if a && b {
-				t.Errorf("%s → %s joins two packages DESIGN.md names: it is DESIGN.md's arrow or an exception, not a readme one", name(from), name(to))
-			}
-		}
-	}
-	for from, tos := range exceptions {
-		for _, to := range tos {
-			_, a := design[from]
-			_, b := design[to]
-			if !a || !b || slices.Contains(design[from], to) {
-				t.Errorf("exception %s → %s: an exception joins two packages DESIGN.md names without its arrow", name(from), name(to))
+				t.Errorf("%s → %s joins two packages DESIGN.md names: only DESIGN.md draws such an arrow", name(from), name(to))
 			}
 		}
 	}
 }
 
 // TestREADMEListsTheImportRules: the README's "Project structure" lists
-// the arrows of design, readme and exceptions, each under its heading
-// ("The design draws", "does not name", "exception"), as list items
-// "- `FROM → TO, TO`", and no others.
+// the arrows of design and readme, each under its heading ("The design
+// draws", "does not name"), as list items "- `FROM → TO, TO`", and no
+// others.
 func TestREADMEListsTheImportRules(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("README.md")
@@ -220,8 +203,6 @@ func TestREADMEListsTheImportRules(t *testing.T) {
 			group = "design"
 		case strings.HasPrefix(line, "Arrows to or from packages the design does not name"):
 			group = "readme"
-		case strings.HasPrefix(line, "One exception"):
-			group = "exceptions"
 		}
 		m := item.FindStringSubmatch(line)
 		if m == nil {
@@ -245,7 +226,7 @@ func TestREADMEListsTheImportRules(t *testing.T) {
 	for _, g := range []struct {
 		name  string
 		rules map[string][]string
-	}{{"design", design}, {"readme", readme}, {"exceptions", exceptions}} {
+	}{{"design", design}, {"readme", readme}} {
 		want := map[string][]string{}
 		for from, tos := range g.rules {
 			for _, to := range tos {

@@ -9,7 +9,11 @@
 // against a Registry of stage types and returns a Plan: each stage with
 // its parameters typed and defaulted, its inputs wired (needs omitted
 // means the previous stage) and what validation knows of the data it
-// gives (a Shape: kind and columns). LoadPlan does the three in one.
+// gives (a Shape: its kind and, when known, its columns as a Schema of
+// names and ColumnTypes, which the catalog fills from its tables' own
+// schemas). LoadPlan does the three in one. Values themselves are opaque
+// to the engine (Value: kind, encode, preview): it imports no table or
+// model code.
 //
 // An Executor runs a Plan. Stages whose inputs are done run at once, up
 // to MaxParallel; each gets a StageContext with its parameters, inputs,
@@ -48,6 +52,18 @@
 // it) a few times a second and once at the end, and publishes Events on a
 // Broker. Compare sets finished runs side by side.
 //
+// # Files
+//
+// WriteFileAtomic is sluice's one atomic write: a file holds its old
+// content or the complete new content, never a part (a temporary file
+// beside it, synced, renamed over it). WriteOutput writes a file a user
+// asked for the same way, resolved under the write policy (OutputPath)
+// and through an os.Root on the folder writes are confined to; model files
+// and the workbench's pipeline files (WriteBytesAtomic) go through
+// WriteFileAtomic too.
+// CleanStaleTemps removes the temporary files of writers that were killed
+// (TempOwner names their process).
+//
 // # Concurrency
 //
 // A Registry is read-only after start-up. One Executor may run several
@@ -71,6 +87,8 @@
 // # Caveats
 //
 // Status, Kind and EventKind numbers are persisted; they never change.
+// ColumnType's numbers and names are those of the catalog's column types,
+// persisted with models: they never change either.
 // Panics in a stage are recovered and fail that stage with the stack in
 // its log.
 package engine

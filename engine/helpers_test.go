@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sluice-ml/sluice/engine"
-	"github.com/sluice-ml/sluice/engine/frame"
 )
 
 // testRegistry is a small catalog with behaviours the executor tests need:
@@ -35,7 +35,7 @@ func newTestRegistry() *testRegistry {
 		&engine.StageType{Name: "source", Group: "extract", Doc: "gives a table", Out: engine.KindTable,
 			Params: []engine.Param{{Name: "path", Type: engine.TypePath, Input: true, Doc: "a file"}},
 			Check: func(engine.Params, []engine.Shape, engine.CheckEnv) (engine.Shape, []error) {
-				return engine.Shape{Schema: frame.Schema{{Name: "x", Type: frame.Int}}}, nil
+				return engine.Shape{Schema: engine.Schema{{Name: "x", Type: engine.ColumnInt}}}, nil
 			},
 			Run: table},
 		&engine.StageType{Name: "sleep", Group: "transform", Doc: "sleeps", In: engine.KindTable, MinIn: 0, MaxIn: -1, Out: engine.KindTable,
@@ -92,7 +92,8 @@ func newTestRegistry() *testRegistry {
 			Params: []engine.Param{{Name: "target", Type: engine.TypeString, Required: true, Doc: "target column"},
 				{Name: "test_size", Type: engine.TypeFloat, Default: 0.2, Min: engine.Range(0), Max: engine.Range(1), Doc: "test share"}},
 			Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
-				if in[0].Schema != nil && in[0].Schema.Index(p.String("target")) < 0 {
+				hasTarget := func(c engine.Column) bool { return c.Name == p.String("target") }
+				if in[0].Schema != nil && !slices.ContainsFunc(in[0].Schema, hasTarget) {
 					return engine.Shape{}, []error{&engine.ParamError{Param: "target", Msg: fmt.Sprintf("no column %q", p.String("target"))}}
 				}
 				return engine.Shape{Schema: in[0].Schema, Target: p.String("target")}, nil

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/sluice-ml/sluice/engine/frame"
 )
 
 // Kind is the kind of data that flows along an edge of the DAG.
@@ -17,7 +15,7 @@ type Kind uint8
 // Kinds of data. The numbers are persisted; do not renumber.
 const (
 	KindNone   Kind = 0 // a stage that gives nothing downstream
-	KindTable  Kind = 1 // a frame.Frame
+	KindTable  Kind = 1 // a table (the catalog's frame.Frame)
 	KindSplit  Kind = 2 // train and test tables, target, the fitted preprocessing chain
 	KindModel  Kind = 3 // a fitted model with its chain, schema and test set
 	KindReport Kind = 4 // metrics and curves computed on held-out data
@@ -134,9 +132,9 @@ type CheckEnv struct {
 // anything runs: its kind and, when known, its columns.
 type Shape struct {
 	Kind   Kind
-	Schema frame.Schema // table columns, or a split's feature columns (nil: unknown)
-	Target string       // split and model: the target column
-	Task   string       // split and model: "classification", "regression" or "" (unknown)
+	Schema Schema // table columns, or a split's feature columns (nil: unknown)
+	Target string // split and model: the target column
+	Task   string // split and model: "classification", "regression" or "" (unknown)
 }
 
 // StageType is one entry of the catalog.

@@ -63,7 +63,7 @@ func TestReadCSV(t *testing.T) {
 			path := pipeline(t, "  - id: load\n    uses: read_csv\n    with: "+tt.with+"\n", map[string]string{"people.csv": tt.file})
 			plan := mustPlan(t, path)
 			ps, _ := plan.Stage("load")
-			if got := schemaText(ps.Shape.Schema); got != tt.wantSchema {
+			if got := schemaText(validatedSchema(ps)); got != tt.wantSchema {
 				t.Errorf("schema at validation: got %s, want %s", got, tt.wantSchema)
 			}
 			f := mustRun(t, path, "load")
@@ -144,8 +144,8 @@ func TestReadJSONL(t *testing.T) {
 `, map[string]string{"people.jsonl": data})
 	plan := mustPlan(t, path)
 	ps, _ := plan.Stage("load")
-	if ps.Shape.Schema.Index("age") < 0 {
-		t.Errorf("schema at validation: got %s, want an age column", schemaText(ps.Shape.Schema))
+	if validatedSchema(ps).Index("age") < 0 {
+		t.Errorf("schema at validation: got %s, want an age column", schemaText(validatedSchema(ps)))
 	}
 	f := mustRun(t, path, "old")
 	if got, want := joined(t, f, "name"), "bob"; got != want {

@@ -17,21 +17,22 @@ func preprocessStages() []*engine.StageType {
 			Params: append([]engine.Param{pColumns}, params...),
 			Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 				out := in[0]
-				if out.Schema == nil {
+				schema := schemaOf(out)
+				if schema == nil {
 					return out, nil
 				}
 				var errs []error
 				for _, c := range p.Strings("columns") {
-					i := out.Schema.Index(c)
+					i := schema.Index(c)
 					if i < 0 {
-						errs = append(errs, &engine.ParamError{Param: "columns", Msg: fmt.Sprintf("no feature column %q%s", c, suggest(c, out.Schema.Names()))})
-					} else if numeric && (out.Schema[i].Type == frame.String || out.Schema[i].Type == frame.Time) {
-						errs = append(errs, &engine.ParamError{Param: "columns", Msg: fmt.Sprintf("column %s is %s; %s needs numbers (one_hot it first)", c, out.Schema[i].Type, name)})
+						errs = append(errs, &engine.ParamError{Param: "columns", Msg: fmt.Sprintf("no feature column %q%s", c, suggest(c, schema.Names()))})
+					} else if numeric && (schema[i].Type == frame.String || schema[i].Type == frame.Time) {
+						errs = append(errs, &engine.ParamError{Param: "columns", Msg: fmt.Sprintf("column %s is %s; %s needs numbers (one_hot it first)", c, schema[i].Type, name)})
 					}
 				}
 				if shape != nil && len(errs) == 0 {
-					s, e := shape(p, out.Schema)
-					out.Schema = s
+					s, e := shape(p, schema)
+					out.Schema = shapeSchema(s)
 					errs = append(errs, e...)
 				}
 				return out, errs

@@ -26,34 +26,35 @@ func splitStage() *engine.StageType {
 			var errs []error
 			target := p.String("target")
 			out := engine.Shape{Target: target}
-			for i, s := range in {
-				if s.Schema == nil {
+			for i, sh := range in {
+				s := schemaOf(sh)
+				if s == nil {
 					continue
 				}
-				if s.Schema.Index(target) < 0 {
+				if s.Index(target) < 0 {
 					what := "the table"
 					if len(in) == 2 {
 						what = []string{"the train table", "the test table"}[i]
 					}
-					errs = append(errs, &engine.ParamError{Param: "target", Msg: fmt.Sprintf("%s has no column %q%s", what, target, suggest(target, s.Schema.Names()))})
+					errs = append(errs, &engine.ParamError{Param: "target", Msg: fmt.Sprintf("%s has no column %q%s", what, target, suggest(target, s.Names()))})
 					continue
 				}
 				if i > 0 {
 					continue
 				}
 				var feats frame.Schema
-				for _, f := range s.Schema {
+				for _, f := range s {
 					if f.Name != target && (len(p.Strings("features")) == 0 || contains(p.Strings("features"), f.Name)) {
 						feats = append(feats, f)
 					}
 				}
 				for _, f := range p.Strings("features") {
-					if s.Schema.Index(f) < 0 {
-						errs = append(errs, &engine.ParamError{Param: "features", Msg: fmt.Sprintf("no column %q%s", f, suggest(f, s.Schema.Names()))})
+					if s.Index(f) < 0 {
+						errs = append(errs, &engine.ParamError{Param: "features", Msg: fmt.Sprintf("no column %q%s", f, suggest(f, s.Names()))})
 					}
 				}
-				out.Schema = feats
-				switch t := s.Schema[s.Schema.Index(target)].Type; {
+				out.Schema = shapeSchema(feats)
+				switch t := s[s.Index(target)].Type; {
 				case p.String("task") != "auto":
 					out.Task = p.String("task")
 				case t == frame.String || t == frame.Bool:

@@ -13,7 +13,7 @@ import (
 // checkEstimatorInput validates what reaches an estimator.
 func checkEstimatorInput(d *estimatorDef, s engine.Shape) []error {
 	var errs []error
-	if bad := nonNumeric(s.Schema); len(bad) > 0 {
+	if bad := nonNumeric(schemaOf(s)); len(bad) > 0 {
 		errs = append(errs, fmt.Errorf("non-numeric feature columns %s reach %s: add a one_hot stage before it (or drop them)", strings.Join(bad, ", "), d.name))
 	}
 	if s.Task != "" && d.task != taskClustering && s.Task != d.task {

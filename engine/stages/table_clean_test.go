@@ -79,7 +79,7 @@ func TestFillna(t *testing.T) {
 			path := gapsPipeline(t, "fillna", tt.with)
 			if tt.wantSchema != "" {
 				ps, _ := mustPlan(t, path).Stage("x")
-				if got := schemaText(ps.Shape.Schema); got != tt.wantSchema {
+				if got := schemaText(validatedSchema(ps)); got != tt.wantSchema {
 					t.Errorf("schema at validation: got %s, want %s", got, tt.wantSchema)
 				}
 			}
@@ -172,7 +172,7 @@ func TestIrisDirtyCleanup(t *testing.T) {
 	plan := mustPlan(t, path)
 	ps, _ := plan.Stage("numbers")
 	want := "sepal_length float, sepal_width float, petal_length float, petal_width float, species string"
-	if got := schemaText(ps.Shape.Schema); got != want {
+	if got := schemaText(validatedSchema(ps)); got != want {
 		t.Errorf("schema at validation: got %s, want %s", got, want)
 	}
 	tables, err := outputs(t, plan)

@@ -23,7 +23,7 @@ func TestColumnStages(t *testing.T) {
 			t.Parallel()
 			path := fruitPipeline(t, tt.uses, tt.with)
 			ps, _ := mustPlan(t, path).Stage("x")
-			if got := schemaText(ps.Shape.Schema); got != tt.want {
+			if got := schemaText(validatedSchema(ps)); got != tt.want {
 				t.Errorf("schema at validation: got %s, want %s", got, tt.want)
 			}
 			f := mustRun(t, path, "x")

@@ -28,10 +28,13 @@ func joinStage() *engine.StageType {
 			if len(sfx) != 2 || sfx[0] == sfx[1] {
 				errs = append(errs, paramErr("suffixes", "want two different suffixes, left then right, e.g. [_x, _y]"))
 			}
-			if len(in) < 2 || in[0].Schema == nil || in[1].Schema == nil || len(errs) > 0 {
+			if len(in) < 2 || len(errs) > 0 {
 				return tableShape(nil), errs
 			}
-			l, r := in[0].Schema, in[1].Schema
+			l, r := schemaOf(in[0]), schemaOf(in[1])
+			if l == nil || r == nil {
+				return tableShape(nil), nil
+			}
 			for side, s := range []frame.Schema{l, r} {
 				for _, k := range on {
 					if s.Index(k) < 0 {
@@ -155,10 +158,9 @@ func concatStage() *engine.StageType {
 		Check: func(p engine.Params, in []engine.Shape, _ engine.CheckEnv) (engine.Shape, []error) {
 			schemas := make([]frame.Schema, len(in))
 			for i, s := range in {
-				if s.Schema == nil {
+				if schemas[i] = schemaOf(s); schemas[i] == nil {
 					return tableShape(nil), nil
 				}
-				schemas[i] = s.Schema
 			}
 			s, err := concatSchema(schemas, p.String("join") == "inner")
 			if err != nil {

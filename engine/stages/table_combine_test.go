@@ -50,7 +50,7 @@ func TestJoin(t *testing.T) {
 			t.Parallel()
 			path := joinPipeline(t, tt.with)
 			ps, _ := mustPlan(t, path).Stage("x")
-			if got := schemaText(ps.Shape.Schema); got != tt.wantSchema {
+			if got := schemaText(validatedSchema(ps)); got != tt.wantSchema {
 				t.Errorf("schema at validation: got %s, want %s", got, tt.wantSchema)
 			}
 			f := mustRun(t, path, "x")
@@ -143,7 +143,7 @@ func TestConcat(t *testing.T) {
     needs: `+tt.needs+`
     with: `+tt.with+"\n", files)
 			ps, _ := mustPlan(t, path).Stage("x")
-			if got := schemaText(ps.Shape.Schema); got != tt.wantSchema {
+			if got := schemaText(validatedSchema(ps)); got != tt.wantSchema {
 				t.Errorf("schema at validation: got %s, want %s", got, tt.wantSchema)
 			}
 			f := mustRun(t, path, "x")

@@ -178,7 +178,7 @@ func TestDerive(t *testing.T) {
 			// What validation said of the column is what the run gave.
 			plan := mustPlan(t, path)
 			ps, _ := plan.Stage("x")
-			if s := ps.Shape.Schema; s != nil {
+			if s := validatedSchema(ps); s != nil {
 				if j := s.Index(tt.col); j < 0 || s[j].Type != c.Type {
 					t.Errorf("schema at validation: got %s, want column %s %s", s, tt.col, c.Type)
 				}

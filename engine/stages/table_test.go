@@ -239,6 +239,9 @@ func joined(t *testing.T, f *frame.Frame, name string) string {
 	return strings.Join(column(t, f, name), ",")
 }
 
+// validatedSchema is what validation said of a stage's columns (nil: unknown).
+func validatedSchema(ps *engine.PlannedStage) frame.Schema { return stages.SchemaOf(ps.Shape) }
+
 // schemaText renders a schema for comparisons ("a float, b string").
 func schemaText(s frame.Schema) string {
 	if s == nil {

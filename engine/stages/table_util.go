@@ -16,9 +16,37 @@ func paramErr(param, format string, args ...any) error {
 	return &engine.ParamError{Param: param, Msg: fmt.Sprintf(format, args...)}
 }
 
+// shapeSchema is a table's schema as validation carries it in a shape,
+// and schemaOf reads it back: the one conversion each way between the
+// catalog's frame.Schema and engine.Schema (the column types have the same
+// numbers, TestColumnTypesAgree). nil, an unknown schema, stays nil.
+func shapeSchema(s frame.Schema) engine.Schema {
+	if s == nil {
+		return nil
+	}
+	out := make(engine.Schema, len(s))
+	for i, f := range s {
+		out[i] = engine.Column{Name: f.Name, Type: engine.ColumnType(f.Type)}
+	}
+	return out
+}
+
+// schemaOf is the schema a shape carries, as the catalog's frame.Schema
+// (nil: unknown). See shapeSchema.
+func schemaOf(s engine.Shape) frame.Schema {
+	if s.Schema == nil {
+		return nil
+	}
+	out := make(frame.Schema, len(s.Schema))
+	for i, c := range s.Schema {
+		out[i] = frame.Field{Name: c.Name, Type: frame.Type(c.Type)}
+	}
+	return out
+}
+
 // tableShape is the shape of a table with the given columns (nil: unknown).
 func tableShape(s frame.Schema) engine.Shape {
-	return engine.Shape{Kind: engine.KindTable, Schema: s}
+	return engine.Shape{Kind: engine.KindTable, Schema: shapeSchema(s)}
 }
 
 // inSchema returns the schema of the first input, or nil when there is
@@ -27,7 +55,7 @@ func inSchema(in []engine.Shape) frame.Schema {
 	if len(in) == 0 {
 		return nil
 	}
-	return in[0].Schema
+	return schemaOf(in[0])
 }
 
 // passShape is the Check result of a stage that keeps its input's columns.
