@@ -23,6 +23,7 @@ type mappedFile struct {
 	pos   int64  // Seek's position, relative to the file's start
 	unmap func() error
 	drop  func(off, n int) // lets the kernel take back the pages of data[off:off+n]; they read again on use
+	fill  func(off, n int) // maps the pages of data[off:off+n] in one call instead of a fault for each
 }
 
 // ErrFileChanged is returned (wrapped) when a file being read shrinks
@@ -84,8 +85,13 @@ func (m *mappedFile) Seek(off int64, whence int) (int64, error) {
 	return off, nil
 }
 
-// slice returns the n bytes at off, in place.
-func (m *mappedFile) slice(off int64, n int) []byte { return m.data[off : off+int64(n) : off+int64(n)] }
+// slice returns the n bytes at off, in place, with their pages mapped.
+func (m *mappedFile) slice(off int64, n int) []byte {
+	if m.fill != nil {
+		m.fill(int(off), n)
+	}
+	return m.data[off : off+int64(n) : off+int64(n)]
+}
 
 // done says the bytes at off are no longer needed for now.
 func (m *mappedFile) done(off int64, n int) {

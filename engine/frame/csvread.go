@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // DefaultNullValues are the field texts read as missing values when
@@ -177,10 +178,13 @@ func (d *colData) alloc(w, n int) {
 	switch w {
 	case 8:
 		d.w8 = make([]uint64, n)
+		hugePages(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(d.w8))), 8*n))
 	case 4:
 		d.w4 = make([]int32, n)
+		hugePages(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(d.w4))), 4*n))
 	default:
 		d.w1 = make([]bool, n)
+		hugePages(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(d.w1))), n))
 	}
 }
 
