@@ -212,30 +212,30 @@ func (f *hgbFit) run(progress Progress) error {
 	// float64 input, so a copy made from a matrix that was not dense can
 	// be collected.
 	in.x = nil
-	// The training rows' raw scores are kept as float32 offsets from the
-	// initial score (class k's at delta[k*n:]), summed in float64 where
-	// they are used; the validation rows' (a fraction of them) in float64.
-	delta, rawv := make([]float32, K*n), make([]float64, K*nv)
+	// The training rows' raw scores are kept in float32, summed in float64
+	// where they are used: for one score per row (squared error, binary
+	// log-loss) as offsets from the initial score; for K classes as the
+	// K−1 differences between class k's offset and the last class's
+	// (class k's at delta[k*n:]), which is all the class probabilities
+	// depend on. The validation rows' (a fraction of them) are kept in
+	// float64, every class's.
+	nd := K
+	if f.loss == hgbMultinomial {
+		nd = K - 1
+	}
+	delta, rawv := make([]float32, nd*n), make([]float64, K*nv)
 	for k := range K {
 		for i := range nv {
 			rawv[k*nv+i] = f.init[k]
 		}
 	}
-	// Gradients and hessians in float32, as scikit-learn and LightGBM
-	// keep them (histogram sums are float64), for one tree at a time: a
-	// class's gradients need only its own scores and each row's log
-	// normaliser over the classes, taken once per iteration, so growing
-	// class k's tree and adding it to class k's scores leaves the other
-	// classes' gradients of the iteration unchanged. No hessians for the
-	// squared error, whose hessian is 1.
+	// Gradients in float32, as scikit-learn and LightGBM keep them
+	// (histogram sums are float64), for one tree at a time. No stored
+	// hessians: 1 for the squared error, |g|(1 − |g|) for the log-losses.
+	// The classes' trees of an iteration all fit the gradients at the
+	// iteration's start, so their additions to the scores wait until the
+	// last class's tree is grown.
 	g := make([]float32, n)
-	var h, lse []float32
-	if f.loss != hgbSquared {
-		h = make([]float32, n)
-	}
-	if f.loss == hgbMultinomial {
-		lse = make([]float32, n)
-	}
 	grower := newHgbGrower(f.p, codes, n, in.d, binner, hasMiss, f.loss == hgbSquared)
 	var scores []float64
 	if f.early {
@@ -243,28 +243,43 @@ func (f *hgbFit) run(progress Progress) error {
 	}
 	f.trees = make([][]HistTree, 0, f.maxIter)
 	for it := range f.maxIter {
-		if lse != nil {
-			hgbLogNorm(f.init, delta, lse)
-		}
 		row := make([]HistTree, K)
 		for k := range K {
-			col := delta[k*n : (k+1)*n]
-			hgbGradients(f.loss, k, f.init[k], col, lse, y, g, h)
-			tree := grower.grow(g, h, f.lr)
-			grower.leafRows(tree, func(leaf int, rows []int32) {
-				v := float32(tree.Value[leaf])
-				for _, r := range rows {
-					col[r] += v
-				}
-			})
+			hgbGradients(f.loss, k, f.init, delta, y, g)
+			tree := grower.grow(g, f.lr)
 			if nv > 0 {
 				colv := rawv[k*nv : (k+1)*nv]
 				for i := range colv {
 					colv[i] += tree.Value[tree.leafBinned(vcodes, nv, i, f.maxBins)]
 				}
 			}
-			tree.bins = nil
 			row[k] = *tree
+		}
+		if f.loss != hgbMultinomial {
+			tree := &row[0]
+			grower.leafRows(tree, func(leaf int, rows []int32) {
+				v := float32(tree.Value[leaf])
+				for _, r := range rows {
+					delta[r] += v
+				}
+			})
+		} else {
+			// The last class's tree has its leaves' rows at hand; the
+			// other classes' leaves are found again from the codes.
+			last := &row[K-1]
+			grower.leafRows(last, func(leaf int, rows []int32) {
+				v := last.Value[leaf]
+				for _, r := range rows {
+					for k := range K - 1 {
+						t := &row[k]
+						d := &delta[k*n+int(r)]
+						*d = float32(float64(*d) + t.Value[t.leafBinned(codes, n, int(r), f.maxBins)] - v)
+					}
+				}
+			})
+		}
+		for k := range row {
+			row[k].bins = nil
 		}
 		f.trees = append(f.trees, row)
 		if progress != nil {
@@ -336,46 +351,42 @@ func hgbInit(loss, K int, y []float64) []float64 {
 	return out
 }
 
-// hgbLogNorm sets lse[i] to log Σₖ exp(raw of class k at row i), the
-// raw scores being init[k] + delta[k*n+i], on all cores.
-func hgbLogNorm(init []float64, delta, lse []float32) {
-	n, K := len(lse), len(init)
-	treeParallelBlocks(n, 8192, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			mx := init[0] + float64(delta[i])
-			for k := 1; k < K; k++ {
-				mx = max(mx, init[k]+float64(delta[k*n+i]))
-			}
-			var s float64
-			for k := range K {
-				s += math.Exp(init[k] + float64(delta[k*n+i]) - mx)
-			}
-			lse[i] = float32(mx + math.Log(s))
-		}
-	})
-}
-
-// hgbGradients sets g and h to the gradients and hessians of the loss
-// for the scores of class k (init + delta per row; the only class but
-// for the multinomial loss, whose log normalisers are lse), on all cores.
-func hgbGradients(loss, k int, init float64, delta, lse []float32, y []float64, g, h []float32) {
-	n := len(delta)
+// hgbGradients sets g to the gradients of the loss for the scores of
+// class k at row i (init[k] + delta[i] for one score per row; for K
+// classes, the differences init[j] − init[K−1] + delta[j*n+i] to the last
+// class, from which the probabilities follow), on all cores.
+func hgbGradients(loss, k int, init []float64, delta []float32, y []float64, g []float32) {
+	n := len(g)
 	treeParallelBlocks(n, 8192, func(lo, hi int) {
 		switch loss {
 		case hgbSquared:
 			for i := lo; i < hi; i++ {
-				g[i] = float32(init + float64(delta[i]) - y[i])
+				g[i] = float32(init[0] + float64(delta[i]) - y[i])
 			}
 		case hgbBinomial:
 			for i := lo; i < hi; i++ {
-				p := 1 / (1 + math.Exp(-(init + float64(delta[i]))))
+				p := 1 / (1 + math.Exp(-(init[0] + float64(delta[i]))))
 				g[i] = float32(p - y[i])
-				h[i] = float32(p * (1 - p))
 			}
 		default:
+			// r_j, class j's raw score less the last class's, is
+			// init[j] − init[K−1] + delta[j*n+i] (0 for the last class);
+			// p_k = 1 / Σ_j exp(r_j − r_k), which an overflow makes 0.
+			K := len(init)
 			for i := lo; i < hi; i++ {
-				q := math.Exp(init + float64(delta[i]) - float64(lse[i]))
-				h[i] = float32(q * (1 - q))
+				var rk float64
+				if k < K-1 {
+					rk = init[k] - init[K-1] + float64(delta[k*n+i])
+				}
+				s := math.Exp(-rk) // the last class
+				for j := range K - 1 {
+					if j == k {
+						s++
+					} else {
+						s += math.Exp(init[j] - init[K-1] + float64(delta[j*n+i]) - rk)
+					}
+				}
+				q := 1 / s
 				if int(y[i]) == k {
 					q--
 				}

@@ -3,7 +3,6 @@ package ml
 import (
 	"math"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -60,10 +59,10 @@ type hgbGrower struct {
 	constHess bool   // every hessian is 1: histograms count instead of summing
 	workers   int
 
-	g, h    []float32 // this tree's gradients and hessians, per row (h nil when constant)
+	g       []float32 // this tree's gradients, per row
 	rows    []int32   // row indices, partitioned node by node
-	scratch []int32   // the partition's buffer
-	og, oh  []float32 // gradients and hessians of a smaller child's rows, in its order (in scratch's memory)
+	scratch []int32   // the partition's buffer: the smaller side of a node, at most n/2 rows
+	og      []float32 // gradients of a smaller child's rows, in its order (in scratch's memory)
 	nodes   []hgbNode
 	free    [][]hgbBin
 	bestA   []hgbSplit // per feature, scratch for the parallel search
@@ -76,18 +75,14 @@ func newHgbGrower(p hgbParams, codes []uint8, n, d int, b *hgbBinner, hasMiss []
 		nbins:   make([]int, d),
 		workers: max(1, min(runtime.GOMAXPROCS(0), d)),
 		rows:    make([]int32, n),
-		scratch: make([]int32, n+2),
+		scratch: make([]int32, n/2+2),
 		bestA:   make([]hgbSplit, d),
 		bestB:   make([]hgbSplit, d),
 	}
-	// The smaller child's gradients and hessians are gathered after the
-	// partition is done with the scratch rows: they share its memory,
-	// n/2+1 of each (both pointer-free, in one allocation).
-	buf := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.scratch))), n+2)
-	t.og = buf[: n/2+1 : n/2+1]
-	if !constHess {
-		t.oh = buf[n/2+1 : n+2 : n+2]
-	}
+	// The smaller child's gradients are gathered after the partition is
+	// done with the scratch rows: they share its memory (both
+	// pointer-free, the same size).
+	t.og = unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.scratch))), n/2+2)
 	for f := range d {
 		t.nbins[f] = len(b.thr[f]) + 1
 	}
@@ -143,11 +138,13 @@ func (t *hgbGrower) splittable(nd *hgbNode) bool {
 		nd.end-nd.start >= 2*t.p.minLeaf && nd.h >= 2*t.p.minHess
 }
 
-// grow grows one tree on gradients g and hessians h (nil when the
-// hessians are constant) and returns it with leaf values
-// -lr·G/(H+l2). After grow, leafRows gives each leaf's training rows.
-func (t *hgbGrower) grow(g, h []float32, lr float64) *HistTree {
-	t.g, t.h = g, h
+// grow grows one tree on gradients g and returns it with leaf values
+// -lr·G/(H+l2). The hessians are 1 for the squared error (constHess);
+// for the log-losses, whose gradient is g = p − y with y 0 or 1, they
+// are p(1 − p) = |g|(1 − |g|), taken from g where they are summed rather
+// than stored. After grow, leafRows gives each leaf's training rows.
+func (t *hgbGrower) grow(g []float32, lr float64) *HistTree {
+	t.g = g
 	for i := range t.rows {
 		t.rows[i] = int32(i)
 	}
@@ -161,7 +158,7 @@ func (t *hgbGrower) grow(g, h []float32, lr float64) *HistTree {
 		H = float64(t.n)
 	} else {
 		for i := range t.n {
-			H += float64(h[i])
+			H += hgbHess(g[i])
 		}
 	}
 	root.g, root.h = G, H
@@ -176,7 +173,7 @@ func (t *hgbGrower) grow(g, h []float32, lr float64) *HistTree {
 		t.eachFeature(func(f int) {
 			fh := hist[f*hgbHistBins : (f+1)*hgbHistBins]
 			clear(fh)
-			t.build(fh, f, nil, g, h)
+			t.build(fh, f, nil, g)
 			t.bestA[f] = t.search(fh, f, &t.nodes[0])
 		})
 		nd.split = t.reduce(t.bestA)
@@ -268,25 +265,17 @@ func (t *hgbGrower) splitNode(tree *HistTree, id int) {
 	ns, nl := &t.nodes[small], &t.nodes[large]
 	ss, ls := t.splittable(ns), t.splittable(nl)
 	rows := t.rows[ns.start:ns.end]
-	og, oh := t.og[:len(rows)], t.oh
-	if !t.constHess {
-		oh = oh[:len(rows)]
-	}
+	og := t.og[:len(rows)]
 	treeParallelBlocks(len(rows), hgbChunk, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			og[j] = t.g[rows[j]]
-		}
-		if !t.constHess {
-			for j := lo; j < hi; j++ {
-				oh[j] = t.h[rows[j]]
-			}
 		}
 	})
 	t.eachFeature(func(f int) {
 		fs := sh[f*hgbHistBins : (f+1)*hgbHistBins]
 		fl := lh[f*hgbHistBins : (f+1)*hgbHistBins]
 		clear(fs)
-		t.build(fs, f, rows, og, oh)
+		t.build(fs, f, rows, og)
 		for b := range fl {
 			fl[b].g -= fs[b].g
 			fl[b].h -= fs[b].h
@@ -311,10 +300,17 @@ func (t *hgbGrower) splitNode(tree *HistTree, id int) {
 // thr is the upper threshold of bin b of feature f.
 func (t *hgbGrower) thr(f, b int) float64 { return t.binner.thr[f][b] }
 
+// hgbHess is the hessian p(1 − p) of a log-loss whose gradient is
+// g = p − y, y 0 or 1: |g|(1 − |g|) either way.
+func hgbHess(g float32) float64 {
+	a := math.Abs(float64(g))
+	return a * (1 - a)
+}
+
 // build adds the rows of a node to fh, feature f's histogram: rows nil
-// means every row in order, with g and h indexed by row; otherwise g and
-// h hold the values of rows in order.
-func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g, h []float32) {
+// means every row in order, with g indexed by row; otherwise g holds the
+// gradients of rows in order.
+func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g []float32) {
 	hist := (*[hgbHistBins]hgbBin)(fh)
 	col := t.codes[f*t.n : (f+1)*t.n]
 	switch {
@@ -326,11 +322,11 @@ func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g, h []float32) {
 			b.n++
 		}
 	case rows == nil:
-		g, h = g[:len(col)], h[:len(col)]
+		g = g[:len(col)]
 		for i, c := range col {
 			b := &hist[c]
 			b.g += float64(g[i])
-			b.h += float64(h[i])
+			b.h += hgbHess(g[i])
 			b.n++
 		}
 	case t.constHess:
@@ -341,11 +337,11 @@ func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g, h []float32) {
 			b.n++
 		}
 	default:
-		g, h = g[:len(rows)], h[:len(rows)]
+		g = g[:len(rows)]
 		for j, r := range rows {
 			b := &hist[col[r]]
 			b.g += float64(g[j])
-			b.h += float64(h[j])
+			b.h += hgbHess(g[j])
 			b.n++
 		}
 	}
@@ -431,15 +427,15 @@ func (t *hgbGrower) reduce(per []hgbSplit) hgbSplit {
 	return best
 }
 
-// hgbChunk is the block of rows partitioned by one goroutine: fixed, so
-// the result does not depend on the number of cores.
+// hgbChunk is the block of rows gathered by one goroutine.
 const hgbChunk = 8192
 
 // partition reorders grower.rows[start:end] so the rows going left come
 // first, each side keeping its order, and returns where the right side
-// starts. Large nodes are partitioned block by block on all cores: each
-// block splits into the scratch buffer, then the blocks' left and right
-// parts are copied to their places.
+// starts. The side with fewer rows (s.nl says how many go left) goes to
+// the scratch rows, the other is moved within rows: so the scratch needs
+// half as many rows as the training set. One pass on one core: the
+// result depends only on the rows and the split.
 func (t *hgbGrower) partition(start, end int, s hgbSplit) int {
 	var left [hgbHistBins]int
 	for c := 0; c <= s.bin; c++ {
@@ -450,54 +446,45 @@ func (t *hgbGrower) partition(start, end int, s hgbSplit) int {
 	}
 	col := t.codes[s.feat*t.n : (s.feat+1)*t.n]
 	rows := t.rows[start:end]
-	sc := t.scratch[start:end]
-	chunks := (len(rows) + hgbChunk - 1) / hgbChunk
-	nleft := make([]int, chunks)
-	// Each block: its left rows first, then its right rows, in sc.
-	split := func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			a, b := c*hgbChunk, min((c+1)*hgbChunk, len(rows))
-			in, out := rows[a:b], sc[a:b]
-			k, m := 0, len(in)-1
-			for _, r := range in {
-				l := left[col[r]]
-				out[k] = r
-				out[m] = r
-				k += l
-				m -= 1 - l
-			}
-			// The right rows went in from the end: put them in order.
-			slices.Reverse(out[k:])
-			nleft[c] = k
+	nl := s.nl
+	nr := len(rows) - nl
+	if nl <= nr {
+		// From the end: the right rows move to the end of rows, in
+		// order; the left rows go to the scratch in reverse order.
+		sc := t.scratch[:nl+1]
+		w, k := len(rows)-1, 0
+		for i := len(rows) - 1; i >= 0; i-- {
+			r := rows[i]
+			l := left[col[r]]
+			rows[w] = r
+			sc[k] = r
+			w -= 1 - l
+			k += l
 		}
-	}
-	if chunks == 1 {
-		split(0, 1)
-	} else {
-		treeParallelBlocks(chunks, 1, split)
-	}
-	total := 0
-	for _, k := range nleft {
-		total += k
-	}
-	place := func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			l, r := 0, total
-			for p := 0; p < c; p++ {
-				l += nleft[p]
-				r += min((p+1)*hgbChunk, len(rows)) - p*hgbChunk - nleft[p]
-			}
-			a, b := c*hgbChunk, min((c+1)*hgbChunk, len(rows))
-			copy(rows[l:], sc[a:a+nleft[c]])
-			copy(rows[r:], sc[a+nleft[c]:b])
+		if k != nl {
+			panic("ml: histogram boosting partition: left count differs from the histogram's")
 		}
-	}
-	if chunks == 1 {
-		place(0, 1)
+		for j := range nl {
+			rows[j] = sc[nl-1-j]
+		}
 	} else {
-		treeParallelBlocks(chunks, 1, place)
+		// From the start: the left rows move to the start of rows, the
+		// right rows go to the scratch, both in order.
+		sc := t.scratch[:nr+1]
+		w, k := 0, 0
+		for _, r := range rows {
+			l := left[col[r]]
+			rows[w] = r
+			sc[k] = r
+			w += l
+			k += 1 - l
+		}
+		if k != nr {
+			panic("ml: histogram boosting partition: right count differs from the histogram's")
+		}
+		copy(rows[nl:], sc[:nr])
 	}
-	return start + total
+	return start + nl
 }
 
 // leafRows calls fn with each leaf of the last grown tree and its
