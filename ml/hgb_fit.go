@@ -267,13 +267,16 @@ func (f *hgbFit) run(progress Progress) error {
 			// The last class's tree has its leaves' rows at hand; the
 			// other classes' leaves are found again from the codes.
 			last := &row[K-1]
+			routers := make([]hgbRouter, K-1)
+			for k := range routers {
+				routers[k] = newHgbRouter(&row[k], f.maxBins)
+			}
 			grower.leafRows(last, func(leaf int, rows []int32) {
 				v := last.Value[leaf]
-				for _, r := range rows {
-					for k := range K - 1 {
-						t := &row[k]
-						d := &delta[k*n+int(r)]
-						*d = float32(float64(*d) + t.Value[t.leafBinned(codes, n, int(r), f.maxBins)] - v)
+				for k := range routers {
+					rt, col := &routers[k], delta[k*n:(k+1)*n]
+					for _, r := range rows {
+						col[r] = float32(float64(col[r]) + rt.tree.Value[rt.leaf(codes, n, int(r), f.maxBins)] - v)
 					}
 				}
 			})

@@ -124,3 +124,60 @@ func (t *HistTree) leafBinned(codes []uint8, n, i, missBin int) int {
 		}
 	}
 }
+
+// hgbRouter finds the leaf of a training row from its codes like
+// leafBinned, without a branch on the codes: a table per internal node
+// says, for each code, whether it goes to the right child, which follows
+// the left one.
+type hgbRouter struct {
+	tree  *HistTree
+	right [][hgbHistBins]uint8 // per node; nil: use leafBinned
+}
+
+// hgbRouteMax is the most internal nodes given a table (256 bytes each).
+const hgbRouteMax = 256
+
+func newHgbRouter(t *HistTree, missBin int) hgbRouter {
+	r := hgbRouter{tree: t}
+	internal := 0
+	for j, f := range t.Feature {
+		if f >= 0 {
+			internal++
+			if t.Right[j] != t.Left[j]+1 {
+				return r
+			}
+		}
+	}
+	if internal > hgbRouteMax {
+		return r
+	}
+	r.right = make([][hgbHistBins]uint8, len(t.Feature))
+	for j, f := range t.Feature {
+		if f < 0 {
+			continue
+		}
+		tab := &r.right[j]
+		for c := int(t.bins[j]) + 1; c < hgbHistBins; c++ {
+			tab[c] = 1
+		}
+		tab[missBin] = 1
+		if t.MissingLeft[j] {
+			tab[missBin] = 0
+		}
+	}
+	return r
+}
+
+// leaf returns the leaf reached by row i of the column-major codes (n
+// rows).
+func (r *hgbRouter) leaf(codes []uint8, n, i, missBin int) int {
+	t := r.tree
+	if r.right == nil {
+		return t.leafBinned(codes, n, i, missBin)
+	}
+	j := 0
+	for f := t.Feature[0]; f >= 0; f = t.Feature[j] {
+		j = int(t.Left[j]) + int(r.right[j][codes[int(f)*n+i]])
+	}
+	return j
+}
