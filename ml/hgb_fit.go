@@ -264,19 +264,20 @@ func (f *hgbFit) run(progress Progress) error {
 				}
 			})
 		} else {
-			// The last class's tree has its leaves' rows at hand; the
-			// other classes' leaves are found again from the codes.
-			last := &row[K-1]
-			routers := make([]hgbRouter, K-1)
+			// Each row's leaves are found again from the codes, row by
+			// row, so each tree reads its features' codes in order.
+			routers := make([]hgbRouter, K)
 			for k := range routers {
 				routers[k] = newHgbRouter(&row[k], f.maxBins)
 			}
-			grower.leafRows(last, func(leaf int, rows []int32) {
-				v := last.Value[leaf]
-				for k := range routers {
-					rt, col := &routers[k], delta[k*n:(k+1)*n]
-					for _, r := range rows {
-						col[r] = float32(float64(col[r]) + rt.tree.Value[rt.leaf(codes, n, int(r), f.maxBins)] - v)
+			last := &routers[K-1]
+			treeParallelBlocks(n, hgbChunk, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					v := last.tree.Value[last.leaf(codes, n, i, f.maxBins)]
+					for k := range K - 1 {
+						rt := &routers[k]
+						d := &delta[k*n+i]
+						*d = float32(float64(*d) + rt.tree.Value[rt.leaf(codes, n, i, f.maxBins)] - v)
 					}
 				}
 			})
