@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync/atomic"
 )
 
 const (
@@ -272,6 +273,10 @@ func readBlocks(in io.Reader, quotes bool, sizeHint int64, workers, maxBlock int
 			cur, err1 := sk.Seek(0, io.SeekCurrent)
 			end, err2 := sk.Seek(0, io.SeekEnd)
 			if err1 == nil && err2 == nil && end >= cur {
+				if m, ok := ra.(*mappedFile); ok && end <= int64(len(m.data)) {
+					blocks, err := scanMapped(m, cur, end-cur, quotes, maxBlock, workers)
+					return blocks, newSource(ra, workers, blocks), end - cur, err
+				}
 				blocks, err := scanBlocks(ra, cur, end-cur, quotes, maxBlock)
 				return blocks, newSource(ra, workers, blocks), end - cur, err
 			}
@@ -279,4 +284,104 @@ func readBlocks(in io.Reader, quotes bool, sizeHint int64, workers, maxBlock int
 	}
 	blocks, total, err := splitBlocks(in, quotes, sizeHint, maxBlock)
 	return blocks, &source{}, total, err
+}
+
+// scanMapped cuts the size bytes at base of the mapped file m into blocks
+// like scanBlocks, with the same rule for a record boundary (a newline
+// after an even number of quotes since the start), but on workers
+// goroutines: the input is split every maxBlock bytes, each piece's
+// quotes and newlines are counted in parallel, and each block then starts
+// at the first boundary at or after a split. Pieces with no boundary join
+// the block before them. A file that shrinks meanwhile gives
+// ErrFileChanged.
+func scanMapped(m *mappedFile, base, size int64, quotes bool, maxBlock, workers int) ([]*block, error) {
+	data := m.data[base : base+size]
+	start := 0
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		start = 3
+	}
+	n := len(data)
+	if start == n {
+		return nil, nil
+	}
+	pieces := (n - start + maxBlock - 1) / maxBlock
+	// lines[k] and odd[k]: newlines before piece k, and whether an odd
+	// number of quotes comes before it (prefix sums once counted).
+	lines := make([]int, pieces+1)
+	qs := make([]int, pieces+1)
+	var changed atomic.Bool
+	runBlocks(pieces, workers, func(k int) {
+		lo := start + k*maxBlock
+		hi := min(lo+maxBlock, n)
+		err := m.withFaults("", func() error {
+			piece := m.slice(base+int64(lo), hi-lo)
+			lines[k+1] = bytes.Count(piece, []byte{'\n'})
+			if quotes {
+				qs[k+1] = bytes.Count(piece, []byte{'"'})
+			}
+			return nil
+		})
+		if err != nil {
+			changed.Store(true)
+		}
+		m.done(base+int64(lo), hi-lo)
+	})
+	if changed.Load() {
+		return nil, ErrFileChanged
+	}
+	for k := 1; k <= pieces; k++ {
+		lines[k] += lines[k-1]
+		qs[k] += qs[k-1]
+	}
+	// linesBefore counts the newlines in data[start:x].
+	linesBefore := func(x int) int {
+		if x == n {
+			return lines[pieces]
+		}
+		k := (x - start) / maxBlock
+		return lines[k] + bytes.Count(data[start+k*maxBlock:x], []byte{'\n'})
+	}
+	var blocks []*block
+	cut := start
+	for k := 1; k <= pieces; k++ {
+		end := n
+		if k < pieces {
+			from := start + k*maxBlock
+			if from < cut {
+				continue // the block before reaches past this split
+			}
+			end = nextBoundary(data, from, quotes, qs[k]%2 == 1)
+		}
+		if end <= cut {
+			continue
+		}
+		first := linesBefore(cut)
+		rows := linesBefore(end) - first
+		if data[end-1] != '\n' {
+			rows++
+		}
+		blocks = append(blocks, &block{off: base + int64(cut), n: end - cut, line: 1 + first, maxRows: rows})
+		cut = end
+	}
+	return blocks, nil
+}
+
+// nextBoundary returns the offset just past the first newline at or after
+// data[from] that is outside quotes (any newline without quotes), or
+// len(data); inQuote says whether data[from] is inside them.
+func nextBoundary(data []byte, from int, quotes, inQuote bool) int {
+	for i := from; ; {
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			return len(data)
+		}
+		j += i
+		if quotes && bytes.Count(data[i:j], []byte{'"'})%2 == 1 {
+			inQuote = !inQuote
+		}
+		if !inQuote {
+			return j + 1
+		}
+		i = j + 1
+	}
 }

@@ -66,3 +66,33 @@ func TestMappedFileOtherPanics(t *testing.T) {
 	var p *int
 	_ = m.withFaults(path, func() error { return fmt.Errorf("%d", *p) })
 }
+
+// TestReadCSVMappedFileShrinks checks that reading a mapped file cut short
+// after it was mapped, with its blocks scanned and parsed on several
+// goroutines, gives ErrFileChanged instead of crashing the process.
+func TestReadCSVMappedFileShrinks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.csv")
+	if err := os.WriteFile(path, []byte("a,b\n"+strings.Repeat("1,x\n", 1<<16)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := openMapped(f)
+	if m == nil {
+		t.Skip("files are not mapped on this platform")
+	}
+	defer m.unmap() //nolint:errcheck // test cleanup
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	err = m.withFaults(path, func() error {
+		_, err := readCSV(m, ReadOptions{Name: path, Workers: 3, blockSize: 4096})
+		return err
+	})
+	if !errors.Is(err, ErrFileChanged) {
+		t.Fatalf("got %v, want ErrFileChanged", err)
+	}
+}

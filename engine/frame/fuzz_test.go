@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -193,6 +194,24 @@ func FuzzReadCSV(f *testing.F) {
 		case err == nil:
 			if err := sameValues(ref, got); err != nil {
 				t.Fatalf("small blocks: %v", err)
+			}
+		}
+		// So must small blocks of a file, which is mapped and scanned in
+		// parallel pieces.
+		if len(in) == 0 {
+			return
+		}
+		file := tempFile(string(in)).(*os.File)
+		defer file.Close()
+		got, err = frame.ReadCSV(file, opts)
+		switch {
+		case (err == nil) != (refErr == nil):
+			t.Fatalf("small blocks of a file: error %v, one block: error %v", err, refErr)
+		case err != nil && err.Error() != refErr.Error():
+			t.Fatalf("small blocks of a file: error %q, one block: %q", err, refErr)
+		case err == nil:
+			if err := sameValues(ref, got); err != nil {
+				t.Fatalf("small blocks of a file: %v", err)
 			}
 		}
 	})
