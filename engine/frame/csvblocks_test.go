@@ -326,3 +326,27 @@ func TestReadCSVLateTypeChange(t *testing.T) {
 		}
 	}
 }
+
+// TestReadCSVLargeMappedBlock reads a file whose one block is parsed past
+// the point where its first pages are given back to the kernel.
+func TestReadCSVLargeMappedBlock(t *testing.T) {
+	t.Parallel()
+	in := messyCSV(60000, 9, false)
+	if len(in) < 2<<20 {
+		t.Fatalf("input of %d bytes, want over 2 MiB", len(in))
+	}
+	ref, err := csv.NewReader(strings.NewReader(in)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := frame.ReadOptions{Workers: 1}
+	frame.SetBlockSize(&opts, 8<<20)
+	f, err := frame.ReadCSV(tempFile(in), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.NumRows(), len(ref)-1; got != want {
+		t.Fatalf("rows: got %d, want %d", got, want)
+	}
+	checkAgainst(t, f, ref[1:], false)
+}

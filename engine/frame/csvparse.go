@@ -90,7 +90,20 @@ func (r *csvReader) parseBlock(b *block, acts []action) {
 		return kinds
 	}
 	fastKinds := numericKinds()
+	// A mapped block's pages are given back as the parse passes them
+	// (source.release gives back the rest), so that a block does not hold
+	// all its pages until it is done.
+	var m inPlace
+	if r.src != nil {
+		m, _ = r.src.ra.(inPlace)
+	}
+	const dropStep = 1 << 20
+	dropped := 0
 	for pos < n {
+		if pos-dropped >= dropStep && m != nil {
+			m.done(b.off+int64(dropped), pos-dropped)
+			dropped = pos
+		}
 		if fastKinds != nil {
 			if e := r.fastRecord(data, pos, row, cols, fastKinds); e >= 0 {
 				pos = e
