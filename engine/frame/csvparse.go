@@ -265,29 +265,14 @@ func (r *csvReader) fastRecord(data []byte, pos, row int, cols []blockCol, kinds
 			neg = true
 			p++
 		}
-		var m uint64
 		start := p
-		for p < n {
-			d := data[p] - '0'
-			if d > 9 {
-				break
-			}
-			m = m*10 + uint64(d)
-			p++
-		}
+		m, p := digitRun(data, p, 0)
 		nd := p - start
 		frac := -1
 		if p < n && data[p] == '.' {
 			p++
 			fs := p
-			for p < n {
-				d := data[p] - '0'
-				if d > 9 {
-					break
-				}
-				m = m*10 + uint64(d)
-				p++
-			}
+			m, p = digitRun(data, p, m)
 			frac = p - fs
 			nd += frac
 		}

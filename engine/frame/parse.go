@@ -1,7 +1,9 @@
 package frame
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 	"unsafe"
@@ -327,27 +329,13 @@ func scanSimple(b []byte, i int) (m uint64, frac int, end int, neg bool) {
 		}
 	}
 	start := i
-	for i < n {
-		c := b[i] - '0'
-		if c > 9 {
-			break
-		}
-		m = m*10 + uint64(c)
-		i++
-	}
+	m, i = digitRun(b, i, 0)
 	digits := i - start
 	frac = -1
 	if i < n && b[i] == '.' {
 		i++
 		fs := i
-		for i < n {
-			c := b[i] - '0'
-			if c > 9 {
-				break
-			}
-			m = m*10 + uint64(c)
-			i++
-		}
+		m, i = digitRun(b, i, m)
 		frac = i - fs
 		digits += frac
 	}
@@ -355,4 +343,42 @@ func scanSimple(b []byte, i int) (m uint64, frac int, end int, neg bool) {
 		return 0, 0, -1, false
 	}
 	return m, frac, i, neg
+}
+
+// pow10u holds the powers of ten that digitRun multiplies by.
+var pow10u = [9]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// digitRun reads the decimal digits at b[i:] onto m (m*10 + digit for
+// each, wrapping like that loop) and returns m and the index past them.
+// It takes eight bytes at a time where it can: their digits are found
+// with one carry trick and summed with three multiplications.
+func digitRun(b []byte, i int, m uint64) (uint64, int) {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ 0x3030303030303030
+		// A byte of x is a digit's value when it is at most 9: adding
+		// 0x76 then sets its top bit, or it had it, for any other. A carry
+		// out of a byte only reaches later bytes, past the first non-digit.
+		nd := ((x + 0x7676767676767676) | x) & 0x8080808080808080
+		k := bits.TrailingZeros64(nd) / 8 // leading digits, 0 to 8
+		if k == 0 {
+			return m, i
+		}
+		v := x << (64 - 8*uint(k)) // the k digits, most significant first, after zeros
+		v = v*10 + v>>8
+		v = ((v&0x000000FF000000FF)*(100+1000000<<32) + (v>>16&0x000000FF000000FF)*(1+10000<<32)) >> 32
+		m = m*pow10u[k] + v
+		i += k
+		if k < 8 {
+			return m, i
+		}
+	}
+	for i < len(b) {
+		c := b[i] - '0'
+		if c > 9 {
+			break
+		}
+		m = m*10 + uint64(c)
+		i++
+	}
+	return m, i
 }

@@ -2,6 +2,7 @@ package frame
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -64,6 +65,40 @@ func TestLastQuotedBoundary(t *testing.T) {
 		}
 		if got, want := lastQuotedBoundary(buf), naive(buf); got != want {
 			t.Fatalf("%q: got %d, want %d", buf, got, want)
+		}
+	}
+}
+
+// TestDigitRun checks digitRun against the digit-at-a-time loop it
+// replaces, on runs of every length at every offset, with what follows
+// them, and on overflowing runs.
+func TestDigitRun(t *testing.T) {
+	loop := func(b []byte, i int, m uint64) (uint64, int) {
+		for i < len(b) && b[i]-'0' <= 9 {
+			m = m*10 + uint64(b[i]-'0')
+			i++
+		}
+		return m, i
+	}
+	rng := rand.New(rand.NewPCG(3, 9))
+	tails := []string{"", ",", ".", "\n", "/", ":", "a", "\x00", "\xff", "e5"}
+	for trial := 0; trial < 20000; trial++ {
+		var b []byte
+		for range rng.IntN(4) {
+			b = append(b, "x,"[rng.IntN(2)])
+		}
+		i := len(b)
+		for range rng.IntN(30) {
+			b = append(b, byte('0'+rng.IntN(10)))
+		}
+		b = append(b, tails[rng.IntN(len(tails))]...)
+		for range rng.IntN(10) {
+			b = append(b, byte(rng.IntN(256)))
+		}
+		m0 := rng.Uint64() >> rng.IntN(64)
+		wm, wi := loop(b, i, m0)
+		if gm, gi := digitRun(b, i, m0); gm != wm || gi != wi {
+			t.Fatalf("%q from %d onto %d: got %d, %d; want %d, %d", b, i, m0, gm, gi, wm, wi)
 		}
 	}
 }
