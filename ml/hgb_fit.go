@@ -268,16 +268,21 @@ func (f *hgbFit) run(progress Progress) error {
 			// row, so each tree reads its features' codes in order.
 			routers := make([]hgbRouter, K)
 			for k := range routers {
-				routers[k] = newHgbRouter(&row[k], f.maxBins)
+				routers[k] = newHgbRouter(&row[k], n, f.maxBins)
 			}
 			last := &routers[K-1]
 			treeParallelBlocks(n, hgbChunk, func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					v := last.tree.Value[last.leaf(codes, n, i, f.maxBins)]
+				var ll, lk [hgbRouteBlock]int32
+				for a := lo; a < hi; a += hgbRouteBlock {
+					m := min(hgbRouteBlock, hi-a)
+					last.leaves(codes, n, a, ll[:m], f.maxBins)
 					for k := range K - 1 {
 						rt := &routers[k]
-						d := &delta[k*n+i]
-						*d = float32(float64(*d) + rt.tree.Value[rt.leaf(codes, n, i, f.maxBins)] - v)
+						rt.leaves(codes, n, a, lk[:m], f.maxBins)
+						col := delta[k*n+a : k*n+a+m]
+						for i := range col {
+							col[i] = float32(float64(col[i]) + rt.tree.Value[lk[i]] - last.tree.Value[ll[i]])
+						}
 					}
 				}
 			})

@@ -71,3 +71,44 @@ func TestHgbCode(t *testing.T) {
 		}
 	}
 }
+
+// TestHgbRouter checks the table routing of training rows against the
+// tree walk on the codes, for small trees (tables) and a tree too large
+// for them (the walk), with missing values sent both ways.
+func TestHgbRouter(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const n, d, maxBins = 6000, 4, 32
+	x := make([]float64, n*d)
+	for i := range x {
+		x[i] = math.Round(r.NormFloat64() * 20)
+		if r.IntN(10) == 0 {
+			x[i] = math.NaN()
+		}
+	}
+	b := newHgbBinner(x, n, d, d, nil, maxBins, 1)
+	codes, hasMiss := b.codes(x, n, d, nil)
+	g := make([]float32, n)
+	for i := range g {
+		g[i] = float32(r.Float64()*2 - 1)
+	}
+	for _, tt := range []struct {
+		depth, minLeaf int
+		table          bool
+	}{{1, 1, true}, {3, 20, true}, {6, 5, true}, {0, 1, false}} {
+		p := hgbParams{maxDepth: tt.depth, minLeaf: tt.minLeaf, minHess: 1e-3}
+		tree := newHgbGrower(p, codes, n, d, b, hasMiss, false).grow(g, 0.1)
+		rt := newHgbRouter(tree, n, maxBins)
+		if (rt.hop != nil) != tt.table {
+			t.Fatalf("depth %d: %d nodes routed by table %v, want %v", tt.depth, len(tree.Feature), rt.hop != nil, tt.table)
+		}
+		leaf := make([]int32, 1000)
+		for lo := 0; lo < n; lo += len(leaf) {
+			rt.leaves(codes, n, lo, leaf, maxBins)
+			for i, j := range leaf {
+				if want := tree.leafBinned(codes, n, lo+i, maxBins); int(j) != want {
+					t.Fatalf("depth %d: row %d routed to %d, want leaf %d", tt.depth, lo+i, j, want)
+				}
+			}
+		}
+	}
+}

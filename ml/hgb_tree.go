@@ -125,19 +125,34 @@ func (t *HistTree) leafBinned(codes []uint8, n, i, missBin int) int {
 	}
 }
 
-// hgbRouter finds the leaf of a training row from its codes like
-// leafBinned, without a branch on the codes: a table per internal node
-// says, for each code, whether it goes to the right child, which follows
-// the left one.
+// hgbRouter finds the leaves of training rows from their codes like
+// leafBinned, a block of rows at a time and level by level, without a
+// branch on the codes: each row moves from node j to hop[j].next +
+// hop[j].right[code], right a table saying for each code of the node's
+// feature (whose column starts at hop[j].off) whether it goes to the
+// right child, which follows the left one; a leaf stays where it is
+// (next = j, a table of zeros).
 type hgbRouter struct {
 	tree  *HistTree
-	right [][hgbHistBins]uint8 // per node; nil: use leafBinned
+	hop   []hgbHop // nil: the tree is too large, use leafBinned
+	depth int
+}
+
+type hgbHop struct {
+	off   int
+	next  int32
+	right *[hgbHistBins]uint8
 }
 
 // hgbRouteMax is the most internal nodes given a table (256 bytes each).
 const hgbRouteMax = 256
 
-func newHgbRouter(t *HistTree, missBin int) hgbRouter {
+// hgbRouteBlock is the rows routed together.
+const hgbRouteBlock = 256
+
+var hgbStay [hgbHistBins]uint8
+
+func newHgbRouter(t *HistTree, n, missBin int) hgbRouter {
 	r := hgbRouter{tree: t}
 	internal := 0
 	for j, f := range t.Feature {
@@ -151,12 +166,19 @@ func newHgbRouter(t *HistTree, missBin int) hgbRouter {
 	if internal > hgbRouteMax {
 		return r
 	}
-	r.right = make([][hgbHistBins]uint8, len(t.Feature))
+	m := len(t.Feature)
+	r.hop = make([]hgbHop, m)
+	tabs := make([][hgbHistBins]uint8, internal)
+	depth := make([]int, m)
 	for j, f := range t.Feature {
 		if f < 0 {
+			r.hop[j] = hgbHop{next: int32(j), right: &hgbStay}
+			r.depth = max(r.depth, depth[j])
 			continue
 		}
-		tab := &r.right[j]
+		depth[t.Left[j]], depth[t.Right[j]] = depth[j]+1, depth[j]+1
+		tab := &tabs[0]
+		tabs = tabs[1:]
 		for c := int(t.bins[j]) + 1; c < hgbHistBins; c++ {
 			tab[c] = 1
 		}
@@ -164,20 +186,26 @@ func newHgbRouter(t *HistTree, missBin int) hgbRouter {
 		if t.MissingLeft[j] {
 			tab[missBin] = 0
 		}
+		r.hop[j] = hgbHop{off: int(f) * n, next: t.Left[j], right: tab}
 	}
 	return r
 }
 
-// leaf returns the leaf reached by row i of the column-major codes (n
-// rows).
-func (r *hgbRouter) leaf(codes []uint8, n, i, missBin int) int {
-	t := r.tree
-	if r.right == nil {
-		return t.leafBinned(codes, n, i, missBin)
+// leaves sets leaf[i] to the leaf reached by row lo+i of the
+// column-major codes (n rows), for the len(leaf) rows from lo.
+func (r *hgbRouter) leaves(codes []uint8, n, lo int, leaf []int32, missBin int) {
+	if r.hop == nil {
+		for i := range leaf {
+			leaf[i] = int32(r.tree.leafBinned(codes, n, lo+i, missBin))
+		}
+		return
 	}
-	j := 0
-	for f := t.Feature[0]; f >= 0; f = t.Feature[j] {
-		j = int(t.Left[j]) + int(r.right[j][codes[int(f)*n+i]])
+	clear(leaf)
+	codes = codes[lo:]
+	for range r.depth {
+		for i, j := range leaf {
+			h := &r.hop[j]
+			leaf[i] = h.next + int32(h.right[codes[h.off+i]])
+		}
 	}
-	return j
 }
