@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -99,6 +100,29 @@ func TestDigitRun(t *testing.T) {
 		wm, wi := loop(b, i, m0)
 		if gm, gi := digitRun(b, i, m0); gm != wm || gi != wi {
 			t.Fatalf("%q from %d onto %d: got %d, %d; want %d, %d", b, i, m0, gm, gi, wm, wi)
+		}
+	}
+}
+
+// TestQuoteAt checks quoteAt against bytes.IndexByte at every offset.
+func TestQuoteAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 9))
+	for trial := 0; trial < 2000; trial++ {
+		b := make([]byte, rng.IntN(80))
+		for i := range b {
+			b[i] = "ab\"\n,\x00\xff\xa2"[rng.IntN(8)]
+			if rng.IntN(4) != 0 {
+				b[i] = 'x'
+			}
+		}
+		for i := 0; i <= len(b); i++ {
+			want := bytes.IndexByte(b[i:], '"')
+			if want >= 0 {
+				want += i
+			}
+			if got := quoteAt(b, i); got != want {
+				t.Fatalf("%q from %d: got %d, want %d", b, i, got, want)
+			}
 		}
 	}
 }
