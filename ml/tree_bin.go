@@ -26,7 +26,11 @@ import (
 // scikit-learn's HistGradientBoosting do) and split only at those cuts.
 //
 // Codes are 16 bits wide, so max_bins is at most TreeMaxBinsLimit and
-// exact splits need at most that many distinct values per feature.
+// exact splits need at most that many distinct values per feature. A
+// row's codes are packed into 64-bit words, a byte each when no feature
+// has more than 256 codes (the default max_bins), else two bytes: a tree
+// moves each row's codes with the row as it partitions the rows, so a
+// node's codes are contiguous, and one row moves as a few words.
 const (
 	// TreeDefaultMaxBins is the tree models' default max_bins.
 	TreeDefaultMaxBins = 256
@@ -39,28 +43,48 @@ const (
 // treeBins is a training matrix quantised per feature.
 type treeBins struct {
 	n, d  int
-	codes []uint16    // row-major n×d codes
+	words []uint64 // row s's codes are words[s*nw : s*nw+nw], see treePack
+	pack  treePack
 	nbins []int       // bins per feature
 	off   []int       // off[f] = sum of nbins before f; off[d] = all bins
 	edges [][]float64 // per feature: code(x) = number of edges below x
 	vals  [][]float64 // per feature: the distinct values when binned exactly, else nil
 }
 
+// treePack says where a feature's code is in a row's words.
+type treePack struct {
+	nw   int    // words per row
+	lg   uint   // log2 of the codes per word: 3 or 2
+	bits uint   // bits per code: 8 or 16
+	mask uint64 // 1<<bits - 1
+}
+
+func newTreePack(d int, wide bool) treePack {
+	if wide {
+		return treePack{nw: (d + 3) / 4, lg: 2, bits: 16, mask: 1<<16 - 1}
+	}
+	return treePack{nw: (d + 7) / 8, lg: 3, bits: 8, mask: 1<<8 - 1}
+}
+
+// at returns feature f's word in the row and the code's shift in it.
+func (p treePack) at(f int) (word int, shift uint) {
+	return f >> p.lg, uint(f&(1<<p.lg-1)) * p.bits
+}
+
 // newTreeBins quantises the n×d row-major matrix x (row stride stride)
-// with at most maxBins bins per binned feature (0: exact splits), one
-// feature per goroutine. It returns an error when exact splits would need
-// more than TreeMaxBinsLimit codes for a feature.
+// with at most maxBins bins per binned feature (0: exact splits), on all
+// cores. It returns an error when exact splits would need more than
+// TreeMaxBinsLimit codes for a feature.
 func newTreeBins(x []float64, n, d, stride, maxBins int) (*treeBins, error) {
 	b := &treeBins{
 		n: n, d: d,
-		codes: make([]uint16, n*d),
 		nbins: make([]int, d),
 		off:   make([]int, d+1),
 		edges: make([][]float64, d),
 		vals:  make([][]float64, d),
 	}
-	workers := min(runtime.GOMAXPROCS(0), d)
 	errs := make([]error, d)
+	workers := min(runtime.GOMAXPROCS(0), d)
 	var wg sync.WaitGroup
 	next := make(chan int, d)
 	for f := range d {
@@ -78,17 +102,40 @@ func newTreeBins(x []float64, n, d, stride, maxBins int) (*treeBins, error) {
 		}()
 	}
 	wg.Wait()
+	wide := false
 	for f := range d {
 		if errs[f] != nil {
 			return nil, errs[f]
 		}
 		b.off[f+1] = b.off[f] + b.nbins[f]
+		wide = wide || b.nbins[f] > 1<<8
 	}
+	b.pack = newTreePack(d, wide)
+	nw := b.pack.nw
+	b.words = make([]uint64, n*nw)
+	treeParallelBlocks(n, 4096, func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			row := x[s*stride : s*stride+d]
+			w := b.words[s*nw : s*nw+nw]
+			for f, v := range row {
+				i, sh := b.pack.at(f)
+				w[i] |= uint64(sort.SearchFloat64s(b.edges[f], v)) << sh
+			}
+		}
+	})
 	return b, nil
 }
 
+// code returns row s's code for feature f.
+func (b *treeBins) code(f, s int) int {
+	i, sh := b.pack.at(f)
+	return int(b.words[s*b.pack.nw+i] >> sh & b.pack.mask)
+}
+
+// binFeature sets feature f's edges (and distinct values when it is
+// binned exactly), using col (n floats) as scratch.
 func (b *treeBins) binFeature(x []float64, stride, f, maxBins int, col []float64) error {
-	n, d := b.n, b.d
+	n := b.n
 	for i := range n {
 		col[i] = x[i*stride+f]
 	}
@@ -133,9 +180,6 @@ func (b *treeBins) binFeature(x []float64, stride, f, maxBins int, col []float64
 	}
 	b.edges[f] = edges
 	b.nbins[f] = len(edges) + 1
-	for i := range n {
-		b.codes[i*d+f] = uint16(sort.SearchFloat64s(edges, x[i*stride+f]))
-	}
 	return nil
 }
 

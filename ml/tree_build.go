@@ -66,6 +66,16 @@ type treeBuilder struct {
 	samples []int32
 	out     *treeFit
 
+	// The rows' data gathered by position in samples: position p holds
+	// row samples[p]'s codes, class or target and weight, and partition
+	// moves them with the row, so every node reads contiguous memory
+	// instead of its rows' entries scattered over the training set.
+	g     []uint64  // codes: position p's words at [p*nw, p*nw+nw) (see treeBins)
+	gyc   []int32   // class codes, classification
+	gyr   []float64 // targets, regression
+	gw    []float64 // weights; nil when w is nil
+	gwBuf []float64
+
 	// node state
 	m       int
 	wTot    float64
@@ -99,6 +109,7 @@ func newTreeBuilder(p treeParams, bins *treeBins, yc []int32, yr []float64) *tre
 // are samples[start[i]:end[i]].
 func (t *treeBuilder) grow(samples []int32, w []float64, rng *rand.Rand) *treeFit {
 	t.samples, t.w, t.rng = samples, w, rng
+	t.gather()
 	for i := range t.feats {
 		t.feats[i] = i
 	}
@@ -124,8 +135,48 @@ func (t *treeBuilder) grow(samples []int32, w []float64, rng *rand.Rand) *treeFi
 		t.node(task)
 	}
 	out := t.out
-	t.out, t.samples, t.w, t.rng = nil, nil, nil, nil
+	t.out, t.samples, t.w, t.rng, t.gw = nil, nil, nil, nil, nil
 	return out
+}
+
+// gather copies the codes, classes or targets and weights of the rows in
+// t.samples into the builder's arrays, by position.
+func (t *treeBuilder) gather() {
+	b, rows := t.bins, t.samples
+	nw := b.pack.nw
+	if cap(t.g) < len(rows)*nw {
+		t.g = make([]uint64, len(rows)*nw)
+	}
+	t.g = t.g[:len(rows)*nw]
+	if nw == 1 {
+		treeGather(t.g, b.words, rows)
+	} else {
+		for p, s := range rows {
+			copy(t.g[p*nw:p*nw+nw], b.words[int(s)*nw:int(s)*nw+nw])
+		}
+	}
+	if t.p.crit == treeMSE {
+		t.gyr = treeGather(t.gyr, t.yr, rows)
+	} else {
+		t.gyc = treeGather(t.gyc, t.yc, rows)
+	}
+	t.gw = nil
+	if t.w != nil {
+		t.gwBuf = treeGather(t.gwBuf, t.w, rows)
+		t.gw = t.gwBuf
+	}
+}
+
+// treeGather returns dst (reallocated if short) with dst[p] = src[rows[p]].
+func treeGather[T any](dst, src []T, rows []int32) []T {
+	if cap(dst) < len(rows) {
+		dst = make([]T, len(rows))
+	}
+	dst = dst[:len(rows)]
+	for p, s := range rows {
+		dst[p] = src[s]
+	}
+	return dst
 }
 
 func (t *treeBuilder) newHist() []float64 {
@@ -158,7 +209,7 @@ func (t *treeBuilder) node(task treeTask) {
 	}
 	rows := t.samples[task.start:task.end]
 	t.m = len(rows)
-	imp := t.nodeStats(rows)
+	imp := t.nodeStats(task.start, task.end)
 	o.Feature = append(o.Feature, -1)
 	o.Threshold = append(o.Threshold, 0)
 	o.Left = append(o.Left, -1)
@@ -174,8 +225,7 @@ func (t *treeBuilder) node(task treeTask) {
 		o.Value = append(o.Value, t.tot[:t.p.k]...)
 	}
 
-	if (t.p.maxDepth > 0 && task.depth >= t.p.maxDepth) || t.m < t.p.minSplit ||
-		t.m < 2*t.p.minLeaf || imp <= 0x1p-52 {
+	if !t.maySplit(task.depth, t.m) || imp <= 0x1p-52 {
 		t.freeHist(task.hist)
 		return
 	}
@@ -188,47 +238,64 @@ func (t *treeBuilder) node(task treeTask) {
 	o.Feature[id] = best.feature
 	o.Threshold[id] = thr
 	o.binThr[id] = code
-	nl := t.partition(rows, best.feature, code)
+	nl := t.partition(task.start, task.end, best.feature, code)
 	mid := task.start + nl
 
 	var hl, hr []float64
 	if hist != nil {
-		hl, hr = t.childHists(hist, rows[:nl], rows[nl:])
+		if t.maySplit(task.depth+1, nl) || t.maySplit(task.depth+1, t.m-nl) {
+			hl, hr = t.childHists(hist, task.start, mid, task.end)
+		} else {
+			t.freeHist(hist)
+		}
 	}
 	t.stack = append(t.stack,
 		treeTask{start: mid, end: task.end, depth: task.depth + 1, parent: id, hist: hr, consts: consts},
 		treeTask{start: task.start, end: mid, depth: task.depth + 1, parent: id, hist: hl, consts: consts})
 }
 
-// nodeStats sets t.tot and t.wTot for rows and returns their impurity.
-func (t *treeBuilder) nodeStats(rows []int32) float64 {
+// maySplit reports whether a node of m rows at depth may be split, as far
+// as its depth and size tell.
+func (t *treeBuilder) maySplit(depth, m int) bool {
+	return (t.p.maxDepth <= 0 || depth < t.p.maxDepth) && m >= t.p.minSplit && m >= 2*t.p.minLeaf
+}
+
+// nodeStats sets t.tot and t.wTot for the rows at positions [lo, hi) and
+// returns their impurity.
+func (t *treeBuilder) nodeStats(lo, hi int) float64 {
 	tot := t.tot
 	clear(tot)
+	var ws []float64
+	if t.gw != nil {
+		ws = t.gw[lo:hi]
+	}
 	if t.p.crit == treeMSE {
+		ys := t.gyr[lo:hi]
 		var sw, swy float64
-		if t.w == nil {
-			for _, s := range rows {
-				swy += t.yr[s]
+		if ws == nil {
+			for _, y := range ys {
+				swy += y
 			}
-			sw = float64(len(rows))
+			sw = float64(len(ys))
 		} else {
-			for _, s := range rows {
-				w := t.w[s]
+			ws = ws[:len(ys)]
+			for p, y := range ys {
+				w := ws[p]
 				sw += w
-				swy += w * t.yr[s]
+				swy += w * y
 			}
 		}
 		mean := swy / sw
 		var ss float64
-		if t.w == nil {
-			for _, s := range rows {
-				d := t.yr[s] - mean
+		if ws == nil {
+			for _, y := range ys {
+				d := y - mean
 				ss += d * d
 			}
 		} else {
-			for _, s := range rows {
-				d := t.yr[s] - mean
-				ss += t.w[s] * d * d
+			for p, y := range ys {
+				d := y - mean
+				ss += ws[p] * d * d
 			}
 		}
 		tot[0], tot[1] = swy, sw
@@ -236,13 +303,15 @@ func (t *treeBuilder) nodeStats(rows []int32) float64 {
 		return ss / sw
 	}
 	k := t.p.k
-	if t.w == nil {
-		for _, s := range rows {
-			tot[t.yc[s]]++
+	ys := t.gyc[lo:hi]
+	if ws == nil {
+		for _, y := range ys {
+			tot[y]++
 		}
 	} else {
-		for _, s := range rows {
-			tot[t.yc[s]] += t.w[s]
+		ws = ws[:len(ys)]
+		for p, y := range ys {
+			tot[y] += ws[p]
 		}
 	}
 	var sw float64
@@ -253,20 +322,41 @@ func (t *treeBuilder) nodeStats(rows []int32) float64 {
 	return treeClassImpurity(t.p.crit, tot[:k], sw)
 }
 
-// partition reorders rows so those with code <= c on feature f come
-// first, and returns their number.
-func (t *treeBuilder) partition(rows []int32, f, c int) int {
-	d, codes := t.bins.d, t.bins.codes
-	i, j := 0, len(rows)-1
+// partition reorders the rows at positions [lo, hi), and their gathered
+// data, so those with code <= c on feature f come first, and returns
+// their number.
+func (t *treeBuilder) partition(lo, hi, f, c int) int {
+	rows, g := t.samples, t.g
+	pk := t.bins.pack
+	nw := pk.nw
+	wi, sh := pk.at(f)
+	mse := t.p.crit == treeMSE
+	i, j := lo, hi-1
 	for i <= j {
-		if int(codes[int(rows[i])*d+f]) <= c {
+		if int(g[i*nw+wi]>>sh&pk.mask) <= c {
 			i++
-		} else {
-			rows[i], rows[j] = rows[j], rows[i]
-			j--
+			continue
 		}
+		rows[i], rows[j] = rows[j], rows[i]
+		if nw == 1 {
+			g[i], g[j] = g[j], g[i]
+		} else {
+			gi, gj := g[i*nw:i*nw+nw], g[j*nw:j*nw+nw]
+			for k := range gi {
+				gi[k], gj[k] = gj[k], gi[k]
+			}
+		}
+		if mse {
+			t.gyr[i], t.gyr[j] = t.gyr[j], t.gyr[i]
+		} else {
+			t.gyc[i], t.gyc[j] = t.gyc[j], t.gyc[i]
+		}
+		if t.gw != nil {
+			t.gw[i], t.gw[j] = t.gw[j], t.gw[i]
+		}
+		j--
 	}
-	return i
+	return i - lo
 }
 
 // compact returns t with its arrays copied to their exact lengths, and
@@ -303,10 +393,9 @@ func (tf *treeFit) importances(imp []float64) {
 // leafBinned returns the leaf that training row s reaches, following the
 // binned thresholds.
 func (tf *treeFit) leafBinned(b *treeBins, s int) int {
-	row := b.codes[s*b.d : s*b.d+b.d]
 	i := 0
 	for tf.Left[i] >= 0 {
-		if int(row[tf.Feature[i]]) <= tf.binThr[i] {
+		if b.code(tf.Feature[i], s) <= tf.binThr[i] {
 			i = tf.Left[i]
 		} else {
 			i = tf.Right[i]

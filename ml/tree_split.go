@@ -60,7 +60,7 @@ func (t *treeBuilder) findSplit(task treeTask, rows []int32) (treeSplit, []uint6
 	exhaustive := t.p.maxFeat >= d
 	if exhaustive && hist == nil && t.histCost(t.m, d, b.off[d], true) < t.sortCost(t.m, d) {
 		hist = t.newHist()
-		t.buildHist(hist, rows, nil)
+		t.buildHist(hist, task.start, task.end, nil)
 	}
 
 	visited, nonConst := 0, 0
@@ -94,7 +94,7 @@ func (t *treeBuilder) findSplit(task treeTask, rows []int32) (treeSplit, []uint6
 				for _, f := range t.batch {
 					clear(h[b.off[f]*t.stats : b.off[f+1]*t.stats])
 				}
-				t.buildHist(h, rows, t.batch)
+				t.buildHist(h, task.start, task.end, t.batch)
 			}
 		}
 		for _, f := range t.batch {
@@ -102,7 +102,7 @@ func (t *treeBuilder) findSplit(task treeTask, rows []int32) (treeSplit, []uint6
 			if h != nil {
 				ne = t.scan(h[b.off[f]*t.stats:b.off[f+1]*t.stats], nil, b.nbins[f], f, &best)
 			} else {
-				ne = t.sortScan(rows, f, &best)
+				ne = t.sortScan(task.start, rows, f, &best)
 			}
 			if ne <= 1 {
 				t.found = append(t.found, f)
@@ -123,61 +123,88 @@ func (t *treeBuilder) findSplit(task treeTask, rows []int32) (treeSplit, []uint6
 	return best, consts, hist
 }
 
-// buildHist adds rows' statistics into h for features fs (nil: all).
-func (t *treeBuilder) buildHist(h []float64, rows []int32, fs []int) {
-	b := t.bins
-	d, S, off, codes := b.d, t.stats, b.off, b.codes
-	if fs == nil && t.w == nil {
-		if t.p.crit == treeMSE {
-			for _, s := range rows {
-				row := codes[int(s)*d : int(s)*d+d]
-				y := t.yr[s]
-				for f, c := range row {
-					i := (off[f] + int(c)) * 2
-					h[i] += y
-					h[i+1]++
-				}
-			}
-			return
-		}
-		for _, s := range rows {
-			row := codes[int(s)*d : int(s)*d+d]
-			y := int(t.yc[s])
-			for f, c := range row {
-				h[(off[f]+int(c))*S+y]++
-			}
-		}
-		return
-	}
+// buildHist adds the statistics of the rows at positions [lo, hi) into h
+// for features fs (nil: all).
+func (t *treeBuilder) buildHist(h []float64, lo, hi int, fs []int) {
 	if fs == nil {
 		fs = t.feats // every feature, in some order
 	}
-	cnt := S - 1
-	for _, s := range rows {
-		row := codes[int(s)*d : int(s)*d+d]
-		w := 1.0
-		if t.w != nil {
-			w = t.w[s]
+	b, S := t.bins, t.stats
+	pk := b.pack
+	nw := pk.nw
+	// A block of rows at a time, feature by feature, so the block's data
+	// is read from memory once.
+	const block = 512
+	for b0 := lo; b0 < hi; b0 += block {
+		b1 := min(b0+block, hi)
+		g := t.g[b0*nw : b1*nw]
+		var ws []float64
+		if t.gw != nil {
+			ws = t.gw[b0:b1]
 		}
-		if t.p.crit == treeMSE {
-			wy := w * t.yr[s]
-			for _, f := range fs {
-				i := (off[f] + int(row[f])) * S
-				h[i] += wy
-				h[i+1] += w
-				if t.needCount {
-					h[i+cnt]++
-				}
-			}
-			continue
-		}
-		y := int(t.yc[s])
 		for _, f := range fs {
-			i := (off[f] + int(row[f])) * S
-			h[i+y] += w
-			if t.needCount {
-				h[i+cnt]++
+			hf := h[b.off[f]*S : b.off[f+1]*S]
+			wi, sh := pk.at(f)
+			if t.p.crit == treeMSE {
+				treeHistMSE(hf, g[wi:], nw, sh, pk.mask, t.gyr[b0:b1], ws, S, t.needCount)
+			} else {
+				treeHistClass(hf, g[wi:], nw, sh, pk.mask, t.gyc[b0:b1], ws, S, t.needCount)
 			}
+		}
+	}
+}
+
+// treeHistMSE adds (sum of w·y, sum of w[, count]) of each row to h at its
+// code (S floats per code); row p's code is g[p*nw] >> sh & mask, its
+// target ys[p] and weight ws[p] (ws nil: all 1).
+func treeHistMSE(h []float64, g []uint64, nw int, sh uint, mask uint64, ys, ws []float64, S int, count bool) {
+	if len(ys) == 0 {
+		return
+	}
+	_ = g[(len(ys)-1)*nw]
+	if ws == nil {
+		for p, y := range ys {
+			i := int(g[p*nw]>>sh&mask) * S
+			h[i] += y
+			h[i+1]++
+		}
+		return
+	}
+	ws = ws[:len(ys)]
+	cnt := S - 1
+	for p, y := range ys {
+		i := int(g[p*nw]>>sh&mask) * S
+		w := ws[p]
+		wy := w * y
+		h[i] += wy
+		h[i+1] += w
+		if count {
+			h[i+cnt]++
+		}
+	}
+}
+
+// treeHistClass adds each row's weight (ws nil: 1) to h at its code and
+// class (S floats per code, the last the count when count is set); rows
+// are read as in treeHistMSE.
+func treeHistClass(h []float64, g []uint64, nw int, sh uint, mask uint64, ys []int32, ws []float64, S int, count bool) {
+	if len(ys) == 0 {
+		return
+	}
+	_ = g[(len(ys)-1)*nw]
+	if ws == nil {
+		for p, y := range ys {
+			h[int(g[p*nw]>>sh&mask)*S+int(y)]++
+		}
+		return
+	}
+	ws = ws[:len(ys)]
+	cnt := S - 1
+	for p, y := range ys {
+		i := int(g[p*nw]>>sh&mask) * S
+		h[i+int(y)] += ws[p]
+		if count {
+			h[i+cnt]++
 		}
 	}
 }
@@ -185,21 +212,22 @@ func (t *treeBuilder) buildHist(h []float64, rows []int32, fs []int) {
 // childHists derives the children's histograms from their parent's h:
 // the smaller child's is built, the larger's is h minus it. A child small
 // enough to be split by sorting gets none.
-func (t *treeBuilder) childHists(h []float64, left, right []int32) (hl, hr []float64) {
+func (t *treeBuilder) childHists(h []float64, lo, mid, hi int) (hl, hr []float64) {
 	d, nb := t.bins.d, t.bins.off[t.bins.d]
-	wantL := t.histCost(len(left), d, nb, false) < t.sortCost(len(left), d)
-	wantR := t.histCost(len(right), d, nb, false) < t.sortCost(len(right), d)
+	nl, nr := mid-lo, hi-mid
+	wantL := t.histCost(nl, d, nb, false) < t.sortCost(nl, d)
+	wantR := t.histCost(nr, d, nb, false) < t.sortCost(nr, d)
 	if !wantL && !wantR {
 		t.freeHist(h)
 		return nil, nil
 	}
-	small, smallRows := &hl, left
+	small, slo, shi := &hl, lo, mid
 	large := &hr
-	if len(right) < len(left) {
-		small, smallRows, large = &hr, right, &hl
+	if nr < nl {
+		small, slo, shi, large = &hr, mid, hi, &hl
 	}
 	s := t.newHist()
-	t.buildHist(s, smallRows, nil)
+	t.buildHist(s, slo, shi, nil)
 	for i, v := range s {
 		h[i] -= v
 	}
@@ -215,17 +243,19 @@ func (t *treeBuilder) childHists(h []float64, left, right []int32) (hl, hr []flo
 	return hl, hr
 }
 
-// sortScan finds splits on feature f by sorting the node's codes, and
-// returns the number of distinct codes.
-func (t *treeBuilder) sortScan(rows []int32, f int, best *treeSplit) int {
-	d, codes := t.bins.d, t.bins.codes
+// sortScan finds splits on feature f by sorting the codes of the node's
+// rows (at positions lo on), and returns the number of distinct codes.
+func (t *treeBuilder) sortScan(lo int, rows []int32, f int, best *treeSplit) int {
 	m := len(rows)
 	if cap(t.keys) < m {
 		t.keys = make([]uint64, m)
 	}
 	keys := t.keys[:m]
+	pk := t.bins.pack
+	wi, sh := pk.at(f)
+	g := t.g[lo*pk.nw:]
 	for i, s := range rows {
-		keys[i] = uint64(codes[int(s)*d+f])<<32 | uint64(s)
+		keys[i] = g[i*pk.nw+wi]>>sh&pk.mask<<32 | uint64(s)
 	}
 	slices.Sort(keys)
 	if keys[0]>>32 == keys[m-1]>>32 {
