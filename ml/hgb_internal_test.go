@@ -74,7 +74,9 @@ func TestHgbCode(t *testing.T) {
 
 // TestHgbRouter checks the table routing of training rows against the
 // tree walk on the codes, for small trees (tables) and a tree too large
-// for them (the walk), with missing values sent both ways.
+// for them (the walk), with missing values sent both ways; and the
+// partition: each leaf's rows, ascending, are the rows the walk sends
+// there, every row once.
 func TestHgbRouter(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const n, d, maxBins = 6000, 4, 32
@@ -96,7 +98,25 @@ func TestHgbRouter(t *testing.T) {
 		table          bool
 	}{{1, 1, true}, {3, 20, true}, {6, 5, true}, {0, 1, false}} {
 		p := hgbParams{maxDepth: tt.depth, minLeaf: tt.minLeaf, minHess: 1e-3}
-		tree := newHgbGrower(p, codes, n, d, b, hasMiss, false).grow(g, 0.1)
+		grower := newHgbGrower(p, codes, n, d, b, hasMiss, false)
+		tree := grower.grow(g, 0.1)
+		seen := make([]int, n)
+		grower.leafRows(tree, func(leaf int, rows []int32) {
+			for k, r := range rows {
+				seen[r]++
+				if k > 0 && rows[k-1] >= r {
+					t.Errorf("depth %d: leaf %d rows out of order at %d", tt.depth, leaf, k)
+				}
+				if want := tree.leafBinned(codes, n, int(r), maxBins); want != leaf {
+					t.Errorf("depth %d: row %d partitioned to leaf %d, its leaf is %d", tt.depth, r, leaf, want)
+				}
+			}
+		})
+		for r, c := range seen {
+			if c != 1 {
+				t.Fatalf("depth %d: row %d in %d leaves", tt.depth, r, c)
+			}
+		}
 		rt := newHgbRouter(tree, n, maxBins)
 		if (rt.hop != nil) != tt.table {
 			t.Fatalf("depth %d: %d nodes routed by table %v, want %v", tt.depth, len(tree.Feature), rt.hop != nil, tt.table)
