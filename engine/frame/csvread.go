@@ -116,6 +116,8 @@ func width(t Type) int {
 		return 1
 	case String:
 		return 4
+	case Float, Int, Time:
+		return 8
 	}
 	return 8
 }
