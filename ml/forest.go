@@ -348,8 +348,10 @@ func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, se
 			t := newTreeBuilder(p, bins, in.yc, in.y)
 			samples := make([]int32, in.n)
 			var w []float64
+			var cnt []uint8
 			if bootstrap {
 				w = make([]float64, in.n)
+				cnt = make([]uint8, in.n)
 			}
 			for !stop.Load() {
 				i := int(next.Add(1) - 1)
@@ -359,16 +361,7 @@ func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, se
 				rng := rand.New(rand.NewPCG(seed, uint64(i)))
 				rows := samples[:in.n]
 				if bootstrap {
-					clear(w)
-					for range in.n {
-						w[rng.IntN(in.n)]++
-					}
-					rows = rows[:0]
-					for j, c := range w {
-						if c > 0 {
-							rows = append(rows, int32(j))
-						}
-					}
+					rows, rng = forestBootstrap(seed, uint64(i), rng, cnt, w, rows, 255)
 				} else {
 					for j := range rows {
 						rows[j] = int32(j)
@@ -416,6 +409,45 @@ func forestGrow(name string, p treeParams, in *treeIn, n int, bootstrap bool, se
 	}
 	treeNormalize(imp)
 	return trees, imp, nil
+}
+
+// forestBootstrap draws len(w) rows with replacement from rng, a fresh
+// PCG(seed, stream), sets w to the times each row was drawn and returns
+// the drawn rows in order (in rows' storage) and the generator after the
+// draws. It counts in cnt, a byte per row, which stays in cache where an
+// array of floats would not; if a row is drawn limit times or more it
+// draws again from a fresh generator, counting in w.
+func forestBootstrap(seed, stream uint64, rng *rand.Rand, cnt []uint8, w []float64, rows []int32, limit uint8) ([]int32, *rand.Rand) {
+	n := len(w)
+	clear(cnt)
+	sat := false
+	for range n {
+		j := rng.IntN(n)
+		c := cnt[j]
+		sat = sat || c >= limit
+		cnt[j] = c + 1
+	}
+	rows = rows[:0]
+	if sat {
+		rng = rand.New(rand.NewPCG(seed, stream))
+		clear(w)
+		for range n {
+			w[rng.IntN(n)]++
+		}
+		for j, c := range w {
+			if c > 0 {
+				rows = append(rows, int32(j))
+			}
+		}
+		return rows, rng
+	}
+	for j, c := range cnt[:n] {
+		w[j] = float64(c)
+		if c > 0 {
+			rows = append(rows, int32(j))
+		}
+	}
+	return rows, rng
 }
 
 // treeParallel calls fn on consecutive blocks of [0, n) on all cores.

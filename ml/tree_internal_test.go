@@ -134,3 +134,34 @@ func TestTreeBuilderGathered(t *testing.T) {
 		}
 	}
 }
+
+// TestForestBootstrap checks the byte counts of forestBootstrap against
+// counting in floats, and its fallback when a row is drawn limit times.
+func TestForestBootstrap(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 1000} {
+		for _, limit := range []uint8{255, 1} {
+			for stream := range uint64(3) {
+				want := make([]float64, n)
+				ref := rand.New(rand.NewPCG(9, stream))
+				for range n {
+					want[ref.IntN(n)]++
+				}
+				var wantRows []int32
+				for j, c := range want {
+					if c > 0 {
+						wantRows = append(wantRows, int32(j))
+					}
+				}
+				w := make([]float64, n)
+				cnt := make([]uint8, n)
+				rows, rng := forestBootstrap(9, stream, rand.New(rand.NewPCG(9, stream)), cnt, w, make([]int32, n), limit)
+				if !slices.Equal(w, want) || !slices.Equal(rows, wantRows) {
+					t.Fatalf("n %d limit %d stream %d: weights or rows differ from counting in floats", n, limit, stream)
+				}
+				if rng.Uint64() != ref.Uint64() {
+					t.Fatalf("n %d limit %d stream %d: the generator is not where the draws left it", n, limit, stream)
+				}
+			}
+		}
+	}
+}
