@@ -331,30 +331,36 @@ func (t *treeBuilder) partition(lo, hi, f, c int) int {
 	nw := pk.nw
 	wi, sh := pk.at(f)
 	mse := t.p.crit == treeMSE
+	// Each step swaps row i with j when it goes right (j then moves
+	// left) and with itself when it stays (i moves right): the same swaps
+	// as testing and swapping, without a branch that the codes make
+	// unpredictable.
 	i, j := lo, hi-1
 	for i <= j {
-		if int(g[i*nw+wi]>>sh&pk.mask) <= c {
-			i++
-			continue
+		r := 0
+		if int(g[i*nw+wi]>>sh&pk.mask) > c {
+			r = 1
 		}
-		rows[i], rows[j] = rows[j], rows[i]
+		k := i + r*(j-i)
+		rows[i], rows[k] = rows[k], rows[i]
 		if nw == 1 {
-			g[i], g[j] = g[j], g[i]
+			g[i], g[k] = g[k], g[i]
 		} else {
-			gi, gj := g[i*nw:i*nw+nw], g[j*nw:j*nw+nw]
-			for k := range gi {
-				gi[k], gj[k] = gj[k], gi[k]
+			gi, gk := g[i*nw:i*nw+nw], g[k*nw:k*nw+nw]
+			for q := range gi {
+				gi[q], gk[q] = gk[q], gi[q]
 			}
 		}
 		if mse {
-			t.gyr[i], t.gyr[j] = t.gyr[j], t.gyr[i]
+			t.gyr[i], t.gyr[k] = t.gyr[k], t.gyr[i]
 		} else {
-			t.gyc[i], t.gyc[j] = t.gyc[j], t.gyc[i]
+			t.gyc[i], t.gyc[k] = t.gyc[k], t.gyc[i]
 		}
 		if t.gw != nil {
-			t.gw[i], t.gw[j] = t.gw[j], t.gw[i]
+			t.gw[i], t.gw[k] = t.gw[k], t.gw[i]
 		}
-		j--
+		i += 1 - r
+		j -= r
 	}
 	return i - lo
 }
