@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/pierrec/lz4/v4"
 	"io"
 	"strings"
 
@@ -79,7 +80,7 @@ func checkParquetPages(r io.ReaderAt, size int64, meta *format.FileMetaData, lea
 			if start < 0 || m.TotalCompressedSize < 0 || end > size || end < start {
 				return fmt.Errorf("column %q (row group %d): a chunk of %d bytes at %d in a file of %d", name, g, m.TotalCompressedSize, start, size)
 			}
-			if err := checkChunkPages(io.NewSectionReader(r, start, end-start)); err != nil {
+			if err := checkChunkPages(io.NewSectionReader(r, start, end-start), m.Codec); err != nil {
 				return fmt.Errorf("column %q (row group %d): %w", name, g, err)
 			}
 		}
@@ -88,8 +89,11 @@ func checkParquetPages(r io.ReaderAt, size int64, meta *format.FileMetaData, lea
 }
 
 // checkChunkPages walks one column chunk's pages: a header, then as many
-// bytes as its compressed size says.
-func checkChunkPages(chunk *io.SectionReader) error {
+// bytes as its compressed size says. An LZ4_RAW page is decoded once into
+// its declared size: the Parquet library's LZ4 decoder takes any error for
+// a short buffer and doubles it without end, so damaged LZ4 data would
+// exhaust memory there.
+func checkChunkPages(chunk *io.SectionReader, codec format.CompressionCodec) error {
 	var off int64
 	buf := make([]byte, 0, 256)
 	for off < chunk.Size() {
@@ -118,10 +122,44 @@ func checkChunkPages(chunk *io.SectionReader) error {
 		case t.uncompressed < 0 || t.uncompressed > maxParquetPage:
 			return fmt.Errorf("page at %d: %d bytes decompressed, more than %d", off, t.uncompressed, maxParquetPage)
 		}
+		if codec == format.Lz4Raw {
+			if err := checkLZ4Page(chunk, off, t); err != nil {
+				return fmt.Errorf("page at %d: %w", off, err)
+			}
+		}
 		off += t.compressed
 	}
 	return nil
 }
+
+// checkLZ4Page decodes the LZ4 block of the page whose header t describes
+// and whose bytes start at off: a data page v2's levels come first,
+// uncompressed, and its values may be stored uncompressed.
+func checkLZ4Page(chunk *io.SectionReader, off int64, t *thriftCheck) error {
+	skip, size := int64(0), t.uncompressed
+	if t.pageType == pageDataV2 {
+		if !t.v2Compressed {
+			return nil
+		}
+		skip = t.v2Levels
+		size -= skip
+	}
+	if skip < 0 || skip > t.compressed || size < 0 {
+		return fmt.Errorf("levels of %d bytes in a page of %d compressed, %d decompressed", skip, t.compressed, t.uncompressed)
+	}
+	src := make([]byte, t.compressed-skip)
+	if _, err := chunk.ReadAt(src, off+skip); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	dst := make([]byte, size)
+	if _, err := lz4.UncompressBlock(src, dst); err != nil {
+		return fmt.Errorf("damaged LZ4 data, or more than the %d bytes its header declares: %w", size, err)
+	}
+	return nil
+}
+
+// pageDataV2 is the page type of a data page v2 in a page header.
+const pageDataV2 = 3
 
 // errThriftShort reports a structure that runs past the bytes given.
 var errThriftShort = errors.New("runs past its bytes")
@@ -135,6 +173,13 @@ type thriftCheck struct {
 	pos                      int
 	page                     bool
 	uncompressed, compressed int64
+	// pageType is the header's field 1; for a data page v2 (field 8),
+	// v2Levels is the bytes of its repetition and definition levels
+	// and v2Compressed whether its values are compressed.
+	pageType     int64
+	v2Levels     int64
+	v2Compressed bool
+	inV2         bool
 }
 
 const maxThriftDepth = 64
@@ -197,6 +242,32 @@ func (t *thriftCheck) structure(depth int) error {
 				return err
 			}
 			id = int64(v>>1) ^ -int64(v&1)
+		}
+		if t.page && depth == 0 && id == 8 && typ == 12 {
+			t.inV2, t.v2Compressed = true, true
+			err := t.structure(depth + 1)
+			t.inV2 = false
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if t.inV2 && depth == 1 && id == 7 && (typ == 1 || typ == 2) {
+			t.v2Compressed = typ == 1
+			continue
+		}
+		if t.page && (depth == 0 && id == 1 || t.inV2 && depth == 1 && (id == 5 || id == 6)) && typ == 5 {
+			v, err := t.uvarint()
+			if err != nil {
+				return err
+			}
+			n := int64(v>>1) ^ -int64(v&1)
+			if depth == 0 {
+				t.pageType = n
+			} else {
+				t.v2Levels += n
+			}
+			continue
 		}
 		if t.page && depth == 0 && (id == 2 || id == 3) && typ == 5 {
 			v, err := t.uvarint()
