@@ -110,7 +110,7 @@ func damagedStore(t testing.TB, base []byte, dir string, off uint32, patch []byt
 			t.Fatal(err)
 		}
 		ctx := context.Background()
-		opts := &Options{ReadOnly: true, Retry: -1, Timeout: 100 * time.Millisecond, noSync: true}
+		opts := &Options{ReadOnly: true, Retry: -1, Timeout: 100 * time.Millisecond, noSync: true, holdOpen: true}
 		db, err := Open(path, opts)
 		if err != nil {
 			checkDamagedError(t, err)
@@ -205,4 +205,49 @@ func fuzzStoreFile(f testing.TB) []byte {
 		f.Fatal(err)
 	}
 	return b
+}
+
+// TestHoldOpen checks the fuzz target's shortcut: a read-only DB with
+// holdOpen reads the same as one without, keeps the file (and its
+// shared lock) between reads, and lets it go at Close.
+func TestHoldOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sluice.db")
+	if err := os.WriteFile(path, fuzzStoreFile(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	plain, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := plain.Runs(ctx, RunFilter{})
+	if err != nil || len(want) != 2 {
+		t.Fatalf("Runs = %v, %v; want the store's two runs", want, err)
+	}
+	held, err := Open(path, &Options{ReadOnly: true, holdOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := held.Runs(ctx, RunFilter{})
+		if err != nil || len(got) != len(want) || got[0].ID != want[0].ID || got[1].ID != want[1].ID {
+			t.Fatalf("Runs with holdOpen = %v, %v; want %v", got, err, want)
+		}
+	}
+	writer, err := Open(path, &Options{Retry: -1, Timeout: 50 * time.Millisecond})
+	if err == nil {
+		_, err = writer.BeginRun(ctx, fuzzRun())
+	}
+	if !errors.Is(err, ErrBusy) {
+		t.Fatalf("a write while a holdOpen reader keeps the file: %v, want ErrBusy", err)
+	}
+	if err := held.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if writer, err = Open(path, &Options{Retry: -1, Timeout: 50 * time.Millisecond}); err != nil {
+		t.Fatalf("Open for writing after Close: %v", err)
+	}
+	if _, err := writer.BeginRun(ctx, fuzzRun()); err != nil {
+		t.Errorf("a write after the holdOpen reader closed: %v", err)
+	}
 }

@@ -73,6 +73,12 @@ type Options struct {
 	// where a commit's durability does not matter and its fsync costs
 	// more than everything else an execution does.
 	noSync bool
+	// holdOpen keeps the file a read-only DB's first read opened open
+	// for its later reads, until Close, instead of opening it for each:
+	// the damaged-store fuzz target sets it, because unmapping the file
+	// after each of its two dozen reads cost more than the reads. It
+	// holds the shared file lock all that time, so nothing else sets it.
+	holdOpen bool
 }
 
 // DB is a sluice store: one bbolt file holding runs, their logs, previews
@@ -91,6 +97,8 @@ type DB struct {
 	// made on such a tree, left it.
 	walkedMu sync.Mutex
 	walked   fileState
+
+	held *bolt.DB // the file a read left open (Options.holdOpen); guarded by mu
 }
 
 // fileState identifies a version of the store file: the file (os.SameFile),
@@ -225,8 +233,13 @@ func (db *DB) Generation(ctx context.Context) (uint64, error) {
 // returns nil.
 func (db *DB) Close() error {
 	db.mu.Lock()
+	defer db.mu.Unlock()
 	db.closed = true
-	db.mu.Unlock()
+	if db.held != nil {
+		err := db.held.Close()
+		db.held = nil
+		return err
+	}
 	return nil
 }
 
@@ -292,11 +305,15 @@ func (db *DB) do(ctx context.Context, write, check bool, fn func(*bolt.Tx) error
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	hold := !write && db.opts.ReadOnly && db.opts.holdOpen
 	if write {
 		if db.opts.ReadOnly {
 			return ErrReadOnly
 		}
 		db.mu.Lock()
+		defer db.mu.Unlock()
+	} else if hold {
+		db.mu.Lock() // db.held is set by a reader
 		defer db.mu.Unlock()
 	} else {
 		db.mu.RLock()
@@ -308,8 +325,8 @@ func (db *DB) do(ctx context.Context, write, check bool, fn func(*bolt.Tx) error
 	// A compaction another process left half done is finished first, and
 	// looked for again once the file is open and locked: one that began
 	// while this process waited for the lock must not be read half copied.
-	var bdb *bolt.DB
-	for attempt := 0; ; attempt++ {
+	bdb := db.held
+	for attempt := 0; bdb == nil; attempt++ {
 		if err := db.replayJournal(ctx); err != nil {
 			return err
 		}
@@ -324,12 +341,17 @@ func (db *DB) do(ctx context.Context, write, check bool, fn func(*bolt.Tx) error
 			break
 		}
 		_ = bdb.Close() // nothing done with it yet: closed to finish the journal first
+		bdb = nil
 	}
-	defer func() {
-		if cerr := bdb.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close: %w", cerr)
-		}
-	}()
+	if db.held == nil {
+		defer func() {
+			if hold {
+				db.held = bdb // kept whatever this read found
+			} else if cerr := bdb.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("close: %w", cerr)
+			}
+		}()
+	}
 	if err := db.checkPages(bdb); err != nil {
 		return err
 	}
