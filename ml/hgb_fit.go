@@ -237,6 +237,7 @@ func (f *hgbFit) run(progress Progress) error {
 	// last class's tree is grown.
 	g := make([]float32, n)
 	grower := newHgbGrower(f.p, codes, n, in.d, binner, hasMiss, f.loss == hgbSquared)
+	defer grower.close()
 	var scores []float64
 	if f.early {
 		scores = append(scores, -hgbLoss(f.loss, K, rawv, yv))
@@ -245,7 +246,7 @@ func (f *hgbFit) run(progress Progress) error {
 	for it := range f.maxIter {
 		row := make([]HistTree, K)
 		for k := range K {
-			hgbGradients(f.loss, k, f.init, delta, y, g)
+			hgbGradients(grower.pool, f.loss, k, f.init, delta, y, g)
 			tree := grower.grow(g, f.lr)
 			if nv > 0 {
 				colv := rawv[k*nv : (k+1)*nv]
@@ -271,7 +272,7 @@ func (f *hgbFit) run(progress Progress) error {
 				routers[k] = newHgbRouter(&row[k], n, f.maxBins)
 			}
 			last := &routers[K-1]
-			treeParallelBlocks(n, hgbChunk, func(lo, hi int) {
+			grower.pool.blocks(n, hgbChunk, func(lo, hi int) {
 				var ll, lk [hgbRouteBlock]int32
 				for a := lo; a < hi; a += hgbRouteBlock {
 					m := min(hgbRouteBlock, hi-a)
@@ -364,9 +365,15 @@ func hgbInit(loss, K int, y []float64) []float64 {
 // class k at row i (init[k] + delta[i] for one score per row; for K
 // classes, the differences init[j] − init[K−1] + delta[j*n+i] to the last
 // class, from which the probabilities follow), on all cores.
-func hgbGradients(loss, k int, init []float64, delta []float32, y []float64, g []float32) {
+func hgbGradients(pool *workPool, loss, k int, init []float64, delta []float32, y []float64, g []float32) {
 	n := len(g)
-	treeParallelBlocks(n, 8192, func(lo, hi int) {
+	// c[j] = init[j] − init[K−1], class j's initial score less the last's.
+	K := len(init)
+	c := make([]float64, K)
+	for j := range K {
+		c[j] = init[j] - init[K-1]
+	}
+	pool.blocks(n, hgbChunk, func(lo, hi int) {
 		switch loss {
 		case hgbSquared:
 			for i := lo; i < hi; i++ {
@@ -379,20 +386,19 @@ func hgbGradients(loss, k int, init []float64, delta []float32, y []float64, g [
 			}
 		default:
 			// r_j, class j's raw score less the last class's, is
-			// init[j] − init[K−1] + delta[j*n+i] (0 for the last class);
+			// c[j] + delta[j*n+i] (0 for the last class);
 			// p_k = 1 / Σ_j exp(r_j − r_k), which an overflow makes 0.
-			K := len(init)
 			for i := lo; i < hi; i++ {
-				var rk float64
+				rk, s := 0.0, 1.0 // the last class: exp(0 − 0)
 				if k < K-1 {
-					rk = init[k] - init[K-1] + float64(delta[k*n+i])
+					rk = c[k] + float64(delta[k*n+i])
+					s = math.Exp(-rk)
 				}
-				s := math.Exp(-rk) // the last class
 				for j := range K - 1 {
 					if j == k {
 						s++
 					} else {
-						s += math.Exp(init[j] - init[K-1] + float64(delta[j*n+i]) - rk)
+						s += math.Exp(c[j] + float64(delta[j*n+i]) - rk)
 					}
 				}
 				q := 1 / s

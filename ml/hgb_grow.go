@@ -3,8 +3,6 @@ package ml
 import (
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -58,6 +56,7 @@ type hgbGrower struct {
 	hasMiss   []bool // per feature: a missing value among the training rows
 	constHess bool   // every hessian is 1: histograms count instead of summing
 	workers   int
+	pool      *workPool // the workers; close returns them
 
 	g       []float32 // this tree's gradients, per row
 	rows    []int32   // row indices, partitioned node by node
@@ -67,6 +66,10 @@ type hgbGrower struct {
 	free    [][]hgbBin
 	bestA   []hgbSplit // per feature, scratch for the parallel search
 	bestB   []hgbSplit
+
+	// The root's sums of each block of hgbChunk rows.
+	blockG []float64
+	blockH []float64
 }
 
 func newHgbGrower(p hgbParams, codes []uint8, n, d int, b *hgbBinner, hasMiss []bool, constHess bool) *hgbGrower {
@@ -78,6 +81,9 @@ func newHgbGrower(p hgbParams, codes []uint8, n, d int, b *hgbBinner, hasMiss []
 		scratch: make([]int32, n/2+2),
 		bestA:   make([]hgbSplit, d),
 		bestB:   make([]hgbSplit, d),
+
+		blockG: make([]float64, n/hgbChunk+1),
+		blockH: make([]float64, n/hgbChunk+1),
 	}
 	// The smaller child's gradients are gathered after the partition is
 	// done with the scratch rows: they share its memory (both
@@ -86,8 +92,12 @@ func newHgbGrower(p hgbParams, codes []uint8, n, d int, b *hgbBinner, hasMiss []
 	for f := range d {
 		t.nbins[f] = len(b.thr[f]) + 1
 	}
+	t.pool = newWorkPool(t.workers)
 	return t
 }
+
+// close stops the grower's workers.
+func (t *hgbGrower) close() { t.pool.close() }
 
 func (t *hgbGrower) newHist() []hgbBin {
 	if k := len(t.free); k > 0 {
@@ -108,28 +118,7 @@ func (t *hgbGrower) freeHist(h []hgbBin) {
 // workers. Each feature is handled by one call, so what fn computes per
 // feature does not depend on the number of workers.
 func (t *hgbGrower) eachFeature(fn func(f int)) {
-	if t.workers == 1 {
-		for f := range t.d {
-			fn(f)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range t.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				f := int(next.Add(1)) - 1
-				if f >= t.d {
-					return
-				}
-				fn(f)
-			}
-		}()
-	}
-	wg.Wait()
+	t.pool.run(t.d, fn)
 }
 
 // splittable reports whether a node may be split at all.
@@ -145,23 +134,9 @@ func (t *hgbGrower) splittable(nd *hgbNode) bool {
 // than stored. After grow, leafRows gives each leaf's training rows.
 func (t *hgbGrower) grow(g []float32, lr float64) *HistTree {
 	t.g = g
-	for i := range t.rows {
-		t.rows[i] = int32(i)
-	}
 	t.nodes = t.nodes[:0]
 	root := hgbNode{start: 0, end: t.n}
-	var G, H float64
-	for i := range t.n {
-		G += float64(g[i])
-	}
-	if t.constHess {
-		H = float64(t.n)
-	} else {
-		for i := range t.n {
-			H += hgbHess(g[i])
-		}
-	}
-	root.g, root.h = G, H
+	root.g, root.h = t.rootSums(g)
 	t.nodes = append(t.nodes, root)
 	tree := &HistTree{}
 	tree.add()
@@ -222,6 +197,35 @@ func (t *hgbGrower) grow(g []float32, lr float64) *HistTree {
 	return tree
 }
 
+// rootSums numbers the rows in order and returns the sums of the
+// gradients and the hessians over every row, on all cores: each block of
+// hgbChunk rows is summed on its own and the blocks' sums are added in
+// order, so the sums do not depend on the number of cores.
+func (t *hgbGrower) rootSums(g []float32) (G, H float64) {
+	g = g[:t.n]
+	t.pool.blocks(t.n, hgbChunk, func(lo, hi int) {
+		var bg, bh float64
+		for i := lo; i < hi; i++ {
+			t.rows[i] = int32(i)
+			bg += float64(g[i])
+		}
+		if !t.constHess {
+			for _, u := range hgbBits(g[lo:hi]) {
+				bh += hgbHessBits(u)
+			}
+		}
+		t.blockG[lo/hgbChunk], t.blockH[lo/hgbChunk] = bg, bh
+	})
+	for b := range (t.n + hgbChunk - 1) / hgbChunk {
+		G += t.blockG[b]
+		H += t.blockH[b]
+	}
+	if t.constHess {
+		H = float64(t.n)
+	}
+	return G, H
+}
+
 // splitNode partitions node id by its split, appends its children to the
 // tree and the grower's nodes, and finds the children's best splits: the
 // smaller child's histogram is built from its rows, the larger's is the
@@ -266,7 +270,7 @@ func (t *hgbGrower) splitNode(tree *HistTree, id int) {
 	ss, ls := t.splittable(ns), t.splittable(nl)
 	rows := t.rows[ns.start:ns.end]
 	og := t.og[:len(rows)]
-	treeParallelBlocks(len(rows), hgbChunk, func(lo, hi int) {
+	t.pool.blocks(len(rows), hgbChunk, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			og[j] = t.g[rows[j]]
 		}
@@ -510,7 +514,7 @@ func (t *hgbGrower) leafRows(tree *HistTree, fn func(leaf int, rows []int32)) {
 			leaves = append(leaves, i)
 		}
 	}
-	treeParallelBlocks(len(leaves), 1, func(lo, hi int) {
+	t.pool.blocks(len(leaves), 1, func(lo, hi int) {
 		for _, i := range leaves[lo:hi] {
 			fn(i, t.rows[t.nodes[i].start:t.nodes[i].end])
 		}

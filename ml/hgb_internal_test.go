@@ -99,6 +99,7 @@ func TestHgbRouter(t *testing.T) {
 	}{{1, 1, true}, {3, 20, true}, {6, 5, true}, {0, 1, false}} {
 		p := hgbParams{maxDepth: tt.depth, minLeaf: tt.minLeaf, minHess: 1e-3}
 		grower := newHgbGrower(p, codes, n, d, b, hasMiss, false)
+		defer grower.close()
 		tree := grower.grow(g, 0.1)
 		seen := make([]int, n)
 		grower.leafRows(tree, func(leaf int, rows []int32) {
