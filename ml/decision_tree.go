@@ -70,25 +70,36 @@ func (m *DecisionTreeClassifier) NumClasses() int { return m.NClasses }
 // It returns ErrEmpty for no rows, ErrNaN for a non-finite value in X,
 // and an error for an out-of-range hyperparameter.
 func (m *DecisionTreeClassifier) Fit(X mat.Matrix, y []float64) error {
-	const name = "DecisionTreeClassifier"
-	in, err := treeInputs(name, X, y, true)
+	in, tree, imp, err := fitDecisionTree("DecisionTreeClassifier", true, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, m.MaxBins, m.Seed, X, y)
 	if err != nil {
 		return err
 	}
-	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", m.MaxBins, in)
-	if err != nil {
-		return err
-	}
-	tf, err := treeGrowOne(name, p, in, m.Seed)
-	if err != nil {
-		return err
-	}
-	m.NFeatures, m.NClasses = in.d, in.k
-	m.Tree = tf.Tree.compact()
-	m.Importances = make([]float64, in.d)
-	tf.importances(m.Importances)
-	treeNormalize(m.Importances)
+	m.NFeatures, m.NClasses, m.Tree, m.Importances = in.d, in.k, tree, imp
 	return nil
+}
+
+// fitDecisionTree fits the one tree of a DecisionTreeClassifier
+// (classify) or DecisionTreeRegressor with the given settings, and returns
+// the fit's inputs, the tree compacted and its normalised feature
+// importances.
+func fitDecisionTree(name string, classify bool, criterion string, maxDepth, minSplit, minLeaf int, maxFeatures string,
+	maxBins int, seed uint64, X mat.Matrix, y []float64) (*treeIn, Tree, []float64, error) {
+	in, err := treeInputs(name, X, y, classify)
+	if err != nil {
+		return nil, Tree{}, nil, err
+	}
+	p, err := treeSettings(name, criterion, maxDepth, minSplit, minLeaf, maxFeatures, "all", maxBins, in)
+	if err != nil {
+		return nil, Tree{}, nil, err
+	}
+	tf, err := treeGrowOne(name, p, in, seed)
+	if err != nil {
+		return nil, Tree{}, nil, err
+	}
+	imp := make([]float64, in.d)
+	tf.importances(imp)
+	treeNormalize(imp)
+	return in, tf.Tree.compact(), imp, nil
 }
 
 // Predict writes the most probable class code of each row of X into dst
@@ -173,24 +184,11 @@ func (m *DecisionTreeRegressor) SetParams(params map[string]any) error {
 // differs from the rows of X, and returns ErrEmpty for no rows, ErrNaN for
 // a non-finite value, and an error for an out-of-range hyperparameter.
 func (m *DecisionTreeRegressor) Fit(X mat.Matrix, y []float64) error {
-	const name = "DecisionTreeRegressor"
-	in, err := treeInputs(name, X, y, false)
+	in, tree, imp, err := fitDecisionTree("DecisionTreeRegressor", false, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, m.MaxBins, m.Seed, X, y)
 	if err != nil {
 		return err
 	}
-	p, err := treeSettings(name, m.Criterion, m.MaxDepth, m.MinSamplesSplit, m.MinSamplesLeaf, m.MaxFeatures, "all", m.MaxBins, in)
-	if err != nil {
-		return err
-	}
-	tf, err := treeGrowOne(name, p, in, m.Seed)
-	if err != nil {
-		return err
-	}
-	m.NFeatures = in.d
-	m.Tree = tf.Tree.compact()
-	m.Importances = make([]float64, in.d)
-	tf.importances(m.Importances)
-	treeNormalize(m.Importances)
+	m.NFeatures, m.Tree, m.Importances = in.d, tree, imp
 	return nil
 }
 
