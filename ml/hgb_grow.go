@@ -114,11 +114,16 @@ func (t *hgbGrower) freeHist(h []hgbBin) {
 	}
 }
 
-// eachFeature calls fn for every feature, on all of the grower's
-// workers. Each feature is handled by one call, so what fn computes per
-// feature does not depend on the number of workers.
-func (t *hgbGrower) eachFeature(fn func(f int)) {
-	t.pool.run(t.d, fn)
+// eachFeaturePair calls fn(f, m) for features f to f+m−1, m 2 (or 1
+// for the last of an odd number), for every feature, on all of the
+// grower's workers: a histogram pass over a node's rows fills two
+// features' histograms at once, reading each row's gradient once. Each
+// feature is handled by one call, so what fn computes per feature does
+// not depend on the number of workers.
+func (t *hgbGrower) eachFeaturePair(fn func(f, m int)) {
+	t.pool.run((t.d+1)/2, func(i int) {
+		fn(2*i, min(2, t.d-2*i))
+	})
 }
 
 // splittable reports whether a node may be split at all.
@@ -145,11 +150,12 @@ func (t *hgbGrower) grow(g []float32, lr float64) *HistTree {
 		nd := &t.nodes[0]
 		nd.hist = t.newHist()
 		hist := nd.hist
-		t.eachFeature(func(f int) {
-			fh := hist[f*hgbHistBins : (f+1)*hgbHistBins]
-			clear(fh)
-			t.build(fh, f, nil, g)
-			t.bestA[f] = t.search(fh, f, &t.nodes[0])
+		t.eachFeaturePair(func(f, m int) {
+			clear(hist[f*hgbHistBins : (f+m)*hgbHistBins])
+			t.build(hist, f, m, nil, g)
+			for e := f; e < f+m; e++ {
+				t.bestA[e] = t.search(hist[e*hgbHistBins:(e+1)*hgbHistBins], e, &t.nodes[0])
+			}
 		})
 		nd.split = t.reduce(t.bestA)
 		if nd.split.gain > 0 {
@@ -275,22 +281,24 @@ func (t *hgbGrower) splitNode(tree *HistTree, id int) {
 			og[j] = t.g[rows[j]]
 		}
 	})
-	t.eachFeature(func(f int) {
-		fs := sh[f*hgbHistBins : (f+1)*hgbHistBins]
-		fl := lh[f*hgbHistBins : (f+1)*hgbHistBins]
-		clear(fs)
-		t.build(fs, f, rows, og)
-		for b := range fl {
-			fl[b].g -= fs[b].g
-			fl[b].h -= fs[b].h
-			fl[b].n -= fs[b].n
-		}
-		t.bestA[f], t.bestB[f] = hgbSplit{}, hgbSplit{}
-		if ss {
-			t.bestA[f] = t.search(fs, f, ns)
-		}
-		if ls {
-			t.bestB[f] = t.search(fl, f, nl)
+	t.eachFeaturePair(func(f0, m int) {
+		clear(sh[f0*hgbHistBins : (f0+m)*hgbHistBins])
+		t.build(sh, f0, m, rows, og)
+		for f := f0; f < f0+m; f++ {
+			fs := sh[f*hgbHistBins : (f+1)*hgbHistBins]
+			fl := lh[f*hgbHistBins : (f+1)*hgbHistBins]
+			for b := range fl {
+				fl[b].g -= fs[b].g
+				fl[b].h -= fs[b].h
+				fl[b].n -= fs[b].n
+			}
+			t.bestA[f], t.bestB[f] = hgbSplit{}, hgbSplit{}
+			if ss {
+				t.bestA[f] = t.search(fs, f, ns)
+			}
+			if ls {
+				t.bestB[f] = t.search(fl, f, nl)
+			}
 		}
 	})
 	if ss {
@@ -323,12 +331,77 @@ func hgbBits(g []float32) []uint32 {
 	return unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(g))), len(g))
 }
 
-// build adds the rows of a node to fh, feature f's histogram: rows nil
-// means every row in order, with g indexed by row; otherwise g holds the
-// gradients of rows in order.
-func (t *hgbGrower) build(fh []hgbBin, f int, rows []int32, g []float32) {
-	hist := (*[hgbHistBins]hgbBin)(fh)
-	col := t.codes[f*t.n : (f+1)*t.n]
+// build adds the rows of a node to the histograms in hist of features f
+// to f+m−1 (m 1 or 2): rows nil means every row in order, with g indexed
+// by row; otherwise g holds the gradients of rows in order. Each bin
+// sums its rows in their order, whichever features share the pass.
+func (t *hgbGrower) build(hist []hgbBin, f, m int, rows []int32, g []float32) {
+	if m == 1 {
+		t.build1((*[hgbHistBins]hgbBin)(hist[f*hgbHistBins:]), t.codes[f*t.n:(f+1)*t.n], rows, g)
+		return
+	}
+	ha := (*[hgbHistBins]hgbBin)(hist[f*hgbHistBins:])
+	hb := (*[hgbHistBins]hgbBin)(hist[(f+1)*hgbHistBins:])
+	ca := t.codes[f*t.n : (f+1)*t.n]
+	cb := t.codes[(f+1)*t.n : (f+2)*t.n]
+	switch {
+	case rows == nil && t.constHess:
+		g, cb = g[:len(ca)], cb[:len(ca)]
+		for i, c := range ca {
+			v := float64(g[i])
+			a, b := &ha[c], &hb[cb[i]]
+			a.g += v
+			a.n++
+			b.g += v
+			b.n++
+		}
+	case rows == nil:
+		gb, cb := hgbBits(g[:len(ca)]), cb[:len(ca)]
+		for i, c := range ca {
+			u := gb[i]
+			v, h := float64(math.Float32frombits(u)), hgbHessBits(u)
+			a, b := &ha[c], &hb[cb[i]]
+			a.g += v
+			a.h += h
+			a.n++
+			b.g += v
+			b.h += h
+			b.n++
+		}
+	case t.constHess:
+		g = g[:len(rows)]
+		for j, r := range rows {
+			v := float64(g[j])
+			a, b := &ha[ca[r]], &hb[cb[r]]
+			a.g += v
+			a.n++
+			b.g += v
+			b.n++
+		}
+	default:
+		gb := hgbBits(g[:len(rows)])
+		for j, r := range rows {
+			u := gb[j]
+			v, h := float64(math.Float32frombits(u)), hgbHessBits(u)
+			a, b := &ha[ca[r]], &hb[cb[r]]
+			a.g += v
+			a.h += h
+			a.n++
+			b.g += v
+			b.h += h
+			b.n++
+		}
+	}
+	if t.constHess {
+		for i := range ha {
+			ha[i].h = float64(ha[i].n)
+			hb[i].h = float64(hb[i].n)
+		}
+	}
+}
+
+// build1 is build for one feature: its histogram and codes.
+func (t *hgbGrower) build1(hist *[hgbHistBins]hgbBin, col []uint8, rows []int32, g []float32) {
 	switch {
 	case rows == nil && t.constHess:
 		g = g[:len(col)]
