@@ -166,7 +166,7 @@ func run(rows, csvRows, rounds int, only, anchorsOnly, dir, update, python, note
 	var points []scalePoint
 	if len(scale) > 0 {
 		var err error
-		if points, err = measureScaling(dir, self, scale); err != nil {
+		if points, err = measureScaling(dir, self, scale, rounds); err != nil {
 			return fmt.Errorf("scaling: %w", err)
 		}
 	}
