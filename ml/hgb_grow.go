@@ -349,47 +349,27 @@ func (t *hgbGrower) build(hist []hgbBin, f, m int, rows []int32, g []float32) {
 		g, cb = g[:len(ca)], cb[:len(ca)]
 		for i, c := range ca {
 			v := float64(g[i])
-			a, b := &ha[c], &hb[cb[i]]
-			a.g += v
-			a.n++
-			b.g += v
-			b.n++
+			hgbCountPair(&ha[c], &hb[cb[i]], v)
 		}
 	case rows == nil:
 		gb, cb := hgbBits(g[:len(ca)]), cb[:len(ca)]
 		for i, c := range ca {
 			u := gb[i]
 			v, h := float64(math.Float32frombits(u)), hgbHessBits(u)
-			a, b := &ha[c], &hb[cb[i]]
-			a.g += v
-			a.h += h
-			a.n++
-			b.g += v
-			b.h += h
-			b.n++
+			hgbAddPair(&ha[c], &hb[cb[i]], v, h)
 		}
 	case t.constHess:
 		g = g[:len(rows)]
 		for j, r := range rows {
 			v := float64(g[j])
-			a, b := &ha[ca[r]], &hb[cb[r]]
-			a.g += v
-			a.n++
-			b.g += v
-			b.n++
+			hgbCountPair(&ha[ca[r]], &hb[cb[r]], v)
 		}
 	default:
 		gb := hgbBits(g[:len(rows)])
 		for j, r := range rows {
 			u := gb[j]
 			v, h := float64(math.Float32frombits(u)), hgbHessBits(u)
-			a, b := &ha[ca[r]], &hb[cb[r]]
-			a.g += v
-			a.h += h
-			a.n++
-			b.g += v
-			b.h += h
-			b.n++
+			hgbAddPair(&ha[ca[r]], &hb[cb[r]], v, h)
 		}
 	}
 	if t.constHess {
@@ -398,6 +378,26 @@ func (t *hgbGrower) build(hist []hgbBin, f, m int, rows []int32, g []float32) {
 			hb[i].h = float64(hb[i].n)
 		}
 	}
+}
+
+// hgbAddPair adds a row with gradient v and hessian h to a bin of each
+// of two features.
+func hgbAddPair(a, b *hgbBin, v, h float64) {
+	a.g += v
+	a.h += h
+	a.n++
+	b.g += v
+	b.h += h
+	b.n++
+}
+
+// hgbCountPair adds a row with gradient v to a bin of each of two
+// features, counting it where the hessians are all 1.
+func hgbCountPair(a, b *hgbBin, v float64) {
+	a.g += v
+	a.n++
+	b.g += v
+	b.n++
 }
 
 // build1 is build for one feature: its histogram and codes.
