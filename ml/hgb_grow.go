@@ -312,15 +312,10 @@ func (t *hgbGrower) splitNode(tree *HistTree, id int) {
 // thr is the upper threshold of bin b of feature f.
 func (t *hgbGrower) thr(f, b int) float64 { return t.binner.thr[f][b] }
 
-// hgbHess is the hessian p(1 − p) of a log-loss whose gradient is
-// g = p − y, y 0 or 1: |g|(1 − |g|) either way.
-func hgbHess(g float32) float64 {
-	return hgbHessBits(math.Float32bits(g))
-}
-
-// hgbHessBits is hgbHess of the gradient with bits u: the histograms
-// read the gradients' bits, which clear the sign more cheaply than
-// math.Abs of a float.
+// hgbHessBits is the hessian p(1 − p) of a log-loss whose gradient
+// g = p − y (y 0 or 1) has the float32 bits u: |g|(1 − |g|) either way.
+// The histograms read the gradients' bits, which clear the sign more
+// cheaply than math.Abs of a float.
 func hgbHessBits(u uint32) float64 {
 	a := float64(math.Float32frombits(u &^ (1 << 31)))
 	return a * (1 - a)
