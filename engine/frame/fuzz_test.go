@@ -186,16 +186,7 @@ func FuzzReadCSV(f *testing.F) {
 		opts.Workers = 3
 		frame.SetBlockSize(&opts, int(mode>>1)%32+1)
 		got, err := frame.ReadCSV(plainReader{bytes.NewReader(in)}, opts)
-		switch {
-		case (err == nil) != (refErr == nil):
-			t.Fatalf("small blocks: error %v, one block: error %v", err, refErr)
-		case err != nil && err.Error() != refErr.Error():
-			t.Fatalf("small blocks: error %q, one block: %q", err, refErr)
-		case err == nil:
-			if err := sameValues(ref, got); err != nil {
-				t.Fatalf("small blocks: %v", err)
-			}
-		}
+		sameRead(t, "small blocks", got, err, ref, refErr)
 		// So must small blocks of a file, which is mapped and scanned in
 		// parallel pieces.
 		if len(in) == 0 {
@@ -204,17 +195,24 @@ func FuzzReadCSV(f *testing.F) {
 		file := tempFile(string(in)).(*os.File)
 		defer file.Close()
 		got, err = frame.ReadCSV(file, opts)
-		switch {
-		case (err == nil) != (refErr == nil):
-			t.Fatalf("small blocks of a file: error %v, one block: error %v", err, refErr)
-		case err != nil && err.Error() != refErr.Error():
-			t.Fatalf("small blocks of a file: error %q, one block: %q", err, refErr)
-		case err == nil:
-			if err := sameValues(ref, got); err != nil {
-				t.Fatalf("small blocks of a file: %v", err)
-			}
-		}
+		sameRead(t, "small blocks of a file", got, err, ref, refErr)
 	})
+}
+
+// sameRead fails t unless a read (got, err) gave what the one-block
+// read gave: the same error text, or the same values.
+func sameRead(t *testing.T, what string, got *frame.Frame, err error, ref *frame.Frame, refErr error) {
+	t.Helper()
+	switch {
+	case (err == nil) != (refErr == nil):
+		t.Fatalf("%s: error %v, one block: error %v", what, err, refErr)
+	case err != nil && err.Error() != refErr.Error():
+		t.Fatalf("%s: error %q, one block: %q", what, err, refErr)
+	case err == nil:
+		if err := sameValues(ref, got); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
 }
 
 // FuzzReadJSONL checks that no input makes the JSONL reader panic, and

@@ -205,6 +205,13 @@ func (t *thriftCheck) uvarint() (uint64, error) {
 	return v, nil
 }
 
+// varint reads a zigzag-encoded signed integer (Thrift's compact i16,
+// i32 and i64).
+func (t *thriftCheck) varint() (int64, error) {
+	v, err := t.uvarint()
+	return int64(v>>1) ^ -int64(v&1), err
+}
+
 // length reads a count or size and checks it against the bytes left.
 func (t *thriftCheck) length(what string) (int, error) {
 	v, err := t.uvarint()
@@ -237,11 +244,9 @@ func (t *thriftCheck) structure(depth int) error {
 		if delta := int64(b >> 4); delta != 0 {
 			id += delta
 		} else {
-			v, err := t.uvarint()
-			if err != nil {
+			if id, err = t.varint(); err != nil {
 				return err
 			}
-			id = int64(v>>1) ^ -int64(v&1)
 		}
 		if t.page && depth == 0 && id == 8 && typ == 12 {
 			t.inV2, t.v2Compressed = true, true
@@ -257,11 +262,10 @@ func (t *thriftCheck) structure(depth int) error {
 			continue
 		}
 		if t.page && (depth == 0 && id == 1 || t.inV2 && depth == 1 && (id == 5 || id == 6)) && typ == 5 {
-			v, err := t.uvarint()
+			n, err := t.varint()
 			if err != nil {
 				return err
 			}
-			n := int64(v>>1) ^ -int64(v&1)
 			if depth == 0 {
 				t.pageType = n
 			} else {
@@ -270,11 +274,10 @@ func (t *thriftCheck) structure(depth int) error {
 			continue
 		}
 		if t.page && depth == 0 && (id == 2 || id == 3) && typ == 5 {
-			v, err := t.uvarint()
+			n, err := t.varint()
 			if err != nil {
 				return err
 			}
-			n := int64(v>>1) ^ -int64(v&1)
 			if id == 2 {
 				t.uncompressed = n
 			} else {
